@@ -1,0 +1,144 @@
+"""The `%cml` command table: resources, their verbs, and one parser per verb.
+
+Each resource module declares its verbs; this package only builds parsers (lazily,
+on first use) and adds the options every verb of a kind shares.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cml_magic.magics.parsing import (
+    CommandParser,
+    json_object,
+    positive_float,
+    positive_int,
+    variable_name,
+)
+
+if TYPE_CHECKING:
+    from cml_magic.magics.context import Context
+
+Handler = Callable[["Context", argparse.Namespace], Any]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One `%cml <resource> <verb>` command.
+
+    `arguments` adds the verb's own options; the flags add shared ones: `project`
+    (-p/--project), `listing` (--search/--filter/--sort/--limit), `follow`
+    (--wait/--watch/--timeout).
+    """
+
+    name: str
+    summary: str
+    run: Handler
+    arguments: Callable[[CommandParser], None] = lambda parser: None
+    project: bool = True
+    listing: bool = False
+    follow: bool = False
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A group of verbs, e.g. `jobs`; `aliases` are other accepted spellings."""
+
+    name: str
+    summary: str
+    verbs: dict[str, Verb]
+    aliases: tuple[str, ...] = ()
+    _parsers: dict[str, CommandParser] = field(default_factory=dict, compare=False, repr=False)
+
+    def parser(self, verb: str) -> CommandParser:
+        """The parser of `verb`, built on first use."""
+        if verb not in self._parsers:
+            self._parsers[verb] = build_parser(self.name, self.verbs[verb])
+        return self._parsers[verb]
+
+    def usage(self) -> str:
+        """Help text for the whole resource: its verbs, one line each."""
+        width = max(len(name) for name in self.verbs)
+        lines = [f"%cml {self.name} <verb> [options]   {self.summary}", "", "verbs:"]
+        lines += [f"  {v.name:<{width}}  {v.summary}" for v in self.verbs.values()]
+        examples = [v.example for v in self.verbs.values() if v.example]
+        if examples:
+            lines += ["", "examples:"] + [f"  {e}" for e in examples]
+        lines += ["", f"%cml {self.name} <verb> --help shows a verb's options."]
+        return "\n".join(lines)
+
+
+def build_parser(resource: str, verb: Verb) -> CommandParser:
+    """The parser for `%cml <resource> <verb>`, with the shared options its flags ask for."""
+    parser = CommandParser(
+        prog=f"%cml {resource} {verb.name}",
+        description=verb.summary,
+        epilog=f"example:\n  {verb.example}" if verb.example else None,
+    )
+    verb.arguments(parser)
+    if verb.project:
+        parser.add_argument(
+            "-p", "--project", help="project name or id (default: %%cml use, or CDSW_PROJECT_ID)"
+        )
+    if verb.listing:
+        parser.add_argument("--search", help="only items whose name contains this text")
+        parser.add_argument(
+            "--filter",
+            dest="search_filter",
+            metavar="JSON",
+            type=json_object,
+            help='API search filter, e.g. \'{"name": "x"}\'',
+        )
+        parser.add_argument("--sort", help="API sort keys, e.g. -created_at")
+        parser.add_argument("--limit", type=positive_int, help="at most this many items")
+    if verb.follow:
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--wait", action="store_true", help="block until it finishes, with one line of progress"
+        )
+        mode.add_argument(
+            "--watch",
+            action="store_true",
+            help="show a live progress widget (text outside widget frontends)",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=positive_float,
+            metavar="SECONDS",
+            help="give up waiting after this long (the work goes on)",
+        )
+    parser.add_argument(
+        "-o",
+        "--out",
+        metavar="NAME",
+        type=variable_name,
+        help="also store the result in this notebook variable",
+    )
+    return parser
+
+
+def resources() -> dict[str, Resource]:
+    """Every resource by name and alias, in help order."""
+    from cml_magic.magics.commands import (
+        apps,
+        builds,
+        deployments,
+        files,
+        jobs,
+        models,
+        projects,
+        runs,
+        runtimes,
+    )
+
+    table: dict[str, Resource] = {}
+    for module in (projects, jobs, runs, models, builds, deployments, apps, runtimes, files):
+        resource: Resource = module.RESOURCE
+        table[resource.name] = resource
+        for alias in resource.aliases:
+            table[alias] = resource
+    return table

@@ -1,0 +1,115 @@
+"""`%cml runs ...`: a job's runs, stopping, waiting and reading their output."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cml_magic.magics.commands import Resource, Verb
+from cml_magic.magics.context import Context
+from cml_magic.magics.errors import usage_error
+from cml_magic.magics.parsing import CommandParser
+
+STATUSES = ("scheduling", "running", "stopping", "stopped", "succeeded", "failed", "timedout")
+
+
+def _list(ctx: Context, args: argparse.Namespace) -> Any:
+    options = ctx.list_options(args)
+    options.pop("search")  # runs have no name to search
+    return ctx.listing(
+        ctx.cml.runs.list(args.job, project=ctx.project(args), status=args.status, **options)
+    )
+
+
+def locate(ctx: Context, args: argparse.Namespace) -> tuple[str, str | None]:
+    """(job, project) of run `args.run`: --job if given, else a run seen before, else a search.
+
+    The API addresses a run only under its job, so without --job the project's jobs are
+    asked in turn (reads only).
+    """
+    if args.job:
+        return args.job, ctx.project(args)
+    seen = ctx.magic.names.job_of_run(args.run)
+    if seen:
+        return seen[0], seen[1] or ctx.project(args)
+    project = ctx.project(args)
+    cml = ctx.cml
+    from cml_magic.api import NotFoundError
+
+    for job in cml.jobs.iter(project=project):
+        try:
+            run = cml.runs.get(args.run, job.id, project=project)
+        except NotFoundError:
+            continue
+        ctx.remember(run)
+        return job.id, project
+    raise usage_error(
+        f"no run {args.run!r} in any job of the project; check the id, or give --job and --project",
+        "bad_name",
+    )
+
+
+def _show(ctx: Context, args: argparse.Namespace) -> Any:
+    job, project = locate(ctx, args)
+    return ctx.remember(ctx.cml.runs.get(args.run, job, project=project))
+
+
+def _stop(ctx: Context, args: argparse.Namespace) -> Any:
+    job, project = locate(ctx, args)
+    run = ctx.remember(ctx.cml.runs.stop(args.run, job, project=project))
+    print(f"Asked CML to stop run {args.run} ({run.status}).")
+    return run
+
+
+def _wait(ctx: Context, args: argparse.Namespace) -> Any:
+    job, project = locate(ctx, args)
+    run = ctx.cml.runs.get(args.run, job, project=project)
+    args.wait = not args.watch
+    return ctx.follow(run, "run", args, f"run {run.id} of job {job}")
+
+
+def _logs(ctx: Context, args: argparse.Namespace) -> None:
+    job, project = locate(ctx, args)
+    run = ctx.cml.runs.get(args.run, job, project=project)
+    text = ctx.cml.runs.output(run)
+    if text is None:
+        print(f"Run {run.id} left no output file in the project (.cml/runs/{run.id}.log).")
+        return
+    print(text, end="" if text.endswith("\n") else "\n")
+
+
+def _list_args(parser: CommandParser) -> None:
+    parser.add_argument("--job", required=True, help="job name or id")
+    parser.add_argument("--status", choices=STATUSES, help="only runs in this state")
+
+
+def _run_args(parser: CommandParser) -> None:
+    parser.add_argument("run", metavar="RUN", help="run id")
+    parser.add_argument("--job", help="the run's job (found by asking the jobs when omitted)")
+
+
+RESOURCE = Resource(
+    name="runs",
+    summary="runs of a job",
+    aliases=("run",),
+    verbs={
+        "list": Verb(
+            "list",
+            "list a job's runs, newest first",
+            _list,
+            _list_args,
+            listing=True,
+            example="%cml runs list --job nightly --status failed",
+        ),
+        "show": Verb("show", "one run", _show, _run_args),
+        "stop": Verb("stop", "stop a run", _stop, _run_args, example="%cml runs stop <run>"),
+        "wait": Verb("wait", "wait until a run finishes", _wait, _run_args, follow=True),
+        "logs": Verb(
+            "logs",
+            "print a run's output (stdout and stderr)",
+            _logs,
+            _run_args,
+            example="%cml runs logs <run> --job nightly",
+        ),
+    },
+)

@@ -1,0 +1,121 @@
+"""Tab completion for `%cml` and `%%cml_job_env`: commands, verbs, flags and names."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cml_magic.magics.magic import CMLMagics
+
+# Which names complete an option's value or a verb's first argument.
+_OPTION_GROUPS = {"--project": "projects", "-p": "projects", "--job": "jobs", "--model": "models"}
+_FIRST_ARGUMENT_GROUPS = {
+    "projects": "projects",
+    "jobs": "jobs",
+    "models": "models",
+    "apps": "apps",
+    "use": "projects",
+    "cml_job_env": "jobs",
+}
+
+
+class Completer:
+    """The `complete_command` hook: called by IPython with the line being typed."""
+
+    def __init__(self, magic: CMLMagics, fetch_after: float = 300.0) -> None:
+        self.magic = magic
+        self.fetch_after = fetch_after
+        self._fetched: dict[str, float] = {}
+
+    def __call__(self, shell: Any, event: Any) -> list[str]:
+        # IPython binds hooks to the shell, hence `shell` before the event.
+        try:
+            return self.complete(event.text_until_cursor)
+        except Exception:  # noqa: BLE001 - completion must never break typing
+            return []
+
+    def complete(self, text: str) -> list[str]:
+        """Candidates for the last word of `text` (a line starting with %cml or %%cml_job_env)."""
+        from cml_magic.magics.commands import resources
+        from cml_magic.magics.router import SESSION_COMMANDS
+
+        words = text.split()
+        if text[-1:].isspace():
+            words.append("")
+        command, words = words[0], words[1:]
+        if not words:
+            return []
+        current = words[-1]
+        if command.lstrip("%") == "cml_job_env":
+            from cml_magic.magics.jobenv import VERB
+
+            return self._for_verb("cml_job_env", VERB, words, current)
+        table = resources()
+        if len(words) == 1:
+            own = [n for n, r in table.items() if n == r.name]
+            return sorted(own) + sorted(SESSION_COMMANDS)
+        head = words[0]
+        if head == "help":
+            resource = table.get(words[1]) if len(words) == 3 else None
+            if len(words) == 2:
+                return sorted(n for n, r in table.items() if n == r.name)
+            return list(resource.verbs) if resource else []
+        if head == "use":
+            return self._names("projects") if len(words) == 2 else ["--clear"]
+        resource = table.get(head)
+        if resource is None:
+            return []
+        if len(words) == 2:
+            return list(resource.verbs)
+        verb = resource.verbs.get(words[1])
+        if verb is None:
+            return []
+        return self._for_verb(resource.name, verb, words[1:], current, resource)
+
+    def _for_verb(
+        self, group: str, verb: Any, words: list[str], current: str, resource: Any = None
+    ) -> list[str]:
+        parser = resource.parser(verb.name) if resource else _cell_parser()
+        previous = words[-2] if len(words) >= 2 else ""
+        for action in parser._actions:
+            if previous in action.option_strings and action.nargs != 0:
+                if action.choices:
+                    return list(action.choices)
+                wanted = _OPTION_GROUPS.get(previous)
+                return self._names(wanted) if wanted else []
+        if current.startswith("-"):
+            flags = (o for a in parser._actions for o in a.option_strings)
+            return sorted(o for o in flags if o.startswith("--"))
+        given = [w for w in words[1:-1] if not w.startswith("-")]
+        wanted = _FIRST_ARGUMENT_GROUPS.get(group)
+        if wanted and not given and verb.name not in {"list", "create"}:
+            return self._names(wanted)
+        return []
+
+    def _names(self, group: str) -> list[str]:
+        """Names seen in earlier results; fetched once in a while when none were seen."""
+        names = self.magic.names.names(group)
+        if names or group not in {"projects", "jobs"}:
+            return names
+        now = time.monotonic()
+        if now - self._fetched.get(group, -self.fetch_after) < self.fetch_after:
+            return names
+        self._fetched[group] = now
+        try:
+            cml = self.magic.client()
+            if group == "projects":
+                items = cml.projects.list(limit=200)
+            else:
+                items = cml.jobs.list(project=self.magic.project or None, limit=200)
+        except Exception:  # noqa: BLE001 - no names is fine while typing
+            return []
+        self.magic.names.remember(items)
+        return self.magic.names.names(group)
+
+
+def _cell_parser() -> Any:
+    from cml_magic.magics import jobenv
+
+    jobenv.parse_line("x")  # builds the parser on first use
+    return jobenv._parser

@@ -1,0 +1,59 @@
+"""One-line errors for the magics: every bad input becomes an IPython `UsageError`.
+
+IPython prints a `UsageError` as a single line without a traceback, but only when its
+type is exactly `UsageError` (subclasses get a full traceback), so errors are tagged
+with a `kind` attribute instead of being subclassed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+
+
+class HelpRequested(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by `--help` inside a parser: the magic prints `text` and returns nothing."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def usage_error(message: str, kind: str) -> UsageError:
+    """A `UsageError` carrying `message` (one line) and a machine-readable `kind`.
+
+    Kinds: bad_command, bad_argument, bad_env, bad_name, not_configured, api_error,
+    run_failed, bad_body.
+    """
+    error = UsageError(" ".join(message.split()) if "\n" not in message else message)
+    error.kind = kind  # type: ignore[attr-defined]
+    return error
+
+
+def api_error(exc: Any) -> UsageError:
+    """Turn a `cml_magic.api.CMLError` into a one-line `UsageError` with a hint."""
+    name = type(exc).__name__
+    status = getattr(exc, "status", None)
+    message = str(getattr(exc, "message", None) or exc).strip() or name
+    message = " ".join(message.split())
+    hint = _HINTS.get(name, "")
+    if name == "ConfigError":
+        return usage_error(f"{message}{hint}", "not_configured")
+    if name == "AmbiguousNameError":
+        return usage_error(f"{message}{hint}", "bad_name")
+    prefix = f"CML answered {status}: " if status else "CML error: "
+    kind = "bad_name" if name == "NotFoundError" else "api_error"
+    return usage_error(f"{prefix}{message}{hint}", kind)
+
+
+_HINTS = {
+    "AuthError": " (check the API key: %cml login, or CML_MAGIC_API_KEY)",
+    "ConfigError": (
+        " (set the host with %config CMLMagics.host = 'https://...' or CML_MAGIC_HOST,"
+        " and the key with %cml login or CML_MAGIC_API_KEY)"
+    ),
+    "AmbiguousNameError": " (pass the id instead, or a more exact name)",
+    "CMLConnectionError": " (is the host right? see %cml config)",
+    "WaitTimeout": " (the run goes on; wait again with --timeout, or check it later)",
+}

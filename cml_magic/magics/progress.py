@@ -1,0 +1,84 @@
+"""Blocking waits with one line of text progress, and Ctrl-C that stops the work.
+
+Used by `--wait` (and by `--watch` where no widget can be shown).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+
+class ProgressLine:
+    """One status line rewritten in place with a carriage return."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stdout
+        self.started = time.monotonic()
+        self._width = 0
+        self._last = ""
+
+    def update(self, status: str) -> None:
+        """Show `status` and the time since the wait began."""
+        elapsed = int(time.monotonic() - self.started)
+        text = f"{self.label}: {status} ({elapsed // 60}m{elapsed % 60:02d}s)"
+        if text == self._last:
+            return
+        self._last = text
+        self.stream.write("\r" + text.ljust(self._width))
+        self.stream.flush()
+        self._width = len(text)
+
+    def close(self) -> None:
+        """End the line so later output starts on a fresh one."""
+        if self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
+
+
+def wait_with_progress(
+    wait: Callable[..., Any],
+    target: Any,
+    label: str,
+    *,
+    timeout: float | None,
+    poll_interval: float,
+    stop: Callable[[], Any] | None,
+) -> Any:
+    """Call `wait(target, timeout=, poll_interval=, on_status=)`, showing each status.
+
+    On Ctrl-C the work is stopped with `stop()` when it can be (a run, a deployment),
+    the user is told what happened, and the KeyboardInterrupt goes on up.
+    """
+    line = ProgressLine(label)
+    line.update(str(getattr(target, "status", "") or "waiting"))
+    try:
+        result = wait(
+            target,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_status=lambda current: line.update(str(getattr(current, "status", current))),
+        )
+    except KeyboardInterrupt:
+        line.close()
+        if stop is None:
+            print(f"Interrupted: stopped waiting; {label} goes on in CML (it cannot be stopped).")
+            raise
+        try:
+            stopped = stop()
+        except Exception as exc:  # noqa: BLE001 - the interrupt matters more than this error
+            print(f"Interrupted, but {label} could not be stopped: {exc}")
+            raise KeyboardInterrupt from None
+        status = getattr(stopped, "status", "")
+        print(f"Interrupted: asked CML to stop {label}" + (f" (now {status})." if status else "."))
+        raise
+    except BaseException:
+        line.close()
+        raise
+    line.update(str(getattr(result, "status", "done")))
+    line.close()
+    return result
