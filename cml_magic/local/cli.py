@@ -1,0 +1,87 @@
+"""`cml-local`: serve the local CML API, seed demo data, create users."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_DATA = Path(os.environ.get("CML_LOCAL_DATA", "~/.cml-local")).expanduser()
+
+
+def _env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cml-local", description="A local Cloudera Machine Learning (API v2 + v1) server."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--data", type=Path, default=DEFAULT_DATA, help="state folder")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    serve.add_argument(
+        "--phase-delay", type=float, default=0.3, help="seconds spent in each status phase"
+    )
+    serve.add_argument(
+        "--env",
+        type=_env_pair,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a server-wide default environment variable for runs (repeatable)",
+    )
+    serve.add_argument("--seed", choices=["demo"], help="seed demo data first (idempotent)")
+
+    seed = sub.add_parser("seed", help="create demo users, projects and jobs; print the keys")
+    seed.add_argument("name", choices=["demo"])
+    seed.add_argument("--data", type=Path, default=DEFAULT_DATA)
+
+    user = sub.add_parser("create-user", help="create a user and print its API key")
+    user.add_argument("username")
+    user.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "seed" or (args.command == "serve" and args.seed):
+        from cml_magic.local.seed import seed_demo
+
+        keys = seed_demo(args.data)
+        stream = sys.stdout if args.command == "seed" else sys.stderr
+        for username, key in keys.items():
+            print(f"{username} {key}", file=stream, flush=True)
+    if args.command == "create-user":
+        from cml_magic.local.store import Store
+
+        store = Store(args.data)
+        try:
+            row = store.create_user(args.username)
+        except ValueError as exc:
+            print(f"cml-local: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            store.close()
+        print(f"{row['username']} {row['api_key']}")
+        return 0
+    if args.command == "serve":
+        from cml_magic.local.server import serve
+
+        try:
+            return serve(str(args.data), args.host, args.port, args.phase_delay, dict(args.env))
+        except OSError as exc:
+            print(f"cml-local: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

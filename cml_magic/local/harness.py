@@ -1,0 +1,185 @@
+"""`LocalCML`: the local server as a context manager, started as a subprocess on a free port."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+
+READY = "cml-local listening on "
+START_TIMEOUT = 30.0
+
+
+class LocalCMLError(RuntimeError):
+    """The local server could not be started."""
+
+
+class LocalCML:
+    """Run `python -m cml_magic.local serve` for the length of a `with` block.
+
+    ```python
+    with LocalCML(seed="demo") as server:
+        server.url, server.api_key, server.keys["bob"], server.data_dir
+    ```
+
+    `data_dir=None` uses a temporary folder removed on exit; a given folder is kept.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        seed: str | None = "demo",
+        phase_delay: float = 0.3,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self._own_dir = data_dir is None
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
+        self.seed = seed
+        self.phase_delay = phase_delay
+        self.port = port
+        self.host = host
+        self.env = dict(env or {})
+        self.url = ""
+        self.keys: dict[str, str] = {}
+        self._proc: subprocess.Popen[str] | None = None
+        self._stderr: list[str] = []
+
+    def __repr__(self) -> str:  # never the keys
+        return f"LocalCML(url={self.url!r}, data_dir={str(self.data_dir)!r})"
+
+    @property
+    def api_key(self) -> str:
+        """alice's API key (the demo user)."""
+        return self.keys.get("alice", "")
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> LocalCML:
+        if self.running:
+            return self
+        if self.seed:
+            from cml_magic.local.seed import seed_demo
+
+            self.keys.update(seed_demo(self.data_dir))
+        cmd = [
+            sys.executable,
+            "-m",
+            "cml_magic.local",
+            "serve",
+            "--data",
+            str(self.data_dir),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--phase-delay",
+            str(self.phase_delay),
+        ]
+        for name, value in self.env.items():
+            cmd += ["--env", f"{name}={value}"]
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_pump, args=(self._proc.stdout, lines), daemon=True).start()
+        threading.Thread(
+            target=_collect, args=(self._proc.stderr, self._stderr), daemon=True
+        ).start()
+        try:
+            while True:
+                line = lines.get(timeout=START_TIMEOUT)
+                if line is None:
+                    self._proc.wait(5)
+                    raise LocalCMLError(
+                        "cml-local exited before it was ready: " + "".join(self._stderr[-20:])
+                    )
+                if line.startswith(READY):
+                    self.url = line[len(READY) :].strip()
+                    self.port = int(self.url.rsplit(":", 1)[1])
+                    break
+        except queue.Empty:
+            self.kill()
+            raise LocalCMLError(f"cml-local did not start within {START_TIMEOUT:.0f} s") from None
+        return self
+
+    def create_user(self, username: str) -> str:
+        """Create a user and return their API key."""
+        from cml_magic.local.store import Store
+
+        store = Store(self.data_dir)
+        try:
+            key = store.create_user(username)["api_key"]
+        finally:
+            store.close()
+        self.keys[username] = key
+        return key
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop cleanly (SIGTERM): runs, applications and deployments are stopped first."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would (children it started keep running)."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+    def restart(self) -> LocalCML:
+        """Stop (if running) and start again on the same data; the port may change."""
+        self.stop()
+        self.port = 0 if self.port == 0 else self.port
+        return self.start()
+
+    def close(self) -> None:
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalCML:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _pump(stream: object, lines: queue.Queue[str | None]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        lines.put(line)
+    lines.put(None)
+
+
+def _collect(stream: object, sink: list[str]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        sink.append(line)
+        del sink[:-200]

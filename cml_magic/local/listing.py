@@ -1,0 +1,151 @@
+"""List parameters as CML takes them: `search_filter` (JSON), `sort`, `page_size`, `page_token`.
+
+Filters are case-sensitive substring matches, several keys ANDed, nested keys dotted
+(`creator.username`); booleans are written `"t"`/`"f"` or `"true"`/`"false"`. A key the
+endpoint does not support is a 400 naming the supported keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cml_magic.local.errors import bad_request
+
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100_000  # public clients ask for up to 100 000 and expect everything
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """The four list query parameters, as received."""
+
+    search_filter: str | None = None
+    sort: str | None = None
+    page_size: int | None = None
+    page_token: str | None = None
+
+
+def _lookup(item: dict[str, Any], dotted: str) -> Any:
+    value: Any = item
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _matches(value: Any, wanted: str, key: str, status_prefix: str | None) -> bool:
+    if isinstance(value, bool):
+        truthy = {"t", "true", "1"}
+        falsy = {"f", "false", "0"}
+        if wanted.lower() in truthy:
+            return value
+        if wanted.lower() in falsy:
+            return not value
+        raise bad_request(f"search_filter: {key} takes true/false or t/f, not {wanted!r}")
+    if key == "status" and status_prefix is not None:
+        # Run and application statuses are filtered by their lower-case short names.
+        return str(value) == status_prefix + wanted.upper()
+    if value is None:
+        return False
+    return wanted in str(value)
+
+
+def parse_filter(text: str | None, keys: Sequence[str]) -> dict[str, str]:
+    if not text:
+        return {}
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        raise bad_request(
+            f'search_filter must be a JSON object such as {{"name": "demo"}}, got {text!r}'
+        ) from None
+    if not isinstance(parsed, dict):
+        raise bad_request('search_filter must be a JSON object such as {"name": "demo"}')
+    for key in parsed:
+        if key not in keys:
+            raise bad_request(
+                f"search_filter key {key!r} is not supported here; supported: {', '.join(keys)}"
+            )
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in parsed.items()}
+
+
+def parse_sort(text: str | None, keys: Sequence[str]) -> list[tuple[str, bool]]:
+    """`-created_at,+name` -> [("created_at", descending=True), ("name", False)]."""
+    if not text:
+        return []
+    order = []
+    for raw in text.split(","):
+        part = raw.strip()
+        if not part:
+            continue
+        descending = part.startswith("-")
+        # A bare `+` in a query string arrives as a space; accept both.
+        name = part.lstrip("+- ")
+        if name not in keys:
+            raise bad_request(
+                f"sort key {name!r} is not supported here; supported: {', '.join(keys)}"
+            )
+        order.append((name, descending))
+    return order
+
+
+def encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_token(token: str) -> int:
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        if isinstance(offset, int) and offset >= 0:
+            return offset
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        pass
+    raise bad_request(f"invalid page_token {token!r}")
+
+
+def paginate(
+    items: list[dict[str, Any]],
+    params: ListParams,
+    filter_keys: Sequence[str],
+    sort_keys: Sequence[str],
+    status_prefix: str | None = None,
+    default_sort: Callable[[dict[str, Any]], Any] | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """Filter, sort and cut one page; returns (page, next_page_token)."""
+    wanted = parse_filter(params.search_filter, filter_keys)
+    order = parse_sort(params.sort, sort_keys)
+    size = params.page_size
+    if size is None or size == 0:
+        size = DEFAULT_PAGE_SIZE
+    if size < 0 or size > MAX_PAGE_SIZE:
+        raise bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    start = decode_token(params.page_token) if params.page_token else 0
+
+    selected = [
+        item
+        for item in items
+        if all(
+            _matches(_lookup(item, key), value, key, status_prefix) for key, value in wanted.items()
+        )
+    ]
+    if default_sort is not None:
+        selected.sort(key=default_sort)
+    for key, descending in reversed(order):  # stable sorts, last key first
+        selected.sort(key=lambda item, k=key: _sort_value(_lookup(item, k)), reverse=descending)
+    page = selected[start : start + size]
+    more = start + size < len(selected)
+    return page, encode_token(start + size) if more else ""
+
+
+def _sort_value(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool | int | float):
+        return (1, value)
+    return (2, str(value))

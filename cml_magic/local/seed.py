@@ -1,0 +1,77 @@
+"""`cml-local seed demo`: users alice and bob, demo projects, jobs and a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cml_magic.local.bodies import CreateProject, JobFields
+from cml_magic.local.context import Ctx
+from cml_magic.local.routes_jobs import create_job
+from cml_magic.local.routes_projects import create_project
+from cml_magic.local.store import Store
+from cml_magic.local.supervisor import Settings, Supervisor
+
+DEMOS = ("demo",)
+
+
+def seed_demo(data_dir: Path) -> dict[str, str]:
+    """Create the demo data (once: a second call changes nothing); return user -> API key."""
+    store = Store(data_dir)
+    try:
+        sup = Supervisor(store, Settings())
+        for username, name in (("alice", "Alice Analyst"), ("bob", "Bob Builder")):
+            if store.user(username) is None:
+                store.create_user(username, name=name)
+        alice = Ctx(store, sup, store.user("alice") or {})
+        bob = Ctx(store, sup, store.user("bob") or {})
+        if not store.find("project", None, owner="alice", slug="risk-analysis"):
+            risk = create_project(
+                alice,
+                CreateProject(
+                    name="risk-analysis",
+                    description="Credit risk analysis (public demo project)",
+                    visibility="public",
+                    template="python",
+                    environment={"ANALYSIS_REGION": "emea", "ANALYSIS_LEVEL": "project"},
+                ),
+            )
+            create_job(
+                alice,
+                risk,
+                JobFields(
+                    name="nightly",
+                    script="analysis.py",
+                    arguments="--mode full",
+                    environment={"ANALYSIS_LEVEL": "job", "ANALYSIS_OWNER": "alice"},
+                ),
+                legacy_id=208,
+            )
+            create_job(alice, risk, JobFields(name="fit", script="fit.py"))
+            create_job(
+                alice,
+                risk,
+                JobFields(name="quick-check", script="analysis.py", timeout=60),
+            )
+        if not store.find("project", None, owner="alice", slug="churn-model"):
+            churn = create_project(
+                alice,
+                CreateProject(
+                    name="churn-model",
+                    description="Customer churn model (private)",
+                    visibility="private",
+                    template="python",
+                ),
+            )
+            create_job(
+                alice, churn, JobFields(name="train", script="fit.py", environment={"EPOCHS": "3"})
+            )
+        if not store.find("project", None, owner="bob", slug="bob-sandbox"):
+            create_project(
+                bob,
+                CreateProject(
+                    name="bob-sandbox", description="Bob's private sandbox", template="python"
+                ),
+            )
+        return {u["username"]: u["api_key"] for u in store.users()}
+    finally:
+        store.close()
