@@ -106,4 +106,5 @@ def create_app(data_dir: str, settings: Settings) -> FastAPI:
         routes_v1,
     ):
         app.include_router(module.router)
+    app.include_router(routes_models.serving)
     return app

@@ -22,7 +22,7 @@ from cml_magic.local.timeutil import ZERO_TIME, now
 
 RUN_ACTIVE = ("ENGINE_SCHEDULING", "ENGINE_STARTING", "ENGINE_RUNNING", "ENGINE_STOPPING")
 APP_ACTIVE = ("APPLICATION_STARTING", "APPLICATION_RUNNING", "APPLICATION_STOPPING")
-BUILD_ACTIVE = ("pending", "queued", "building")
+BUILD_ACTIVE = ("pending", "queued", "pushing")
 DEPLOYMENT_ACTIVE = ("pending", "deploying", "deployed", "stopping")
 
 POLL_SECONDS = 0.05
@@ -319,6 +319,7 @@ class Supervisor:
         while proc.poll() is None:
             if stop.wait(POLL_SECONDS):
                 processes.end(proc)
+                time.sleep(self.settings.phase_delay)  # STOPPING stays visible for a phase
                 return self._finish_app(app_id, "APPLICATION_STOPPED")
         processes.end(proc)
         self._finish_app(
@@ -337,11 +338,13 @@ class Supervisor:
         try:
             self._pause(stop)
             self.store.patch("build", build_id, status="queued", updated_at=now())
-            self._pause(stop)
-            self.store.patch("build", build_id, status="building", updated_at=now())
             build = self.store.get("build", build_id)
             assert build is not None
             ok = self._check_model_function(build)
+            if ok:
+                # CML pushes the built image before calling the build done.
+                self.store.patch("build", build_id, status="pushing", updated_at=now())
+                self._pause(stop)
             stamp = now()
             if ok:
                 self.store.patch(
@@ -387,7 +390,33 @@ class Supervisor:
 
     # model deployments -----------------------------------------------------------------------
 
+    def create_deployment(self, build: Doc, username: str, options: dict[str, Any]) -> Doc:
+        """Record a deployment of `build` in `pending` and start its model worker."""
+        stamp = now()
+        dep_id = ids.uuid_id()
+        doc = {
+            "id": dep_id,
+            "project_id": build["project_id"],
+            "model_id": build["model_id"],
+            "build_id": build["id"],
+            "cpu": options.get("cpu") or 1.0,
+            "memory": options.get("memory") or 2.0,
+            "nvidia_gpu": options.get("nvidia_gpus") or 0,
+            "replicas": options.get("replicas") or 1,
+            "environment": options.get("environment") or {},
+            "creator": username,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "stopped_at": ZERO_TIME,
+            "status": "pending",
+            "crn": build["crn"].rsplit("/build/", 1)[0] + f"/deployment/{dep_id}",
+        }
+        self.store.put("deployment", doc)
+        self._start("deployment:" + dep_id, self._walk_deployment, dep_id)
+        return doc
+
     def start_deployment(self, deployment_id: str) -> Doc | None:
+        """Start an existing deployment again (restart)."""
         dep = self.store.patch(
             "deployment", deployment_id, status="pending", updated_at=now(), stopped_at=ZERO_TIME
         )
