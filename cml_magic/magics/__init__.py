@@ -19,9 +19,9 @@ def load_ipython_extension(ipython: Any) -> None:
     """Register the magics, their settings (for `%config`) and tab completion."""
     from cml_magic.magics.completion import Completer
 
+    # Magics join `shell.configurables` themselves, which is what `%config` reads.
     magics = CMLMagics(shell=ipython, config=ipython.config)
     ipython.register_magics(magics)
-    ipython.configurables.append(magics)
     completer = Completer(magics)
     for key in _COMPLETION_KEYS:
         ipython.set_hook("complete_command", completer, str_key=key)
@@ -36,8 +36,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     for kind in ("line", "cell"):
         for name in magics.magics[kind]:
             ipython.magics_manager.magics[kind].pop(name, None)
-    if magics in ipython.configurables:
-        ipython.configurables.remove(magics)
+    ipython.configurables[:] = [c for c in ipython.configurables if c is not magics]
     dispatcher = getattr(ipython, "strdispatchers", {}).get("complete_command")
     if dispatcher is not None:
         for key in _COMPLETION_KEYS:

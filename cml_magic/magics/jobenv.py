@@ -9,6 +9,7 @@ from cml_magic.magics.commands import Verb, build_parser
 from cml_magic.magics.commands.jobs import run_arguments, start_run
 from cml_magic.magics.context import Context
 from cml_magic.magics.envbody import parse_body
+from cml_magic.magics.errors import HelpRequested
 from cml_magic.magics.parsing import CommandParser, split_line
 
 __all__ = ["parse_body", "parse_line", "start"]
@@ -41,4 +42,7 @@ def parse_line(line: str) -> argparse.Namespace:
     if _parser is None:
         _parser = build_parser("", VERB)
         _parser.prog = "%%cml_job_env"
-    return _parser.parse_args(split_line(line))
+    words = split_line(line)
+    if any(word in {"-h", "--help"} for word in words):
+        raise HelpRequested(_parser.format_help())
+    return _parser.parse_args(words)

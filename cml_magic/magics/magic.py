@@ -53,10 +53,11 @@ class CMLMagics(Magics, Configurable):
     timeout = Float(30.0, config=True, help="seconds to wait for each HTTP answer")
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
+        # Set before the traits: settings from the config observe these.
         self._api_key: str | None = None
         self._client: Any = None
         self.names = NameCache()
+        super().__init__(shell=shell, **kwargs)
 
     @classmethod
     def section_names(cls) -> list[str]:

@@ -65,8 +65,10 @@ def parse(line: str) -> Invocation | tuple[str, list[str]]:
             f"{_did_you_mean(rest[0], resource.verbs)}; one of: {', '.join(resource.verbs)}",
             "bad_command",
         )
-    args = resource.parser(verb.name).parse_args(rest[1:])
-    return Invocation(resource, verb, args)
+    parser = resource.parser(verb.name)
+    if any(word in {"-h", "--help"} for word in rest[1:]):
+        raise HelpRequested(parser.format_help())  # help wins over any mistake beside it
+    return Invocation(resource, verb, parser.parse_args(rest[1:]))
 
 
 def help_text(topic: list[str]) -> str:

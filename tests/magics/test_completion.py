@@ -1,0 +1,54 @@
+"""Tab completion through IPython's own completer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def complete(ip: Any, line: str) -> list[str]:
+    token = "" if line.endswith(" ") else line.split()[-1]
+    _, matches = ip.complete(token, line, len(line))
+    return list(matches)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("%cml jo", ["jobs"]),
+        ("%cml ", ["apps", "builds", "config", "deployments", "jobs", "login", "use"]),
+        ("%cml jobs r", ["run"]),
+        ("%cml jobs st", ["start-v1"]),
+        ("%cml jobs list --pr", ["--project"]),
+        ("%cml runs list --st", ["--status"]),
+        ("%cml runs list --status f", ["failed"]),
+        ("%cml models build --fu", ["--function"]),
+        ("%cml help jo", ["jobs"]),
+        ("%%cml_job_env nightly --wa", ["--wait", "--watch"]),
+    ],
+)
+def test_completes_commands_verbs_flags_and_choices(
+    ip: Any, line: str, expected: list[str]
+) -> None:
+    matches = complete(ip, line)
+    for word in expected:
+        assert word in matches
+
+
+def test_offers_names_seen_in_earlier_results(ip: Any, magics: Any) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Job:  # the cache keys names by the API's class name
+        name: str
+
+    magics.names.remember([Job("nightly"), Job("nightly-backfill"), Job("fit")])
+    assert complete(ip, "%cml jobs run nig") == ["nightly", "nightly-backfill"]
+    assert complete(ip, "%cml runs list --job f") == ["fit"]
+    assert "nightly" in complete(ip, "%%cml_job_env ni")
+
+
+def test_nothing_for_unknown_words_and_no_error(ip: Any) -> None:
+    assert complete(ip, "%cml nosuch ver") == []
+    assert complete(ip, "%cml jobs nosuch --x") == []
