@@ -1,0 +1,129 @@
+"""Live progress widgets, click-through panels and the shared poller for CML.
+
+Importing this package is cheap: ipywidgets and the HTTP client load on first use.
+
+    from cml_magic import widgets
+    widgets.watch(run, cml)              # a live RunWidget (or text progress outside Jupyter)
+    widgets.panel(cml)                   # projects, jobs, models and applications as tabs
+
+See docs/widgets.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cml_magic.widgets.frontend import in_widget_frontend
+from cml_magic.widgets.poller import Poller, get_poller
+
+if TYPE_CHECKING:
+    from cml_magic.widgets.build_widget import BuildWidget
+    from cml_magic.widgets.deployment_widget import DeploymentWidget
+    from cml_magic.widgets.run_widget import RunWidget
+    from cml_magic.widgets.text import TextProgress
+
+__all__ = [
+    "BuildWidget",
+    "DeploymentWidget",
+    "Poller",
+    "RunWidget",
+    "TextProgress",
+    "apps_panel",
+    "get_poller",
+    "in_widget_frontend",
+    "model_panel",
+    "panel",
+    "project_browser",
+    "run_job_form",
+    "watch",
+]
+
+_LAZY = {
+    "RunWidget": "cml_magic.widgets.run_widget",
+    "BuildWidget": "cml_magic.widgets.build_widget",
+    "DeploymentWidget": "cml_magic.widgets.deployment_widget",
+    "TextProgress": "cml_magic.widgets.text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cml_magic.widgets' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def watch(
+    obj: Any, cml: Any, project: str | None = None, poller: Poller | None = None
+) -> RunWidget | BuildWidget | DeploymentWidget | TextProgress:
+    """Follow a JobRun, ModelBuild or ModelDeployment live.
+
+    In a widget front end this returns a live widget, not yet displayed: make it a cell's value
+    (or return it from a magic) to show it. Elsewhere it returns a `TextProgress` that prints
+    one line now and one per status change; its `.wait(timeout)` blocks until the item is final.
+    `project` is needed only for a ModelBuild outside the client's default project.
+    """
+    from cml_magic.widgets.controller import as_controller, kind_of
+
+    kind = kind_of(obj)  # a clear error for anything else, before any import of ipywidgets
+    if kind == "application":
+        raise TypeError(
+            "applications are followed in apps_panel(); watch() takes runs, builds, deployments"
+        )
+    controller = as_controller(cml)
+    if not in_widget_frontend():
+        from cml_magic.widgets.text import TextProgress
+
+        return TextProgress(obj, controller, project=project, poller=poller)
+    if kind == "run":
+        from cml_magic.widgets.run_widget import RunWidget
+
+        return RunWidget(obj, controller, poller=poller)
+    if kind == "build":
+        from cml_magic.widgets.build_widget import BuildWidget
+
+        return BuildWidget(obj, controller, project=project, poller=poller)
+    from cml_magic.widgets.deployment_widget import DeploymentWidget
+
+    return DeploymentWidget(obj, controller, poller=poller)
+
+
+def project_browser(cml: Any) -> Any:
+    """Search box, project list, the selected project's jobs; click a job for its recent runs."""
+    from cml_magic.widgets.panels import project_browser as build
+
+    return build(cml)
+
+
+def run_job_form(cml: Any, job: Any = None, project: Any = None) -> Any:
+    """Pick a job, edit environment overrides, press Run: the live run widget opens below."""
+    from cml_magic.widgets.panels import run_job_form as build
+
+    return build(cml, job=job, project=project)
+
+
+def model_panel(cml: Any, project: Any = None) -> Any:
+    """Models of a project with their builds and deployments; Build and Deploy buttons."""
+    from cml_magic.widgets.panels import model_panel as build
+
+    return build(cml, project=project)
+
+
+def apps_panel(cml: Any, project: Any = None) -> Any:
+    """Applications of a project with their status; Restart and Stop buttons."""
+    from cml_magic.widgets.panels import apps_panel as build
+
+    return build(cml, project=project)
+
+
+def panel(cml: Any, name: str | None = None, project: Any = None) -> Any:
+    """`%cml panel [name]`: all panels as tabs, or one of "projects", "jobs", "models", "apps".
+
+    Outside a widget front end prints a one-line hint and returns the matching listing as a
+    DataFrame instead.
+    """
+    from cml_magic.widgets.panels import panel as build
+
+    return build(cml, name=name, project=project)

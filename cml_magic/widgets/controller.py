@@ -1,0 +1,198 @@
+"""Everything the widgets ask of CML, in one place: the only code here that calls the client.
+
+Widgets hold a `Controller` and never send HTTP themselves, so tests drive them with a real
+`CML` client against the local server. Look-ups that rarely change (a project's owner and slug,
+used for web UI links) are cached per controller.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from cml_magic.widgets import links
+from cml_magic.widgets.status import Activity, phase
+
+KINDS = {
+    "JobRun": "run",
+    "ModelBuild": "build",
+    "ModelDeployment": "deployment",
+    "Application": "application",
+}
+
+
+def kind_of(obj: Any) -> str:
+    """ "run", "build" or "deployment" for a JobRun, ModelBuild or ModelDeployment."""
+    kind = KINDS.get(type(obj).__name__)
+    if kind is None:
+        raise TypeError(
+            f"cannot watch a {type(obj).__name__}: pass a JobRun, ModelBuild, ModelDeployment"
+            " or Application"
+        )
+    return kind
+
+
+def username(user: Any) -> str:
+    """The username of a ShortUser, whether it came as an object or a dict."""
+    if user is None:
+        return ""
+    if isinstance(user, Mapping):
+        return str(user.get("username") or "")
+    return str(getattr(user, "username", "") or "")
+
+
+class Controller:
+    """The widgets' door to CML: wraps one `cml_magic.api.CML` client."""
+
+    def __init__(self, cml: Any) -> None:
+        self.cml = cml
+        self._projects: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # the client's own repr masks the key
+        return f"Controller({self.cml!r})"
+
+    @property
+    def host(self) -> str:
+        return str(getattr(self.cml, "host", "")).rstrip("/")
+
+    # -- watching -------------------------------------------------------------------------
+
+    def key(self, obj: Any) -> Hashable:
+        """Identifies one item on one server: widgets showing the same item share a look-up."""
+        return (self.host, kind_of(obj), obj.id)
+
+    def fetcher(self, obj: Any, project: str | None = None) -> Callable[[], Any]:
+        """A function returning a fresh copy of `obj` (run in the poller's thread)."""
+        kind = kind_of(obj)
+        if kind == "run":
+            return lambda: self.cml.runs.get(obj.id, obj.job_id, project=obj.project_id)
+        if kind == "build":
+            proj = self.build_project(obj, project)
+            return lambda: self.cml.builds.get(obj.id, obj.model_id, project=proj)
+        if kind == "application":
+            return lambda: self.cml.applications.get(obj.id, project=project)
+        return lambda: self.cml.deployments.get(
+            obj.id, obj.model_id, build=obj.build_id, project=obj.project_id
+        )
+
+    @staticmethod
+    def activity(kind: str) -> Callable[[Any], Activity]:
+        return lambda obj: phase(kind, obj.status).activity
+
+    def build_project(self, build: Any, project: str | None) -> str | None:
+        """The project of a model build (ModelBuild itself does not say)."""
+        return getattr(build, "project_id", None) or project
+
+    # -- actions --------------------------------------------------------------------------
+
+    def stop(self, obj: Any, project: str | None = None) -> Any:
+        """Stop a run or a deployment; returns the updated item."""
+        kind = kind_of(obj)
+        if kind == "run":
+            return self.cml.runs.stop(obj.id, obj.job_id, project=obj.project_id)
+        if kind == "deployment":
+            return self.cml.deployments.stop(
+                obj.id, obj.model_id, build=obj.build_id, project=obj.project_id
+            )
+        raise TypeError("a model build cannot be stopped")
+
+    def restart_deployment(self, dep: Any) -> Any:
+        return self.cml.deployments.restart(
+            dep.id, dep.model_id, build=dep.build_id, project=dep.project_id
+        )
+
+    def deploy(self, build: Any, project: str | None = None) -> Any:
+        """Deploy a built model build with the default resources; returns the deployment."""
+        return self.cml.deployments.create(
+            build.id, build.model_id, project=self.build_project(build, project)
+        )
+
+    def output(self, run: Any) -> str | None:
+        """The run's log (None where CML keeps none that the API can reach)."""
+        return self.cml.runs.output(run)
+
+    def start_run(
+        self, job: Any, project: str | None = None, environment: Mapping[str, str] | None = None
+    ) -> Any:
+        return self.cml.runs.create(job, project=project, environment=dict(environment or {}))
+
+    # -- listings for the panels ------------------------------------------------------------
+
+    def projects(self, search: str | None = None, limit: int = 50) -> list[Any]:
+        return list(self.cml.projects.list(search=search or None, limit=limit))
+
+    def jobs(self, project: Any) -> list[Any]:
+        return list(self.cml.jobs.list(project=project))
+
+    def job(self, job: Any, project: Any = None) -> Any:
+        return self.cml.jobs.get(job, project=project)
+
+    def runs(self, job: Any, project: Any, limit: int = 10) -> list[Any]:
+        return list(self.cml.runs.list(job, project=project, sort="-created_at", limit=limit))
+
+    def models(self, project: Any) -> list[Any]:
+        return list(self.cml.models.list(project=project))
+
+    def builds(self, model: Any, project: Any) -> list[Any]:
+        return list(self.cml.builds.list(model, project=project))
+
+    def deployments(self, model: Any, project: Any) -> list[Any]:
+        return list(self.cml.deployments.list(model, project=project))
+
+    def create_build(self, model: Any, file_path: str, function_name: str, project: Any) -> Any:
+        return self.cml.builds.create(model, file_path, function_name, project=project)
+
+    def applications(self, project: Any) -> list[Any]:
+        return list(self.cml.applications.list(project=project))
+
+    def restart_application(self, app: Any, project: Any) -> Any:
+        return self.cml.applications.restart(app.id, project=project)
+
+    def stop_application(self, app: Any, project: Any) -> Any:
+        return self.cml.applications.stop(app.id, project=project)
+
+    # -- links ----------------------------------------------------------------------------
+
+    def project_page(self, project_id: str | None) -> tuple[str, str] | None:
+        """(owner, slug) of a project, looked up once; None when it cannot be had."""
+        if not project_id:
+            return None
+        with self._lock:
+            if project_id in self._projects:
+                return self._projects[project_id]
+        try:
+            project = self.cml.projects.get(project_id)
+        except Exception:  # a link is a nicety: never fail a widget for it
+            return None
+        owner = username(getattr(project, "owner", None))
+        slug = getattr(project, "slug", None) or getattr(project, "name", "")
+        if not owner or not slug:
+            return None
+        with self._lock:
+            self._projects[project_id] = (owner, slug)
+        return owner, slug
+
+    def link(self, obj: Any, project: str | None = None) -> str | None:
+        """The item's page in the CML web UI, or None."""
+        kind = kind_of(obj)
+        if kind == "build":
+            project_id = self.build_project(obj, project)
+        else:
+            project_id = getattr(obj, "project_id", None) or project
+        page = self.project_page(project_id)
+        if page is None or not self.host:
+            return None
+        if kind == "run":
+            return links.run_url(self.host, *page, obj.id)
+        if kind == "application":
+            return links.application_url(self.host, *page, obj.id)
+        return links.model_url(self.host, *page, obj.model_id)
+
+
+def as_controller(cml_or_controller: Any) -> Controller:
+    """Accept either a `CML` client or an existing `Controller`."""
+    if isinstance(cml_or_controller, Controller):
+        return cml_or_controller
+    return Controller(cml_or_controller)

@@ -1,0 +1,49 @@
+"""The live widget of one model deployment, with Stop and Restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cml_magic.widgets.live import LiveWidget, environment_table, reporting
+from cml_magic.widgets.status import Activity, Phase
+
+
+class DeploymentWidget(LiveWidget):
+    """A model deployment, updated live (rarely once deployed); Stop and Restart buttons."""
+
+    def __init__(self, deployment: Any, cml: Any, poller: Any = None) -> None:
+        self.environment = self._html("cml-env")
+        self.stop_button = self._button(
+            "Stop", "cml-stop", self._on_stop, button_style="warning", icon="stop"
+        )
+        self.restart_button = self._button("Restart", "cml-restart", self._on_restart, icon="redo")
+        super().__init__(deployment, cml, poller=poller)
+        self.buttons.children = (self.stop_button, self.restart_button)
+
+    def _rows(self) -> tuple[Any, ...]:
+        return (
+            self.title,
+            self.status_html,
+            self.stepper,
+            self.times,
+            self.environment,
+            self.message,
+            self.buttons,
+        )
+
+    def render_more(self, obj: Any, info: Phase) -> None:
+        self.environment.value = environment_table(getattr(obj, "environment", None))
+        self.stop_button.disabled = info.activity is Activity.FINAL or obj.status == "stopping"
+
+    @reporting
+    def _on_stop(self, _button: Any = None) -> None:
+        self.stop_button.disabled = True
+        self.render(self.controller.stop(self.obj))
+        self.say("stop requested")
+        self.follow()
+
+    @reporting
+    def _on_restart(self, _button: Any = None) -> None:
+        self.render(self.controller.restart_deployment(self.obj))
+        self.say("restart requested")
+        self.follow()

@@ -1,0 +1,89 @@
+"""The live widget of one job run: status, stepper, times, environment, output tail, Stop."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+from cml_magic.widgets.live import LiveWidget, environment_table, reporting
+from cml_magic.widgets.status import Activity, Phase
+
+OUTPUT_LINES = 20  # lines of the log shown
+OUTPUT_EVERY = 2.0  # seconds between two downloads of the log while the run goes on
+
+
+class RunWidget(LiveWidget):
+    """A job run, updated live; `stop_button.click()` stops it."""
+
+    def __init__(self, run: Any, cml: Any, poller: Any = None, job_name: str | None = None) -> None:
+        self.job_name = job_name
+        self._output_at = 0.0
+        self._output_final = False
+        self.environment = self._html("cml-env")
+        self.output = self._html("cml-output")
+        self.stop_button = self._button(
+            "Stop", "cml-stop", self._on_stop, button_style="warning", icon="stop"
+        )
+        super().__init__(run, cml, poller=poller)
+        self.buttons.children = (self.stop_button,)
+
+    def _rows(self) -> tuple[Any, ...]:
+        return (
+            self.title,
+            self.status_html,
+            self.stepper,
+            self.times,
+            self.environment,
+            self.output,
+            self.message,
+            self.buttons,
+        )
+
+    def subtitle(self, obj: Any) -> str:
+        job = self.job_name or getattr(obj, "job_id", "")
+        return f" of job <b>{html.escape(str(job))}</b>" if job else ""
+
+    def render_more(self, obj: Any, info: Phase) -> None:
+        final = info.activity is Activity.FINAL
+        self.environment.value = environment_table(getattr(obj, "environment", None))
+        self.stop_button.disabled = final or obj.status == "ENGINE_STOPPING"
+        self._refresh_output(obj, final)
+
+    def _refresh_output(self, obj: Any, final: bool) -> None:
+        """Fetch the log's tail while running (throttled) and once more when final."""
+        if self._output_final or obj.status in ("ENGINE_SCHEDULING", "ENGINE_STARTING"):
+            return
+        now = time.monotonic()
+        if not final and now - self._output_at < OUTPUT_EVERY:
+            return
+        self._output_at = now
+        try:
+            text = self.controller.output(obj)
+        except Exception:
+            return  # the log is a nicety; the status still updates
+        if final:
+            self._output_final = True
+        self.set_output(text)
+
+    def set_output(self, text: str | None) -> None:
+        """Show the last lines of the run's output."""
+        if text is None:
+            self.output.value = (
+                '<span style="color:#8c959f">no output available through the API</span>'
+            )
+            return
+        tail = "\n".join(text.rstrip("\n").splitlines()[-OUTPUT_LINES:])
+        self.output.value = (
+            '<pre style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
+            f'background:#f6f8fa;font-size:85%">{html.escape(tail)}</pre>'
+        )
+
+    @reporting
+    def _on_stop(self, _button: Any = None) -> None:
+        self.stop_button.disabled = True
+        self.say("stopping…")
+        run = self.controller.stop(self.obj)
+        self.render(run)
+        self.say("stop requested")
+        self.follow()

@@ -1,0 +1,130 @@
+"""Text progress for where widgets are not drawn (terminal IPython, nbconvert, nbval).
+
+One line when watching starts and one per status change, never more, so logs stay short. Lines
+are printed from the poller's thread into the output of the cell that started the watch.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import threading
+from typing import Any
+
+from cml_magic.widgets.controller import Controller, kind_of
+from cml_magic.widgets.poller import Poller, Subscription, get_poller
+from cml_magic.widgets.status import Activity, phase
+from cml_magic.widgets.timefmt import elapsed
+
+NOUNS = {"run": "job run", "build": "model build", "deployment": "model deployment"}
+
+
+class TextProgress:
+    """Prints an item's status changes; `wait()` blocks until it is final."""
+
+    def __init__(
+        self,
+        obj: Any,
+        controller: Controller,
+        project: str | None = None,
+        poller: Poller | None = None,
+        stream: Any = None,
+    ) -> None:
+        self.kind = kind_of(obj)
+        self.obj = obj
+        self.controller = controller
+        self._stream = stream
+        self._context = contextvars.copy_context()  # ipykernel routes output by context
+        self._done = threading.Event()
+        self._closed = False
+        self._last_line = ""
+        self._last_label: str | None = None
+        self._trouble: str | None = None
+        self.link = controller.link(obj, project)
+        self._emit(obj)
+        self._sub: Subscription | None = None
+        if phase(self.kind, obj.status).activity is Activity.FINAL:
+            self._done.set()
+        else:
+            self._sub = (poller or get_poller()).watch(
+                controller.key(obj),
+                controller.fetcher(obj, project),
+                self,
+                activity=controller.activity(self.kind),
+                group=controller.host,
+            )
+
+    def __repr__(self) -> str:
+        return f"<TextProgress {self._last_line}>"
+
+    @property
+    def status(self) -> str:
+        return str(self.obj.status)
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the item is final (or `timeout` seconds); returns the latest copy."""
+        self._done.wait(timeout)
+        return self.obj
+
+    def close(self) -> None:
+        """Stop printing."""
+        self._closed = True
+        if self._sub is not None:
+            self._sub.cancel()
+        self._done.set()
+
+    # -- Listener -------------------------------------------------------------------------
+
+    def alive(self) -> bool:
+        return not self._closed
+
+    def update(self, obj: Any) -> None:
+        self.obj = obj
+        recovered = self._trouble is not None
+        self._trouble = None
+        info = phase(self.kind, obj.status)
+        if info.label != self._last_label or recovered:
+            self._emit(obj)
+        if info.activity is Activity.FINAL:
+            self._done.set()
+
+    def trouble(self, message: str, retry_in: float | None) -> None:
+        first = self._trouble is None
+        self._trouble = message
+        if retry_in is None:
+            self._print(f"{self._prefix()}: {message}; stopped watching")
+            self._done.set()
+        elif first:  # one line per outage, not one per retry
+            self._print(f"{self._prefix()}: reconnecting… ({message})")
+
+    # -- output ---------------------------------------------------------------------------
+
+    def _prefix(self) -> str:
+        return f"[cml] {NOUNS[self.kind]} {self.obj.id}"
+
+    def _emit(self, obj: Any) -> None:
+        info = phase(self.kind, obj.status)
+        self._last_label = info.label
+        final = info.activity is Activity.FINAL
+        parts = [f"{self._prefix()}: {info.label}"]
+        spent = elapsed(obj, final)
+        if spent:
+            parts.append(spent)
+        if final and self.link:
+            parts.append(self.link)
+        self._last_line = " · ".join(parts)
+        self._print(self._last_line)
+
+    def _print(self, line: str) -> None:
+        def write() -> None:
+            stream = self._stream or sys.stdout
+            print(line, file=stream, flush=True)
+
+        if threading.current_thread() is threading.main_thread():
+            write()
+        else:
+            self._context.copy().run(write)

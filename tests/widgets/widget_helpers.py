@@ -1,0 +1,41 @@
+"""Small helpers for the widget tests: bounded waits and a recording listener."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    """Poll `condition` every 20 ms until it is truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(0.02)
+
+
+class Recorder:
+    """A poller listener that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.updates: list[Any] = []
+        self.troubles: list[tuple[str, float | None]] = []
+        self.closed = False
+        self.lock = threading.Lock()
+
+    def update(self, obj: Any) -> None:
+        with self.lock:
+            self.updates.append(obj)
+
+    def trouble(self, message: str, retry_in: float | None) -> None:
+        with self.lock:
+            self.troubles.append((message, retry_in))
+
+    def alive(self) -> bool:
+        return not self.closed
