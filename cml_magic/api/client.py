@@ -1,0 +1,210 @@
+"""`CML`: the client object; every resource hangs off it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cml_magic.api import paths
+from cml_magic.api.applications import Applications
+from cml_magic.api.builds import Builds
+from cml_magic.api.config import Settings, mask, normalize_host, resolve
+from cml_magic.api.deployments import Deployments
+from cml_magic.api.errors import ConfigError
+from cml_magic.api.files import Files
+from cml_magic.api.jobs import Jobs
+from cml_magic.api.legacy import Legacy
+from cml_magic.api.models import Models
+from cml_magic.api.objects import JobRun, KeyCheck, ModelBuild, ModelDeployment
+from cml_magic.api.projects import Projects
+from cml_magic.api.runs import Runs
+from cml_magic.api.runtimes import Runtimes
+from cml_magic.api.transport import Transport
+from cml_magic.api.waits import wait_until
+
+
+class CML:
+    """A client of one CML workspace (API v2, plus the legacy Jobs API v1).
+
+    ```python
+    cml = CML(host="https://ml.example.com", api_key="...")
+    cml = CML.from_env()   # arguments > CML_MAGIC_* > CDSW_* > config file
+    ```
+    """
+
+    def __init__(
+        self,
+        host: str,
+        api_key: str,
+        project: str | None = None,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        *,
+        legacy_api_key: str | None = None,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        if not host:
+            raise ConfigError("no CML host given")
+        if not api_key:
+            raise ConfigError("no CML API key given")
+        self.host = normalize_host(host)
+        self.project = project or None
+        self.transport = Transport(
+            self.host,
+            api_key,
+            legacy_api_key or api_key,
+            verify=verify,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+        )
+        self._masked_key = mask(api_key)
+        self.projects = Projects(self)
+        self.jobs = Jobs(self)
+        self.runs = Runs(self)
+        self.models = Models(self)
+        self.builds = Builds(self)
+        self.deployments = Deployments(self)
+        self.applications = Applications(self)
+        self.runtimes = Runtimes(self)
+        self.files = Files(self)
+        self.legacy = Legacy(self)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> CML:
+        """A client from resolved `Settings`."""
+        return cls(
+            settings.host,
+            settings.api_key,
+            project=settings.project,
+            verify=settings.verify,
+            legacy_api_key=settings.legacy_api_key,
+            **options,
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        host: str | None = None,
+        api_key: str | None = None,
+        project: str | None = None,
+        verify: bool | str | None = None,
+        *,
+        legacy_api_key: str | None = None,
+        env: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> CML:
+        """A client configured from arguments, `CML_MAGIC_*`, CML's `CDSW_*` session
+        variables, then the config file (`$CML_MAGIC_CONFIG` or
+        `~/.config/cml_magic/config.toml`), first found wins per setting."""
+        settings = resolve(
+            host=host,
+            api_key=api_key,
+            legacy_api_key=legacy_api_key,
+            project=project,
+            verify=verify,
+            env=env,
+        )
+        return cls.from_settings(settings, **options)
+
+    def __repr__(self) -> str:
+        project = f", project={self.project!r}" if self.project else ""
+        return f"CML(host={self.host!r}, api_key={self._masked_key!r}{project})"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.transport.close()
+
+    def __enter__(self) -> CML:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def default_project_ref(self, project: str | None) -> str:
+        """`project`, else the client's default project; `ConfigError` when there is neither."""
+        ref = project or self.project
+        if not ref:
+            raise ConfigError(
+                "no project given and no default project: pass project=, or set"
+                " CML_MAGIC_PROJECT (inside CML: CDSW_PROJECT_ID)"
+            )
+        return ref
+
+    def whoami(self) -> KeyCheck:
+        """Check the API key (`POST /api/v2/auth/validate_key`); `.username` is its owner."""
+        answer = self.transport.request(
+            "POST",
+            f"{paths.V2}/auth/validate_key",
+            json_body={"audience": "API"},
+            idempotent=True,
+        )
+        return KeyCheck.from_json(answer)
+
+    def wait_for_run(
+        self,
+        run: JobRun,
+        timeout: float | None = None,
+        poll_interval: float = 2.0,
+        on_status: Callable[[JobRun], object] | None = None,
+    ) -> JobRun:
+        """Poll a run until it finished (succeeded, failed, timed out, stopped, skipped)."""
+        return wait_until(
+            run,
+            self.runs.refresh,
+            lambda r: r.finished,
+            what=f"run {run.id}",
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_status=on_status,
+        )
+
+    def wait_for_build(
+        self,
+        build: ModelBuild,
+        timeout: float | None = None,
+        poll_interval: float = 2.0,
+        on_status: Callable[[ModelBuild], object] | None = None,
+    ) -> ModelBuild:
+        """Poll a model build until it is built or failed."""
+        return wait_until(
+            build,
+            self.builds.refresh,
+            lambda b: b.finished,
+            what=f"build {build.id}",
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_status=on_status,
+        )
+
+    def wait_for_deployment(
+        self,
+        deployment: ModelDeployment,
+        timeout: float | None = None,
+        poll_interval: float = 2.0,
+        on_status: Callable[[ModelDeployment], object] | None = None,
+    ) -> ModelDeployment:
+        """Poll a model deployment until it is deployed, failed or stopped."""
+        return wait_until(
+            deployment,
+            self.deployments.refresh,
+            lambda d: d.finished,
+            what=f"deployment {deployment.id}",
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_status=on_status,
+        )
+
+    def start_job_v1(
+        self,
+        username: str,
+        project: str,
+        job_id: int | str,
+        environment: Mapping[str, str] | None = None,
+    ) -> str:
+        """Start a job through the legacy API v1 (`/api/v1/projects/<user>/<project-slug>/
+        jobs/<numeric id>/start`, Basic auth); answers the engine id (the run's id)."""
+        return self.legacy.start_job(username, project, job_id, environment)

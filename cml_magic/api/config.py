@@ -1,0 +1,148 @@
+"""Where the client's settings come from: arguments, then our variables, then the variables a
+CML session provides, then a TOML config file; the first source that has a setting wins.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cml_magic.api.errors import ConfigError
+
+DEFAULT_CONFIG = Path("~/.config/cml_magic/config.toml")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one client."""
+
+    host: str
+    api_key: str
+    legacy_api_key: str
+    project: str | None
+    verify: bool | str
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(host={self.host!r}, api_key={mask(self.api_key)!r}, "
+            f"project={self.project!r}, verify={self.verify!r})"
+        )
+
+
+def mask(key: str) -> str:
+    """A key as it may be shown: its last four characters at most."""
+    if not key:
+        return ""
+    return "****" + key[-4:] if len(key) >= 16 else "****"
+
+
+def normalize_host(host: str) -> str:
+    """`ml.example.com/api/v1/` -> `https://ml.example.com`."""
+    host = host.strip().rstrip("/")
+    for suffix in ("/api/v1", "/api/v2"):
+        if host.endswith(suffix):
+            host = host[: -len(suffix)]
+    if "://" not in host:
+        host = "https://" + host
+    return host.rstrip("/")
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    """`$CML_MAGIC_CONFIG`, else `~/.config/cml_magic/config.toml`."""
+    return Path(env.get("CML_MAGIC_CONFIG") or DEFAULT_CONFIG).expanduser()
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The flat table of the config file; empty when there is no file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc}") from None
+
+
+def _flag(value: Any, source: str) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{source} must be true or false, not {text!r}")
+
+
+def _session_host(env: Mapping[str, str]) -> str | None:
+    if env.get("CDSW_API_URL"):
+        return env["CDSW_API_URL"]
+    if env.get("CDSW_DOMAIN"):
+        return "https://" + env["CDSW_DOMAIN"]
+    return None
+
+
+def resolve(
+    *,
+    host: str | None = None,
+    api_key: str | None = None,
+    legacy_api_key: str | None = None,
+    project: str | None = None,
+    verify: bool | str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve every setting; raise `ConfigError` when there is no host or no API key."""
+    env = os.environ if env is None else env
+    file = read_config_file(config_path(env))
+
+    def first(*values: Any) -> Any:
+        return next((v for v in values if v not in (None, "")), None)
+
+    host = first(host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
+    api_key = first(api_key, env.get("CML_MAGIC_API_KEY"), env.get("CDSW_APIV2_KEY"))
+    api_key = first(api_key, file.get("api_key"))
+    legacy = first(
+        legacy_api_key,
+        env.get("CML_MAGIC_LEGACY_API_KEY"),
+        env.get("CDSW_API_KEY"),
+        file.get("legacy_api_key"),
+        api_key,
+    )
+    project = first(
+        project, env.get("CML_MAGIC_PROJECT"), env.get("CDSW_PROJECT_ID"), file.get("project")
+    )
+    if verify is None:
+        if env.get("CML_MAGIC_CA_BUNDLE"):
+            verify = env["CML_MAGIC_CA_BUNDLE"]
+        elif env.get("CML_MAGIC_VERIFY"):
+            verify = _flag(env["CML_MAGIC_VERIFY"], "CML_MAGIC_VERIFY")
+        elif file.get("ca_bundle"):
+            verify = str(file["ca_bundle"])
+        elif "verify" in file:
+            verify = _flag(file["verify"], "verify in the config file")
+        else:
+            # True lets requests apply REQUESTS_CA_BUNDLE itself.
+            verify = True
+    if not host:
+        raise ConfigError(
+            "no CML host: pass host=, or set CML_MAGIC_HOST (inside CML: CDSW_API_URL)"
+        )
+    if not api_key:
+        raise ConfigError(
+            "no CML API key: pass api_key=, or set CML_MAGIC_API_KEY (inside CML: CDSW_APIV2_KEY)"
+        )
+    if isinstance(verify, str) and not Path(verify).expanduser().exists():
+        raise ConfigError(f"CA bundle {verify} does not exist")
+    return Settings(
+        host=normalize_host(str(host)),
+        api_key=str(api_key),
+        legacy_api_key=str(legacy),
+        project=str(project) if project else None,
+        verify=str(Path(verify).expanduser()) if isinstance(verify, str) else verify,
+    )

@@ -1,0 +1,80 @@
+"""CML's JSON quirks, undone: zero times, 64-bit integers as strings, environment as JSON text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+ZERO_TIME_PREFIX = "0001-01-01"
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An RFC 3339 string -> an aware `datetime` (UTC); None for empty or CML's zero time."""
+    if value in (None, "") or (isinstance(value, str) and value.startswith(ZERO_TIME_PREFIX)):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python < 3.11 parsers choke on nanoseconds; keep at most microseconds.
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed.year <= 1:
+        return None
+    return parsed
+
+
+def integer(value: Any) -> int:
+    """int32 numbers and int64 strings alike -> int (0 for empty)."""
+    if value in (None, ""):
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return int(float(value))
+
+
+def number(value: Any) -> float:
+    """A double (sometimes sent as a string) -> float."""
+    if value in (None, ""):
+        return 0.0
+    return float(value)
+
+
+def environment(value: Any) -> dict[str, str]:
+    """`environment` as CML sends it (JSON text, `"null"`, or an object) -> a dict of strings."""
+    if value in (None, "", "null"):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def environment_text(value: dict[str, str] | str | None) -> str:
+    """An environment for update bodies, where CML wants the JSON text."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(dict(value or {}))
+
+
+def set_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that are set: CML changes only those (None means "leave as is")."""
+    return {k: v for k, v in body.items() if v is not None}

@@ -1,0 +1,84 @@
+"""`cml.files`: list, download, upload and delete the files of a project."""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+from typing import IO, TYPE_CHECKING
+
+from cml_magic.api import paths
+from cml_magic.api.errors import BadRequestError, NotFoundError
+from cml_magic.api.objects import FileInfo
+
+if TYPE_CHECKING:
+    from cml_magic.api.client import CML
+
+ROOT = "/"
+
+
+def clean_path(path: str) -> str:
+    """A project-relative path: `./data//x.csv` -> `data/x.csv`; the folder itself -> ``."""
+    text = (path or "").strip().replace("\\", "/")
+    text = text.removeprefix("/home/cdsw")
+    norm = posixpath.normpath("/" + text).lstrip("/")
+    return "" if norm in (".", "") else norm
+
+
+class Files:
+    """The project folder (`/home/cdsw` in a CML session)."""
+
+    def __init__(self, cml: CML) -> None:
+        self._cml = cml
+
+    def _file_path(self, path: str, project: str | None) -> str:
+        # `%2F` keeps a nested path one segment, as CML's `{path}` wants.
+        return f"{paths.project(self._cml.projects.resolve(project))}/files/{paths.seg(path)}"
+
+    def list(self, path: str = "", project: str | None = None) -> list[FileInfo]:
+        """The entries of a folder (names relative to it), or the one entry of a file."""
+        clean = clean_path(path)
+        answer = self._cml.transport.request("GET", self._file_path(clean or ROOT, project))
+        return [FileInfo.from_json(item) for item in answer.get("files") or ()]
+
+    def download(self, path: str, project: str | None = None) -> bytes:
+        """The bytes of a file (`NotFoundError` if there is none)."""
+        clean = clean_path(path)
+        if not clean:
+            raise BadRequestError("download needs a file path, not the project folder")
+        data: bytes = self._cml.transport.request(
+            "POST",
+            self._file_path(clean, project) + ":download",
+            idempotent=True,
+            expect="bytes",
+        )
+        return data
+
+    def upload(
+        self,
+        path: str,
+        data: bytes | str | IO[bytes],
+        project: str | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        """Store `data` at `path`; CML keeps an existing file and stores `name(1).ext`
+        instead, unless `overwrite` deletes the old one first."""
+        clean = clean_path(path)
+        if not clean:
+            raise BadRequestError("upload needs a destination file path, e.g. data/input.csv")
+        if overwrite:
+            with contextlib.suppress(NotFoundError):
+                self.delete(clean, project)
+        payload = data.encode() if isinstance(data, str) else data
+        project_id = self._cml.projects.resolve(project)
+        self._cml.transport.request(
+            "POST",
+            f"{paths.project(project_id)}/files",
+            files={clean: (posixpath.basename(clean), payload, "application/octet-stream")},
+        )
+
+    def delete(self, path: str, project: str | None = None) -> None:
+        """Delete a file or a folder."""
+        clean = clean_path(path)
+        if not clean:
+            raise BadRequestError("refusing to delete the whole project folder")
+        self._cml.transport.request("DELETE", self._file_path(clean, project))

@@ -1,0 +1,54 @@
+"""Ids versus names: a reference that looks like an id is used as is; anything else is looked
+up by name (CML's substring filter on the server, then an exact check here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
+
+from cml_magic.api.errors import AmbiguousNameError, NotFoundError
+
+DASHED_ID = re.compile(r"[a-z0-9]{4}(?:-[a-z0-9]{4}){3}\Z")
+UUID_ID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\Z")
+NUMERIC_ID = re.compile(r"[0-9]+\Z")
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=Named)
+
+
+def is_dashed_id(ref: str) -> bool:
+    """True for a 19-character `xxxx-xxxx-xxxx-xxxx` project, job or application id."""
+    return bool(DASHED_ID.match(ref))
+
+
+def is_id(ref: str) -> bool:
+    """True for a dashed id or a UUID (models, builds, deployments)."""
+    return bool(DASHED_ID.match(ref) or UUID_ID.match(ref.lower()))
+
+
+def is_numeric(ref: str | int) -> bool:
+    """True for the numeric job id shown in CML web addresses (`/jobs/208`)."""
+    return isinstance(ref, int) or bool(NUMERIC_ID.match(ref))
+
+
+def exactly_one(
+    kind: str,
+    name: str,
+    items: Iterable[N],
+    describe: Callable[[N], dict[str, str]],
+    where: str = "",
+) -> N:
+    """The one item named exactly `name`; `NotFoundError` or `AmbiguousNameError` otherwise."""
+    matches = [item for item in items if item.name == name]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFoundError(f"no {kind} named {name!r}{where}", status=None)
+    raise AmbiguousNameError(kind, name, [describe(item) for item in matches])

@@ -1,0 +1,407 @@
+"""The result objects: frozen dataclasses whose field names are CML's JSON names.
+
+Values are converted once, on the way in: timestamps become aware `datetime`s (None for CML's
+zero time), 64-bit integers sent as strings become `int`, `environment` becomes a dict. Each
+object keeps the JSON as received in `.raw`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+from cml_magic.api import convert
+
+RUN_TERMINAL = frozenset(
+    {"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_TIMEDOUT", "ENGINE_STOPPED", "ENGINE_SKIPPED"}
+)
+BUILD_SUCCEEDED = frozenset({"built", "succeeded"})
+BUILD_TERMINAL = BUILD_SUCCEEDED | {"build failed", "build_failed", "failed", "timedout"}
+DEPLOYMENT_TERMINAL = frozenset({"deployed", "failed", "stopped"})
+APPLICATION_TERMINAL = frozenset(
+    {"APPLICATION_RUNNING", "APPLICATION_STOPPED", "APPLICATION_FAILED"}
+)
+
+
+_CONVERTERS: dict[type, dict[str, Any]] = {}
+
+
+def _converters(cls: type) -> dict[str, Any]:
+    if cls not in _CONVERTERS:
+        _CONVERTERS[cls] = _build_converters(cls)
+    return _CONVERTERS[cls]
+
+
+def _build_converters(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {
+        f.name: _converter(f.name, hints[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name != "raw" and f.metadata.get("json", True)
+    }
+
+
+def _converter(name: str, hint: Any) -> Any:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union) and len(args) == 1:
+        hint, origin = args[0], typing.get_origin(args[0])
+    if hint is datetime:
+        return convert.timestamp
+    if hint is str:
+        return lambda v: "" if v is None else str(v)
+    if hint is bool:
+        return lambda v: v.lower() in ("true", "t", "1") if isinstance(v, str) else bool(v)
+    if hint is int:
+        return convert.integer
+    if hint is float:
+        return convert.number
+    if name == "environment":
+        return convert.environment
+    if origin is tuple:
+        return lambda v: tuple(v or ())
+    if origin is dict:
+        return lambda v: dict(v) if isinstance(v, dict) else {}
+    if isinstance(hint, type) and issubclass(hint, Resource):
+        return lambda v: hint.from_json(v) if isinstance(v, dict) else None
+    raise TypeError(f"no converter for {name}: {hint}")  # pragma: no cover - a coding error
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Base of every result object."""
+
+    kind: ClassVar[str] = "object"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], **extra: Any) -> Self:
+        """Build the object from CML's JSON; `extra` fills fields CML does not send."""
+        values = {name: convert_(data.get(name)) for name, convert_ in _converters(cls).items()}
+        values.update(extra)
+        values["raw"] = dict(data)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class User(Resource):
+    """`ShortUser`: who created or owns something."""
+
+    kind: ClassVar[str] = "user"
+    username: str = ""
+    name: str = ""
+    email: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ShortProject(Resource):
+    """The project a job or model belongs to."""
+
+    kind: ClassVar[str] = "project"
+    public_identifier: str = ""
+    name: str = ""
+    default_project_engine: str = ""
+    slug: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Project(Resource):
+    """A CML project."""
+
+    kind: ClassVar[str] = "project"
+    id: str = ""
+    name: str = ""
+    owner: User | None = None
+    creator: User | None = None
+    description: str = ""
+    visibility: str = ""
+    default_engine_type: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    creation_status: str = ""
+    permissions: dict[str, Any] = field(default_factory=dict)
+    shared_memory_limit: int = 0
+    environment: dict[str, str] = field(default_factory=dict)
+    ephemeral_storage_request: int = 0
+    ephemeral_storage_limit: int = 0
+    slug: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Job(Resource):
+    """A job of a project."""
+
+    kind: ClassVar[str] = "job"
+    id: str = ""
+    name: str = ""
+    script: str = ""
+    arguments: str = ""
+    kernel: str = ""
+    runtime_identifier: str = ""
+    runtime_addon_identifiers: tuple[str, ...] = ()
+    cpu: float = 0.0
+    memory: float = 0.0
+    nvidia_gpu: int = 0
+    timeout: int = 0
+    kill_on_timeout: bool = False
+    schedule: str = ""
+    english_schedule: str = ""
+    timezone: str = ""
+    type: str = ""
+    paused: bool = False
+    parent_id: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+    engine_image_id: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    creator: User | None = None
+    owner: User | None = None
+    project: ShortProject | None = None
+    run_as: int = 0
+    accelerator_label_id: int = 0
+    resource_group_id: int = 0
+    resource_profile_id: int = 0
+    retry_enabled: bool = False
+    max_retry: int = 0
+    retry_delay: int = 0
+    retry_for_script_failure: bool = False
+    retry_for_system_failure: bool = False
+    retry_for_timedout_runs: bool = False
+    retry_for_skipped_runs: bool = False
+    recipients: tuple[dict[str, Any], ...] = ()
+    attachments: tuple[str, ...] = ()
+    success_recipients: str = ""
+    failure_recipients: str = ""
+    timeout_recipients: str = ""
+    stopped_recipients: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def project_id(self) -> str:
+        """The id of the job's project."""
+        return self.project.public_identifier if self.project else ""
+
+
+@dataclass(frozen=True)
+class JobRun(Resource):
+    """One run of a job (CML's engine)."""
+
+    kind: ClassVar[str] = "run"
+    id: str = ""
+    project_id: str = ""
+    job_id: str = ""
+    status: str = ""
+    created_at: datetime | None = None
+    scheduling_at: datetime | None = None
+    starting_at: datetime | None = None
+    running_at: datetime | None = None
+    finished_at: datetime | None = None
+    kernel: str = ""
+    cpu: float = 0.0
+    memory: float = 0.0
+    nvidia_gpu: int = 0
+    arguments: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+    creator: User | None = None
+    runtime_identifier: str = ""
+    resource_group_id: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        """True once the run stopped for good (succeeded, failed, timed out, stopped, skipped)."""
+        return self.status in RUN_TERMINAL
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the run finished successfully."""
+        return self.status == "ENGINE_SUCCEEDED"
+
+
+@dataclass(frozen=True)
+class Model(Resource):
+    """A model (served by its deployments)."""
+
+    kind: ClassVar[str] = "model"
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    creator: User | None = None
+    access_key: str = ""
+    deletion_status: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    crn: str = ""
+    auth_enabled: bool = False
+    project: ShortProject | None = None
+    registered_model_id: str = ""
+    visibility: str = ""
+    default_resources: dict[str, Any] = field(default_factory=dict)
+    default_replication_policy: dict[str, Any] = field(default_factory=dict)
+    run_as: int = 0
+    accelerator_label_id: int = 0
+    resource_group_id: int = 0
+    resource_profile_id: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def project_id(self) -> str:
+        """The id of the model's project."""
+        return self.project.public_identifier if self.project else ""
+
+
+@dataclass(frozen=True)
+class ModelBuild(Resource):
+    """A build of a model. `project_id` is filled by the client (CML does not send it)."""
+
+    kind: ClassVar[str] = "build"
+    id: str = ""
+    model_id: str = ""
+    project_id: str = field(default="", metadata={"json": False})
+    creator: User | None = None
+    comment: str = ""
+    file_path: str = ""
+    function_name: str = ""
+    engine_image: str = ""
+    kernel: str = ""
+    runtime_identifier: str = ""
+    runtime_addon_identifiers: tuple[str, ...] = ()
+    status: str = ""
+    deletion_status: str = ""
+    crn: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    built_at: datetime | None = None
+    registered_model_version_id: str = ""
+    model_root_dir: str = ""
+    build_script_path: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        """True once the build ended (built or failed)."""
+        return self.status.lower() in BUILD_TERMINAL
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the build produced an image."""
+        return self.status.lower() in BUILD_SUCCEEDED
+
+
+@dataclass(frozen=True)
+class ModelDeployment(Resource):
+    """A deployment of a model build."""
+
+    kind: ClassVar[str] = "deployment"
+    id: str = ""
+    project_id: str = ""
+    model_id: str = ""
+    build_id: str = ""
+    status: str = ""
+    cpu: float = 0.0
+    memory: float = 0.0
+    nvidia_gpu: int = 0
+    replicas: int = 0
+    environment: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    stopped_at: datetime | None = None
+    crn: str = ""
+    deployer: User | None = None
+    accelerator_label_id: int = 0
+    resource_group_id: int = 0
+    resource_profile_id: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        """True once the deployment settled: deployed, failed or stopped."""
+        return self.status.lower() in DEPLOYMENT_TERMINAL
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the deployment serves requests."""
+        return self.status.lower() == "deployed"
+
+
+@dataclass(frozen=True)
+class Application(Resource):
+    """An application. `project_id` is filled by the client (CML does not send it)."""
+
+    kind: ClassVar[str] = "application"
+    id: str = ""
+    project_id: str = field(default="", metadata={"json": False})
+    name: str = ""
+    description: str = ""
+    creator: User | None = None
+    script: str = ""
+    subdomain: str = ""
+    status: str = ""
+    kernel: str = ""
+    cpu: float = 0.0
+    memory: float = 0.0
+    nvidia_gpu: int = 0
+    bypass_authentication: bool = False
+    environment: dict[str, str] = field(default_factory=dict)
+    runtime_identifier: str = ""
+    runtime_addon_identifiers: tuple[str, ...] = ()
+    run_as: int = 0
+    cdv_app: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    starting_at: datetime | None = None
+    running_at: datetime | None = None
+    stopped_at: datetime | None = None
+    accelerator_label_id: int = 0
+    resource_group_id: int = 0
+    resource_profile_id: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        """True once the application is running, stopped or failed (no longer changing)."""
+        return self.status in APPLICATION_TERMINAL
+
+
+@dataclass(frozen=True)
+class Runtime(Resource):
+    """A runtime image; `image_identifier` is its id."""
+
+    kind: ClassVar[str] = "runtime"
+    image_identifier: str = ""
+    editor: str = ""
+    kernel: str = ""
+    edition: str = ""
+    description: str = ""
+    full_version: str = ""
+    status: str = ""
+    register_user_id: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class FileInfo(Resource):
+    """A file or folder of a project; `path` is relative to the folder listed."""
+
+    kind: ClassVar[str] = "file"
+    path: str = ""
+    is_dir: bool = False
+    file_size: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class KeyCheck(Resource):
+    """The answer of `POST /api/v2/auth/validate_key`."""
+
+    kind: ClassVar[str] = "key"
+    valid: bool = False
+    username: str = ""
+    message: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

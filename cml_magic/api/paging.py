@@ -1,0 +1,76 @@
+"""One iterator over every item of any CML list endpoint, following `next_page_token`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from cml_magic.api.errors import CMLError
+from cml_magic.api.transport import Transport
+
+T = TypeVar("T")
+DEFAULT_PAGE_SIZE = 100
+
+
+def filter_text(search_filter: Mapping[str, Any] | str | None) -> str | None:
+    """`{"name": "demo"}` -> the JSON text CML takes in `search_filter`."""
+    if search_filter is None or search_filter == {} or search_filter == "":
+        return None
+    if isinstance(search_filter, str):
+        return search_filter
+    values = {
+        k: ("true" if v else "false") if isinstance(v, bool) else v
+        for k, v in search_filter.items()
+        if v is not None
+    }
+    return json.dumps(values, separators=(",", ":")) if values else None
+
+
+def iterate(
+    transport: Transport,
+    path: str,
+    key: str,
+    parse: Callable[[dict[str, Any]], T],
+    *,
+    page_size: int | None = None,
+    search_filter: Mapping[str, Any] | str | None = None,
+    sort: str | None = None,
+    limit: int | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Iterator[T]:
+    """Yield the items under `key` of every page of `GET path`, at most `limit` of them.
+
+    The same parameters go with every page (CML asks for that), plus the page token of
+    the previous answer; iteration ends on an empty token. A token that comes back a
+    second time raises `CMLError` instead of looping for ever.
+    """
+    if limit is not None and limit <= 0:
+        return
+    size = page_size or min(limit or DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE)
+    base = {
+        **(params or {}),
+        "search_filter": filter_text(search_filter),
+        "sort": sort,
+        "page_size": size,
+    }
+    seen: set[str] = set()
+    token = ""
+    count = 0
+    while True:
+        answer = transport.request("GET", path, params={**base, "page_token": token or None})
+        if not isinstance(answer, dict):
+            raise CMLError(f"expected a JSON object with {key!r}", method="GET", path=path)
+        for item in answer.get(key) or ():
+            yield parse(item)
+            count += 1
+            if limit is not None and count >= limit:
+                return
+        token = str(answer.get("next_page_token") or "")
+        if not token:
+            return
+        if token in seen:
+            raise CMLError(
+                "CML sent the same page token twice; stopped listing", method="GET", path=path
+            )
+        seen.add(token)
