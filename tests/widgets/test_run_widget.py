@@ -1,0 +1,118 @@
+"""The run widget's Python side against the local CML server: live updates, Stop, close,
+reconnecting after the server went away, and the text progress used outside Jupyter."""
+
+from __future__ import annotations
+
+import pytest
+from widget_helpers import wait_for
+
+from cml_magic import widgets
+from cml_magic.widgets.masking import MASK
+from cml_magic.widgets.run_widget import RunWidget
+from cml_magic.widgets.text import TextProgress
+
+
+def start(cml, seconds: float, **env: str):
+    return cml.runs.create("nightly", environment={"ANALYSIS_SECONDS": str(seconds), **env})
+
+
+def test_widget_follows_a_run_to_success_on_its_own(cml, poller, local_cml):
+    run = start(cml, 0.3, ANALYSIS_API_KEY="s3cret-value", ANALYSIS_COLOUR="blue")
+    widget = RunWidget(run, cml, poller=poller)
+    assert widget.stop_button.disabled is False or run.status != "ENGINE_SCHEDULING"
+    wait_for(lambda: widget.status == "ENGINE_SUCCEEDED", what="run to succeed")
+    assert "succeeded" in widget.status_html.value
+    assert widget.stepper.value.count("✔") == 4  # scheduling, starting, running, succeeded
+    assert "elapsed" in widget.times.value
+    # Overrides are listed, the secret-looking one masked.
+    assert "ANALYSIS_COLOUR" in widget.environment.value and "blue" in widget.environment.value
+    assert "ANALYSIS_API_KEY" in widget.environment.value
+    assert "s3cret-value" not in widget.environment.value
+    assert MASK in widget.environment.value
+    # The output tail comes from the run's log.
+    wait_for(lambda: "analysis starting" in widget.output.value, what="output tail")
+    assert f"{local_cml.url}/alice/risk-analysis/engines/{run.id}" in widget.title.value
+    assert widget.stop_button.disabled
+    wait_for(lambda: not poller.running, what="poller to stop once the run is final")
+
+
+def test_stop_button_stops_the_run(cml, poller):
+    run = start(cml, 60)
+    widget = RunWidget(run, cml, poller=poller)
+    wait_for(lambda: widget.status == "ENGINE_RUNNING", what="run to be running")
+    widget.stop_button.click()
+    assert widget.stop_button.disabled
+    wait_for(lambda: widget.status == "ENGINE_STOPPED", what="run to stop")
+    assert "stopped" in widget.status_html.value
+    assert cml.runs.get(run.id, "nightly").status == "ENGINE_STOPPED"
+
+
+def test_a_failing_stop_is_one_line_in_the_widget(cml, poller):
+    run = start(cml, 0.1)
+    done = cml.wait_for_run(run, timeout=30, poll_interval=0.05)
+    widget = RunWidget(done, cml, poller=poller)
+    widget._on_stop()  # the button is disabled for a final run; the handler still must not raise
+    assert "not active" in widget.message.value or "400" in widget.message.value
+    assert "\n" not in widget.message.value
+
+
+def test_close_unregisters_the_widget(cml, poller):
+    run = start(cml, 60)
+    widget = RunWidget(run, cml, poller=poller)
+    wait_for(lambda: poller.watched() == 1)
+    widget.close()
+    wait_for(lambda: not poller.running, what="poller to end after close")
+    assert poller.watched() == 0
+    cml.runs.stop(run.id, "nightly")
+
+
+def test_two_widgets_of_one_run_share_the_lookups(cml, poller):
+    run = start(cml, 0.5)
+    a, b = RunWidget(run, cml, poller=poller), RunWidget(run, cml, poller=poller)
+    assert poller.watched() == 1
+    wait_for(lambda: a.status == b.status == "ENGINE_SUCCEEDED")
+    a.close(), b.close()
+
+
+def test_widget_reconnects_after_the_server_was_stopped_and_started(local_cml_factory, poller):
+    from conftest import client
+
+    server = local_cml_factory()
+    with client(server) as cml:
+        run = start(cml, 60)
+        widget = RunWidget(run, cml, poller=poller)
+        wait_for(lambda: widget.status == "ENGINE_RUNNING", what="run to be running")
+        server.stop()  # stopping the server stops its runs
+        wait_for(lambda: "reconnecting" in widget.message.value, what="reconnecting notice")
+        assert poller.running
+        server.restart()
+        wait_for(lambda: widget.status in ("ENGINE_STOPPED", "ENGINE_FAILED"), timeout=20)
+        assert widget.message.value == ""  # the notice went away by itself
+        wait_for(lambda: not poller.running)
+
+
+def test_watch_gives_text_progress_outside_a_widget_frontend(cml, poller, capsys):
+    run = start(cml, 0.2)
+    progress = widgets.watch(run, cml, poller=poller)
+    assert isinstance(progress, TextProgress)
+    final = progress.wait(timeout=30)
+    assert final.status == "ENGINE_SUCCEEDED"
+    lines = capsys.readouterr().out.strip().splitlines()
+    labels = [line.split(": ", 1)[1].split(" · ")[0] for line in lines]
+    assert labels[-1] == "succeeded"
+    assert len(labels) == len(set(labels)) <= 5  # one line per status, never repeated
+    assert all(line.startswith(f"[cml] job run {run.id}") for line in lines)
+    assert "/alice/risk-analysis/engines/" in lines[-1]
+
+
+def test_watch_gives_a_widget_in_a_widget_frontend(cml, poller, monkeypatch):
+    monkeypatch.setenv("CML_MAGIC_WIDGETS", "1")
+    run = start(cml, 0.1)
+    widget = widgets.watch(run, cml, poller=poller)
+    assert isinstance(widget, RunWidget)
+    wait_for(lambda: widget.status == "ENGINE_SUCCEEDED")
+
+
+def test_watch_refuses_what_it_cannot_follow(cml):
+    with pytest.raises(TypeError, match="cannot watch a Job"):
+        widgets.watch(cml.jobs.get("nightly"), cml)
