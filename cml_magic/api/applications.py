@@ -9,7 +9,7 @@ from cml_magic.api import paths
 from cml_magic.api.convert import environment_text, set_fields
 from cml_magic.api.listing import merged_filter
 from cml_magic.api.names import exactly_one, is_id
-from cml_magic.api.objects import Application
+from cml_magic.api.objects import Application, Listing
 from cml_magic.api.paging import iterate
 
 if TYPE_CHECKING:
@@ -56,9 +56,11 @@ class Applications:
         sort: str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> list[Application]:
+    ) -> Listing[Application]:
         """Every application of the project, as a list (see `iter`)."""
-        return list(self.iter(project, search, search_filter, sort, page_size, limit))
+        return Listing(
+            self.iter(project, search, search_filter, sort, page_size, limit), Application.kind
+        )
 
     def _ids(self, app: str, project: str | None) -> tuple[str, str]:
         project_id = self._cml.projects.resolve(project)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from cml_magic.api import paths
 from cml_magic.api.convert import set_fields
-from cml_magic.api.objects import ModelBuild
+from cml_magic.api.objects import Listing, ModelBuild
 from cml_magic.api.paging import iterate
 
 if TYPE_CHECKING:
@@ -54,9 +54,11 @@ class Builds:
         sort: str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> list[ModelBuild]:
+    ) -> Listing[ModelBuild]:
         """Every build of `model`, as a list."""
-        return list(self.iter(model, project, search_filter, sort, page_size, limit))
+        return Listing(
+            self.iter(model, project, search_filter, sort, page_size, limit), ModelBuild.kind
+        )
 
     def get(self, build: str, model: str, project: str | None = None) -> ModelBuild:
         """One build of `model`."""

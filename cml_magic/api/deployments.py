@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cml_magic.api import paths
 from cml_magic.api.convert import set_fields
 from cml_magic.api.errors import NotFoundError
-from cml_magic.api.objects import ModelDeployment
+from cml_magic.api.objects import Listing, ModelDeployment
 from cml_magic.api.paging import iterate
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class Deployments:
         project: str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> list[ModelDeployment]:
+    ) -> Listing[ModelDeployment]:
         """The deployments of one build of `model`, or of all its builds when `build` is None."""
         project_id, model_id = self._ids(model, project)
         if build:
@@ -43,7 +43,7 @@ class Deployments:
         else:
             builds = self._cml.builds.iter(model_id, project_id)
             build_ids = [b.id for b in builds]
-        found: list[ModelDeployment] = []
+        found: Listing[ModelDeployment] = Listing(kind=ModelDeployment.kind)
         for build_id in build_ids:
             remaining = None if limit is None else limit - len(found)
             if remaining is not None and remaining <= 0:

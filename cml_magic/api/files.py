@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING
 
 from cml_magic.api import paths
 from cml_magic.api.errors import BadRequestError, NotFoundError
-from cml_magic.api.objects import FileInfo
+from cml_magic.api.objects import FileInfo, Listing
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
@@ -34,11 +34,12 @@ class Files:
         # `%2F` keeps a nested path one segment, as CML's `{path}` wants.
         return f"{paths.project(self._cml.projects.resolve(project))}/files/{paths.seg(path)}"
 
-    def list(self, path: str = "", project: str | None = None) -> list[FileInfo]:
+    def list(self, path: str = "", project: str | None = None) -> Listing[FileInfo]:
         """The entries of a folder (names relative to it), or the one entry of a file."""
         clean = clean_path(path)
         answer = self._cml.transport.request("GET", self._file_path(clean or ROOT, project))
-        return [FileInfo.from_json(item) for item in answer.get("files") or ()]
+        items = (FileInfo.from_json(item) for item in answer.get("files") or ())
+        return Listing(items, FileInfo.kind)
 
     def download(self, path: str, project: str | None = None) -> bytes:
         """The bytes of a file (`NotFoundError` if there is none)."""

@@ -9,7 +9,7 @@ from cml_magic.api import paths
 from cml_magic.api.convert import environment_text, set_fields
 from cml_magic.api.listing import merged_filter
 from cml_magic.api.names import exactly_one, is_dashed_id, is_numeric
-from cml_magic.api.objects import Job
+from cml_magic.api.objects import Job, Listing
 from cml_magic.api.paging import iterate
 
 if TYPE_CHECKING:
@@ -60,9 +60,9 @@ class Jobs:
         sort: str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> list[Job]:
+    ) -> Listing[Job]:
         """Every job of the project, as a list (see `iter`)."""
-        return list(self.iter(project, search, search_filter, sort, page_size, limit))
+        return Listing(self.iter(project, search, search_filter, sort, page_size, limit), Job.kind)
 
     def resolve(self, job: str | int, project_id: str) -> str:
         """The id of `job`: an id, a name, or the number in the job's web address."""

@@ -9,7 +9,7 @@ from cml_magic.api import paths
 from cml_magic.api.convert import set_fields
 from cml_magic.api.listing import merged_filter
 from cml_magic.api.names import exactly_one, is_id
-from cml_magic.api.objects import Model
+from cml_magic.api.objects import Listing, Model
 from cml_magic.api.paging import iterate
 
 if TYPE_CHECKING:
@@ -56,9 +56,11 @@ class Models:
         sort: str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> list[Model]:
+    ) -> Listing[Model]:
         """Every model of the project, as a list (see `iter`)."""
-        return list(self.iter(project, search, search_filter, sort, page_size, limit))
+        return Listing(
+            self.iter(project, search, search_filter, sort, page_size, limit), Model.kind
+        )
 
     def resolve(self, model: str, project_id: str) -> str:
         """The id of `model` (an id or a name) in the project."""

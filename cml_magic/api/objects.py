@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 from cml_magic.api import convert
 
@@ -69,6 +70,17 @@ def _converter(name: str, hint: Any) -> Any:
     if isinstance(hint, type) and issubclass(hint, Resource):
         return lambda v: hint.from_json(v) if isinstance(v, dict) else None
     raise TypeError(f"no converter for {name}: {hint}")  # pragma: no cover - a coding error
+
+
+T = TypeVar("T")
+
+
+class Listing(list[T]):
+    """A list of result objects that knows their kind, even when it is empty."""
+
+    def __init__(self, items: Iterable[T] = (), kind: str = "object") -> None:
+        super().__init__(items)
+        self.kind = kind
 
 
 @dataclass(frozen=True)

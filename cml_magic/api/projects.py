@@ -9,7 +9,7 @@ from cml_magic.api import paths
 from cml_magic.api.convert import environment_text, set_fields
 from cml_magic.api.listing import merged_filter
 from cml_magic.api.names import exactly_one, is_dashed_id
-from cml_magic.api.objects import Project
+from cml_magic.api.objects import Listing, Project
 from cml_magic.api.paging import iterate
 
 if TYPE_CHECKING:
@@ -56,9 +56,11 @@ class Projects:
         page_size: int | None = None,
         limit: int | None = None,
         include_public: bool = False,
-    ) -> list[Project]:
+    ) -> Listing[Project]:
         """Every project, as a list (see `iter`)."""
-        return list(self.iter(search, search_filter, sort, page_size, limit, include_public))
+        return Listing(
+            self.iter(search, search_filter, sort, page_size, limit, include_public), Project.kind
+        )
 
     def resolve(self, project: str | None = None) -> str:
         """The id of `project` (an id, a name, or `owner/name`); None: the default project."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cml_magic.api import paths
 from cml_magic.api.errors import NotFoundError
 from cml_magic.api.listing import merged_filter
-from cml_magic.api.objects import JobRun
+from cml_magic.api.objects import JobRun, Listing
 from cml_magic.api.paging import iterate
 
 if TYPE_CHECKING:
@@ -71,9 +71,11 @@ class Runs:
         sort: str | None = NEWEST_FIRST,
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> list[JobRun]:
+    ) -> Listing[JobRun]:
         """The runs of `job`, as a list (see `iter`)."""
-        return list(self.iter(job, project, status, search_filter, sort, page_size, limit))
+        return Listing(
+            self.iter(job, project, status, search_filter, sort, page_size, limit), JobRun.kind
+        )
 
     def get(self, run_id: str, job: str | int, project: str | None = None) -> JobRun:
         """One run of `job`."""

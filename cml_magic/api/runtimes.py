@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cml_magic.api import paths
-from cml_magic.api.objects import Runtime
+from cml_magic.api.objects import Listing, Runtime
 from cml_magic.api.paging import iterate
 
 if TYPE_CHECKING:
@@ -52,9 +52,9 @@ class Runtimes:
         sort: str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> list[Runtime]:
+    ) -> Listing[Runtime]:
         """Every runtime, as a list (see `iter`)."""
-        return list(self.iter(search, search_filter, sort, page_size, limit))
+        return Listing(self.iter(search, search_filter, sort, page_size, limit), Runtime.kind)
 
 
 def _matching(runtimes: Iterator[Runtime], needle: str) -> Iterator[Runtime]:

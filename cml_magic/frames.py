@@ -1,0 +1,110 @@
+"""API result objects -> pandas DataFrames, with one fixed, documented column list per kind.
+
+`to_frame(cml.jobs.list())` has the columns `COLUMNS["job"]` whatever the listing holds, also
+when it is empty. User columns (`creator`, `owner`, `deployer`) hold the user name. Time
+columns are `datetime64[ns, UTC]`, NaT where CML sent its zero time (a phase not reached).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+# kind -> columns, in order. Names are the API's JSON names.
+COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "project": (
+        "id", "name", "owner", "creator", "visibility", "description", "created_at",
+        "updated_at",
+    ),
+    "job": (
+        "id", "name", "script", "type", "schedule", "kernel", "runtime_identifier", "creator",
+        "created_at", "updated_at",
+    ),
+    "run": (
+        "id", "job_id", "status", "creator", "created_at", "scheduling_at", "starting_at",
+        "running_at", "finished_at",
+    ),
+    "model": ("id", "name", "description", "creator", "auth_enabled", "created_at", "updated_at"),
+    "build": (
+        "id", "model_id", "status", "file_path", "function_name", "creator", "created_at",
+        "updated_at", "built_at",
+    ),
+    "deployment": (
+        "id", "model_id", "build_id", "status", "replicas", "cpu", "memory", "deployer",
+        "created_at", "updated_at", "stopped_at",
+    ),
+    "application": (
+        "id", "name", "subdomain", "status", "script", "creator", "created_at", "updated_at",
+        "starting_at", "running_at", "stopped_at",
+    ),
+    "runtime": (
+        "image_identifier", "editor", "kernel", "edition", "full_version", "status",
+        "description",
+    ),
+    "file": ("path", "is_dir", "file_size"),
+}  # fmt: skip
+
+TIME_COLUMNS = frozenset(
+    {
+        "created_at", "updated_at", "scheduling_at", "starting_at", "running_at", "finished_at",
+        "built_at", "stopped_at",
+    }
+)  # fmt: skip
+USER_COLUMNS = frozenset({"creator", "owner", "deployer"})
+DTYPES = {"is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64"}
+DTYPES |= {"cpu": "float64", "memory": "float64"}
+KIND_ALIASES = {
+    "projects": "project", "jobs": "job", "runs": "run", "job_run": "run", "jobrun": "run",
+    "models": "model", "builds": "build", "model_build": "build", "modelbuild": "build",
+    "deployments": "deployment", "model_deployment": "deployment",
+    "modeldeployment": "deployment", "applications": "application", "apps": "application",
+    "app": "application", "runtimes": "runtime", "files": "file", "fileinfo": "file",
+}  # fmt: skip
+
+
+def _kind_of(items: list[Any], kind: str | type | None) -> str | None:
+    if isinstance(kind, type):
+        kind = getattr(kind, "kind", kind.__name__)
+    if kind is None:
+        kind = getattr(items, "kind", None)
+        if (kind is None or kind == "object") and items:
+            kind = getattr(items[0], "kind", None)
+    if kind is None:
+        return None
+    key = str(kind).lower()
+    key = KIND_ALIASES.get(key, key)
+    if key not in COLUMNS:
+        raise ValueError(f"no column set for {kind!r}; known: {', '.join(COLUMNS)}")
+    return key
+
+
+def _cell(item: Any, column: str) -> Any:
+    value = getattr(item, column, None)
+    if column in USER_COLUMNS:
+        return getattr(value, "username", "") if value is not None else ""
+    return value
+
+
+def to_frame(items: Iterable[Any], kind: str | type | None = None) -> pd.DataFrame:
+    """A DataFrame of API objects, with the columns `COLUMNS[kind]`.
+
+    `kind` ("job", "run", ... or the class, e.g. `JobRun`) is found from the listing or its
+    items when not given; an empty plain list without `kind` gives an empty frame.
+    """
+    rows = list(items)
+    key = _kind_of(items if hasattr(items, "kind") else rows, kind)  # type: ignore[arg-type]
+    if key is None:
+        return pd.DataFrame()
+    columns = COLUMNS[key]
+    data = {column: [_cell(item, column) for item in rows] for column in columns}
+    frame = pd.DataFrame(data, columns=list(columns))
+    for column in columns:
+        if column in TIME_COLUMNS:
+            frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
+        elif column in DTYPES:
+            frame[column] = frame[column].astype(DTYPES[column])
+        else:
+            frame[column] = frame[column].astype(str)
+    return frame
