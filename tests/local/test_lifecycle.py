@@ -1,0 +1,139 @@
+"""The server's life: state survives restarts and kill -9; a crash fails what was running."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import psutil
+import requests
+from conftest import ZERO_TIME, Api, make_job, make_project, start_run, wait_for
+
+PYTHON = [sys.executable, "-m", "cml_magic.local"]
+
+
+def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) -> None:
+    server = local_cml_factory(data_dir=tmp_path / "state")
+    api = Api(server)
+    project = make_project(
+        api,
+        {
+            "long.py": "import time\nprint('up', flush=True)\ntime.sleep(120)\n",
+            "app.py": "import time\ntime.sleep(120)\n",
+        },
+    )
+    job = make_job(api, project, script="long.py")
+    run = start_run(api, job)
+    run_path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
+    wait_for(lambda: api.get(run_path), lambda r: r["status"] == "ENGINE_RUNNING")
+    app = api.post(
+        f"/projects/{project['id']}/applications",
+        json={"name": "a", "subdomain": f"k{run['id']}", "script": "app.py"},
+    )
+    app_path = f"/projects/{project['id']}/applications/{app['id']}"
+    wait_for(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    orphans = [
+        p
+        for p in psutil.process_iter(["environ"])
+        if (p.info["environ"] or {}).get("CML_LOCAL_PROCESS")
+        in (f"run:{run['id']}", f"app:{app['id']}")
+    ]
+    assert len(orphans) == 2
+
+    server.kill()
+    assert all(p.is_running() for p in orphans)  # a crash leaves its children behind
+    server.start()  # same data folder, new port
+
+    api = Api(server)
+    after = api.get(run_path)
+    assert after["status"] == "ENGINE_FAILED" and after["finished_at"] != ZERO_TIME
+    assert api.get(app_path)["status"] == "APPLICATION_FAILED"
+    assert api.get(f"/projects/{project['id']}/jobs/{job['id']}")["name"] == job["name"]
+    psutil.wait_procs(orphans, timeout=10)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in orphans)
+    # The job is free again.
+    again = start_run(api, job)
+    api.post(f"/projects/{project['id']}/jobs/{job['id']}/runs/{again['id']}:stop")
+
+
+def test_clean_stop_stops_running_work(local_cml_factory, tmp_path) -> None:
+    server = local_cml_factory(data_dir=tmp_path / "state")
+    api = Api(server)
+    project = make_project(api, {"long.py": "import time\ntime.sleep(120)\n"})
+    job = make_job(api, project, script="long.py")
+    run = start_run(api, job)
+    path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
+    wait_for(lambda: api.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
+    server.restart()
+    assert Api(server).get(path)["status"] == "ENGINE_STOPPED"
+
+
+def test_cli_seed_serve_and_create_user(tmp_path) -> None:
+    data = str(tmp_path / "cli")
+    seeded = subprocess.run(
+        [*PYTHON, "seed", "demo", "--data", data],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    keys = dict(line.split() for line in seeded.stdout.splitlines())
+    assert set(keys) == {"alice", "bob"}
+    again = subprocess.run(
+        [*PYTHON, "seed", "demo", "--data", data],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert dict(line.split() for line in again.stdout.splitlines()) == keys  # idempotent
+    made = subprocess.run(
+        [*PYTHON, "create-user", "dave", "--data", data],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    dave_key = made.stdout.split()[1]
+    dup = subprocess.run(
+        [*PYTHON, "create-user", "dave", "--data", data], capture_output=True, text=True, timeout=60
+    )
+    assert dup.returncode == 1 and "already exists" in dup.stderr and "Traceback" not in dup.stderr
+
+    proc = subprocess.Popen(
+        [*PYTHON, "serve", "--data", data, "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("cml-local listening on http://127.0.0.1:")
+        url = line.split()[-1]
+        who = requests.post(
+            url + "/api/v2/auth/validate_key",
+            json={},
+            headers={"authorization": "Bearer " + dave_key},
+            timeout=10,
+        )
+        assert who.json()["username"] == "dave"
+        spec = requests.get(url + "/api/v2/swagger.json", timeout=10).json()
+        assert "/api/v2/projects/{project_id}/jobs/{job_id}/runs/{run_id}:stop" in spec["paths"]
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert proc.returncode in (0, -15)  # uvicorn re-raises SIGTERM after a clean shutdown
+
+
+def test_a_port_in_use_is_one_line(tmp_path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = subprocess.run(
+            [*PYTHON, "serve", "--data", str(tmp_path), "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert busy.returncode == 1 and "Traceback" not in busy.stderr
+    assert "cannot serve" in busy.stderr
