@@ -10,13 +10,6 @@ from cml_magic.magics.errors import usage_error
 if TYPE_CHECKING:
     from cml_magic.magics.magic import CMLMagics
 
-# What a finished object looks like, per kind: the flag the API sets once it stops changing.
-FAILED_STATES = {
-    "run": {"ENGINE_FAILED", "ENGINE_TIMEDOUT", "ENGINE_STOPPED", "ENGINE_SKIPPED"},
-    "build": {"build failed", "failed", "build_failed", "timedout"},
-    "deployment": {"failed"},
-}
-
 
 class Context:
     """Per-call helpers for the command handlers; all HTTP goes through `self.cml`."""
@@ -57,50 +50,63 @@ class Context:
         return item
 
     def follow(self, target: Any, kind: str, args: argparse.Namespace, label: str) -> Any:
-        """Honour --wait/--watch for a run, build or deployment; return the latest state.
+        """Honour --wait/--watch for a run, build or deployment; return its latest state.
 
-        A finished run that did not succeed fails the cell (after `-o` stored it), so
-        notebooks run in batch stop at the failure.
+        --watch in a widget frontend shows the live widget and returns at once; elsewhere
+        it prints status changes, like --wait, until the item is final. A finished item
+        that did not succeed fails the cell (after `-o` stored it), so notebooks run in
+        batch stop there.
         """
         if not (getattr(args, "wait", False) or getattr(args, "watch", False)):
             return target
+        stop = self._stopper(target, kind)
         if args.watch:
-            shown = self._watch(target)
-            if shown is not None:
-                return shown
-        from cml_magic.magics.progress import wait_with_progress
+            from cml_magic import widgets
 
-        cml = self.cml
-        wait = {
-            "run": cml.wait_for_run,
-            "build": getattr(cml, "wait_for_build", cml.wait_for_run),
-            "deployment": getattr(cml, "wait_for_deployment", cml.wait_for_run),
-        }[kind]
-        result = wait_with_progress(
-            wait,
-            target,
-            label,
-            timeout=args.timeout,
-            poll_interval=self.magic.poll_interval,
-            stop=self._stopper(target, kind),
-        )
+            view = widgets.watch(target, self.cml, project=self.project(args))
+            if widgets.in_widget_frontend():
+                from IPython.display import display
+
+                display(view)
+                return target
+            from cml_magic.magics.progress import stop_on_interrupt
+
+            try:
+                with stop_on_interrupt(label, stop):
+                    view.wait(args.timeout)
+            finally:
+                view.close()
+            result = view.obj
+            if not result.finished:
+                raise usage_error(
+                    f"{label} is still {result.status} after {args.timeout or 0:g}s; it goes on",
+                    "timeout",
+                )
+        else:
+            from cml_magic.magics.progress import wait_with_progress
+
+            wait = {
+                "run": self.cml.wait_for_run,
+                "build": self.cml.wait_for_build,
+                "deployment": self.cml.wait_for_deployment,
+            }[kind]
+            result = wait_with_progress(
+                wait,
+                target,
+                label,
+                timeout=args.timeout,
+                poll_interval=self.magic.poll_interval,
+                stop=stop,
+            )
         self.remember(result)
         if getattr(args, "out", None):
             self.magic.shell.user_ns[args.out] = result
-        if str(getattr(result, "status", "")) in FAILED_STATES[kind]:
+        if not result.succeeded:
             hint = ""
             if kind == "run":
                 hint = f"; its output: %cml runs logs {result.id} --job {result.job_id}"
             raise usage_error(f"{label} ended {result.status}{hint}", "run_failed")
         return result
-
-    def _watch(self, target: Any) -> Any:
-        """Show the live widget when `cml_magic.widgets` offers `watch`; None if it does not."""
-        try:
-            from cml_magic.widgets import watch
-        except ImportError:
-            return None
-        return watch(target, self.cml)
 
     def _stopper(self, target: Any, kind: str) -> Any:
         cml = self.cml
@@ -108,6 +114,6 @@ class Context:
             return lambda: cml.runs.stop(target.id, target.job_id, project=target.project_id)
         if kind == "deployment":
             return lambda: cml.deployments.stop(
-                target.id, model=target.model_id, build=target.build_id, project=target.project_id
+                target.id, target.model_id, build=target.build_id, project=target.project_id
             )
         return None  # CML cannot stop a model build

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 
@@ -40,31 +41,13 @@ class ProgressLine:
             self._width = 0
 
 
-def wait_with_progress(
-    wait: Callable[..., Any],
-    target: Any,
-    label: str,
-    *,
-    timeout: float | None,
-    poll_interval: float,
-    stop: Callable[[], Any] | None,
-) -> Any:
-    """Call `wait(target, timeout=, poll_interval=, on_status=)`, showing each status.
-
-    On Ctrl-C the work is stopped with `stop()` when it can be (a run, a deployment),
-    the user is told what happened, and the KeyboardInterrupt goes on up.
-    """
-    line = ProgressLine(label)
-    line.update(str(getattr(target, "status", "") or "waiting"))
+@contextmanager
+def stop_on_interrupt(label: str, stop: Callable[[], Any] | None) -> Iterator[None]:
+    """On Ctrl-C inside the block: stop the work when it can be stopped (a run, a
+    deployment), say what happened, and let the KeyboardInterrupt go on up."""
     try:
-        result = wait(
-            target,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_status=lambda current: line.update(str(getattr(current, "status", current))),
-        )
+        yield
     except KeyboardInterrupt:
-        line.close()
         if stop is None:
             print(f"Interrupted: stopped waiting; {label} goes on in CML (it cannot be stopped).")
             raise
@@ -76,9 +59,32 @@ def wait_with_progress(
         status = getattr(stopped, "status", "")
         print(f"Interrupted: asked CML to stop {label}" + (f" (now {status})." if status else "."))
         raise
-    except BaseException:
-        line.close()
-        raise
+
+
+def wait_with_progress(
+    wait: Callable[..., Any],
+    target: Any,
+    label: str,
+    *,
+    timeout: float | None,
+    poll_interval: float,
+    stop: Callable[[], Any] | None,
+) -> Any:
+    """Call `wait(target, timeout=, poll_interval=, on_status=)`, showing each status on
+    one line; Ctrl-C stops the work (see `stop_on_interrupt`)."""
+    line = ProgressLine(label)
+    line.update(str(getattr(target, "status", "") or "waiting"))
+    with stop_on_interrupt(label, stop):
+        try:
+            result = wait(
+                target,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                on_status=lambda now: line.update(str(getattr(now, "status", now))),
+            )
+        except BaseException:
+            line.close()  # the messages that follow start on a line of their own
+            raise
     line.update(str(getattr(result, "status", "done")))
     line.close()
     return result

@@ -46,3 +46,49 @@ def _forget_settings(shell: InteractiveShell) -> None:
 def magics(ip: InteractiveShell) -> Any:
     """The `CMLMagics` instance registered in `ip`."""
     return ip._cml_magics  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def magic_server() -> Iterator[Any]:
+    """A demo server of the magics' own: these tests start runs, models and apps."""
+    from cml_magic.local import LocalCML
+
+    with LocalCML(seed="demo", phase_delay=0.05) as server:
+        yield server
+
+
+@pytest.fixture
+def cml_ip(ip: InteractiveShell, magic_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`ip` configured for the demo server as alice, polling fast."""
+    monkeypatch.setenv("CML_MAGIC_HOST", magic_server.url)
+    monkeypatch.setenv("CML_MAGIC_API_KEY", magic_server.api_key)
+    ip.run_line_magic("config", "CMLMagics.poll_interval = 0.05")
+    return ip
+
+
+@pytest.fixture
+def api(magic_server: Any) -> Iterator[Any]:
+    """An API client of its own, to check what the magics did."""
+    from cml_magic.api import CML
+
+    with CML(magic_server.url, magic_server.api_key, timeout=10.0) as client:
+        yield client
+
+
+def _poll(check: Any, what: str, seconds: float = 20.0) -> Any:
+    """`check()` until it returns something truthy, for at most `seconds`."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.fixture
+def poll() -> Any:
+    """`poll(check, what, seconds=20)`: a bounded wait for a condition."""
+    return _poll

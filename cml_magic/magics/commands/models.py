@@ -98,13 +98,14 @@ def deploy(ctx: Context, args: argparse.Namespace) -> Any:
     project = ctx.project(args)
     build_id = args.build
     if not build_id:
-        builds = ctx.cml.builds.list(model, project=project)
-        if not builds:
+        built = [b for b in ctx.cml.builds.list(model, project=project) if b.succeeded]
+        if not built:
             raise usage_error(
-                f"model {model} has no build yet: %cml models build --model {model} --file ...",
+                f"model {model} has no finished build: %cml models build --model {model}"
+                " --file FILE --function FUNCTION --wait",
                 "bad_name",
             )
-        build_id = max(builds, key=lambda b: b.created_at or 0).id
+        build_id = max(built, key=lambda b: b.created_at.timestamp() if b.created_at else 0).id
     result = ctx.cml.deployments.create(build_id, model, project=project, **fields)
     label = f"deployment {result.id} of model {model}"
     if not (args.wait or args.watch):
@@ -128,7 +129,7 @@ def build_arguments(parser: CommandParser) -> None:
 def deploy_arguments(parser: CommandParser) -> None:
     """Options of a model deployment."""
     model_arguments(parser)
-    parser.add_argument("--build", help="build id (default: the newest build)")
+    parser.add_argument("--build", help="build id (default: the newest finished build)")
     add_fields(parser, DEPLOY_FIELDS)
 
 
@@ -168,7 +169,7 @@ RESOURCE = Resource(
         ),
         "deploy": Verb(
             "deploy",
-            "deploy a build (the newest by default)",
+            "deploy a build (the newest finished one by default)",
             deploy,
             deploy_arguments,
             follow=True,

@@ -1,0 +1,66 @@
+"""Errors with a live server: one line, the fix, no traceback, and no run started."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+
+def runs_of_nightly(api: Any) -> int:
+    return len(api.runs.list("nightly", project="risk-analysis"))
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("jobs run nightly --project risk-analysis --env BAD", "expected KEY=VALUE"),
+        ("jobs run nightly --project risk-analysis --env A=1 --wiat", "did you mean --wait?"),
+        ("jobs run nosuchjob --project risk-analysis", "nosuchjob"),
+        ("jobs run nightly --project no-such-project", "no-such-project"),
+        ("jobs run 999 --project risk-analysis", "999"),
+    ],
+)
+def test_nothing_is_started_by_a_wrong_line(cml_ip: Any, api: Any, line: str, text: str) -> None:
+    before = runs_of_nightly(api)
+    with pytest.raises(UsageError) as caught:
+        cml_ip.run_line_magic("cml", line)
+    assert text in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert runs_of_nightly(api) == before
+
+
+def test_ambiguous_name_lists_the_way_out(cml_ip: Any, api: Any) -> None:
+    cml_ip.run_line_magic("cml", "use risk-analysis")
+    for _ in range(2):
+        cml_ip.run_line_magic("cml", "jobs create twin --script analysis.py")
+    try:
+        with pytest.raises(UsageError) as caught:
+            cml_ip.run_line_magic("cml", "jobs run twin")
+        assert caught.value.kind == "bad_name"
+        assert "pass the id instead" in str(caught.value)
+    finally:
+        for job in api.jobs.list(project="risk-analysis", search="twin"):
+            api.jobs.delete(job.id, project="risk-analysis")
+
+
+def test_wrong_key_is_one_line_without_the_key(
+    cml_ip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CML_MAGIC_API_KEY", "wrong-key-0123456789abcdef")
+    with capture_output() as captured:
+        result = cml_ip.run_cell("%cml projects list")
+    assert isinstance(result.error_in_exec, UsageError)
+    text = captured.stdout + captured.stderr
+    assert "CML answered 401" in text and "%cml login" in text
+    assert "wrong-key-0123456789abcdef" not in text
+    assert "Traceback" not in text
+
+
+def test_missing_host_says_how_to_set_it(ip: Any) -> None:
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("cml", "projects list")
+    assert caught.value.kind == "not_configured"
+    assert "%config CMLMagics.host" in str(caught.value)

@@ -1,0 +1,83 @@
+"""`%cml use`, `%cml config`, the CML session's project, display limit, logs, Ctrl-C."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+from typing import Any
+
+import pytest
+from IPython.utils.capture import capture_output
+
+
+def test_use_sets_the_default_project(cml_ip: Any, magics: Any, api: Any) -> None:
+    with capture_output() as captured:
+        project = cml_ip.run_line_magic("cml", "use risk-analysis")
+    assert magics.project == project.id
+    assert "Using project risk-analysis" in captured.stdout
+    df = cml_ip.run_line_magic("cml", "jobs list")
+    assert "nightly" in set(df["name"])
+
+
+def test_project_of_the_cml_session_is_the_default(
+    ip: Any, magic_server: Any, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    risk = api.projects.get("risk-analysis")
+    monkeypatch.setenv("CDSW_API_URL", magic_server.url + "/api/v1")
+    monkeypatch.setenv("CDSW_APIV2_KEY", magic_server.api_key)
+    monkeypatch.setenv("CDSW_PROJECT_ID", risk.id)
+    df = ip.run_line_magic("cml", "jobs list")
+    assert {"nightly", "fit"} <= set(df["name"])
+
+
+def test_config_shows_settings_and_masks_the_key(cml_ip: Any, magic_server: Any) -> None:
+    with capture_output() as captured:
+        cml_ip.run_line_magic("cml", "config")
+    out = captured.stdout
+    assert magic_server.url in out
+    assert "********" in out
+    assert magic_server.api_key not in out
+    assert magic_server.api_key[-4:] not in out
+
+
+def test_display_limit_keeps_every_row(cml_ip: Any) -> None:
+    cml_ip.run_line_magic("config", "CMLMagics.display_limit = 1")
+    df = cml_ip.run_line_magic("cml", "jobs list --project risk-analysis")
+    assert len(df) >= 3
+    data, _ = cml_ip.display_formatter.format(df)
+    assert f"1 of {len(df)} rows shown" in data["text/plain"]
+
+
+def test_logs_print_the_run_output(cml_ip: Any) -> None:
+    run = cml_ip.run_line_magic("cml", "jobs run nightly --project risk-analysis --wait")
+    with capture_output() as captured:
+        cml_ip.run_line_magic("cml", f"runs logs {run.id} --job nightly --project risk-analysis")
+    assert "ANALYSIS_LEVEL=job" in captured.stdout
+
+
+def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any) -> None:
+    cml_ip.run_line_magic("cml", "use risk-analysis")
+    started: dict[str, Any] = {}
+
+    def interrupt_when_running() -> None:
+        def running() -> bool:
+            runs = api.runs.list("nightly", project="risk-analysis", limit=1)
+            if runs and runs[0].status == "ENGINE_RUNNING":
+                started["run"] = runs[0]
+                return True
+            return False
+
+        poll(running, "the run to start")
+        _thread.interrupt_main()
+
+    helper = threading.Thread(target=interrupt_when_running, daemon=True)
+    helper.start()
+    with capture_output() as captured, pytest.raises(KeyboardInterrupt):
+        cml_ip.run_line_magic("cml", "jobs run nightly --env ANALYSIS_SECONDS=60 --wait")
+    helper.join(timeout=30)
+    run = started["run"]
+    assert "Interrupted: asked CML to stop run" in captured.stdout
+    poll(
+        lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
+        "the run to stop",
+    )
