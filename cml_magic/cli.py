@@ -185,7 +185,7 @@ def run_notebook(notebook: Path, output: Path, env: dict[str, str]) -> int:
     print(f"Running {notebook.name} ...\n", flush=True)
     processor = ExecutePreprocessor(timeout=CELL_TIMEOUT, kernel_name=KERNEL_NAME)
     failure: CellExecutionError | None = None
-    with _kernel_manager(env) as km:
+    with _kernel_manager(env, notebook.parent) as km:
         try:
             processor.preprocess(nb, {"metadata": {"path": str(notebook.parent)}}, km=km)
         except CellExecutionError as exc:
@@ -205,8 +205,9 @@ def run_notebook(notebook: Path, output: Path, env: dict[str, str]) -> int:
 
 
 @contextlib.contextmanager
-def _kernel_manager(env: dict[str, str]) -> Iterator[Any]:
-    """A kernel manager for this Python (whatever kernels Jupyter knows), started with `env`."""
+def _kernel_manager(env: dict[str, str], cwd: Path) -> Iterator[Any]:
+    """A kernel of this Python (whatever kernels Jupyter knows), started in `cwd` with exactly
+    `env` (a kernel spec's `env` would only add to this process's environment)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
@@ -217,7 +218,6 @@ def _kernel_manager(env: dict[str, str]) -> Iterator[Any]:
             "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": "cml-magic demo",
             "language": "python",
-            "env": env,
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec))
         specs = KernelSpecManager(kernel_dirs=[folder])
@@ -227,6 +227,7 @@ def _kernel_manager(env: dict[str, str]) -> Iterator[Any]:
         km = KernelManager(
             kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport=transport, ip=ip
         )
+        km.start_kernel(env=env, cwd=str(cwd))
         try:
             yield km
         finally:
