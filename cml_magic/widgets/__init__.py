@@ -90,35 +90,39 @@ def watch(
     return DeploymentWidget(obj, controller, poller=poller)
 
 
-def project_browser(cml: Any) -> Any:
+def project_browser(cml: Any, poller: Poller | None = None) -> Any:
     """Search box, project list, the selected project's jobs; click a job for its recent runs."""
     from cml_magic.widgets.panels import project_browser as build
 
-    return build(cml)
+    return build(cml, poller=poller)
 
 
-def run_job_form(cml: Any, job: Any = None, project: Any = None) -> Any:
+def run_job_form(
+    cml: Any, job: Any = None, project: Any = None, poller: Poller | None = None
+) -> Any:
     """Pick a job, edit environment overrides, press Run: the live run widget opens below."""
     from cml_magic.widgets.panels import run_job_form as build
 
-    return build(cml, job=job, project=project)
+    return build(cml, job=job, project=project, poller=poller)
 
 
-def model_panel(cml: Any, project: Any = None) -> Any:
+def model_panel(cml: Any, project: Any = None, poller: Poller | None = None) -> Any:
     """Models of a project with their builds and deployments; Build and Deploy buttons."""
     from cml_magic.widgets.panels import model_panel as build
 
-    return build(cml, project=project)
+    return build(cml, project=project, poller=poller)
 
 
-def apps_panel(cml: Any, project: Any = None) -> Any:
+def apps_panel(cml: Any, project: Any = None, poller: Poller | None = None) -> Any:
     """Applications of a project with their status; Restart and Stop buttons."""
     from cml_magic.widgets.panels import apps_panel as build
 
-    return build(cml, project=project)
+    return build(cml, project=project, poller=poller)
 
 
-def panel(cml: Any, name: str | None = None, project: Any = None) -> Any:
+def panel(
+    cml: Any, name: str | None = None, project: Any = None, poller: Poller | None = None
+) -> Any:
     """`%cml panel [name]`: all panels as tabs, or one of "projects", "jobs", "models", "apps".
 
     Outside a widget front end prints a one-line hint and returns the matching listing as a
@@ -126,4 +130,4 @@ def panel(cml: Any, name: str | None = None, project: Any = None) -> Any:
     """
     from cml_magic.widgets.panels import panel as build
 
-    return build(cml, name=name, project=project)
+    return build(cml, name=name, project=project, poller=poller)

@@ -72,7 +72,8 @@ class Controller:
             proj = self.build_project(obj, project)
             return lambda: self.cml.builds.get(obj.id, obj.model_id, project=proj)
         if kind == "application":
-            return lambda: self.cml.applications.get(obj.id, project=project)
+            proj = getattr(obj, "project_id", None) or project
+            return lambda: self.cml.applications.get(obj.id, project=proj)
         return lambda: self.cml.deployments.get(
             obj.id, obj.model_id, build=obj.build_id, project=obj.project_id
         )

@@ -58,8 +58,10 @@ class Messages:
 
     def __init__(self) -> None:
         self.widget = html_widget(cls="cml-message")
+        self.text = ""
 
     def say(self, text: str, error: bool = False) -> None:
+        self.text = text
         colour = "#cf222e" if error else "#57606a"
         self.widget.value = (
             f'<span style="color:{colour}">{html.escape(text)}</span>' if text else ""

@@ -119,6 +119,8 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
             key, value = row.pair
             if not key and not value:
                 continue
+            if not key:
+                raise ValueError(f"row {i}: the value has no variable name")
             if not NAME.match(key):
                 raise ValueError(
                     f"row {i}: {key!r} is not a variable name (letters, digits, _; not first digit)"

@@ -1,0 +1,105 @@
+"""Build and deployment widgets, the model panel and the applications panel against the local
+CML server: real builds, real model workers, real application processes."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import pytest
+from widget_helpers import wait_for
+
+from cml_magic.widgets.build_widget import BuildWidget
+from cml_magic.widgets.deployment_widget import DeploymentWidget
+from cml_magic.widgets.panels.apps import AppsPanel
+from cml_magic.widgets.panels.models import ModelPanel
+
+PROJECT = "risk-analysis"
+
+
+@pytest.fixture
+def model(cml):
+    return cml.models.create(f"widget-model-{uuid.uuid4().hex[:8]}", project=PROJECT)
+
+
+def stop_quietly(action) -> None:
+    with contextlib.suppress(Exception):
+        action()
+
+
+def test_build_widget_follows_the_build_and_deploys_it(cml, poller, model):
+    build = cml.builds.create(model.id, "predict.py", "predict", project=PROJECT)
+    widget = BuildWidget(build, cml, project=PROJECT, poller=poller)
+    assert widget.deploy_button.disabled  # nothing to deploy before it is built
+    wait_for(lambda: widget.status == "built", timeout=30, what="build to finish")
+    assert "built" in widget.status_html.value
+    assert not widget.deploy_button.disabled
+    assert f"/models/{model.id}" in widget.title.value
+    widget.deploy_button.click()
+    dep = widget.deployment
+    assert isinstance(dep, DeploymentWidget) and dep in widget.children
+    assert widget.deploy_button.disabled  # one deployment per click
+    try:
+        wait_for(lambda: dep.status == "deployed", timeout=30, what="deployment")
+        assert poller.running  # a serving deployment stays watched, rarely
+        dep.stop_button.click()
+        wait_for(lambda: dep.status == "stopped", timeout=30, what="deployment to stop")
+        wait_for(lambda: not poller.running, what="poller to end")
+        dep.restart_button.click()
+        wait_for(lambda: dep.status == "deployed", timeout=30, what="deployment restarted")
+    finally:
+        stop_quietly(lambda: cml.deployments.stop(dep.obj.id, model.id, project=PROJECT))
+        widget.close()
+
+
+def test_failed_build_is_red_and_cannot_be_deployed(cml, poller, model):
+    build = cml.builds.create(model.id, "predict.py", "no_such_function", project=PROJECT)
+    widget = BuildWidget(build, cml, project=PROJECT, poller=poller)
+    wait_for(lambda: widget.status == "build failed", timeout=30)
+    assert "#cf222e" in widget.status_html.value  # red
+    assert widget.deploy_button.disabled
+
+
+def test_model_panel_builds_and_deploys(cml, poller, model):
+    panel = ModelPanel(cml, project=PROJECT, poller=poller)
+    panel.models.value = model.id
+    assert "no builds yet" in panel.builds.children[0].value
+    panel.build_button.click()
+    assert "give the file and the function" in panel.messages.widget.value
+    panel.file_path.value, panel.function_name.value = "predict.py", "predict"
+    panel.build_button.click()
+    live = panel.live_widgets[0]
+    assert isinstance(live, BuildWidget)
+    wait_for(lambda: live.status == "built", timeout=30)
+    panel.refresh_button.click()
+    deploy = panel.deploy_buttons[live.obj.id]
+    assert not deploy.disabled
+    deploy.click()
+    dep = panel.live_widgets[0]
+    assert isinstance(dep, DeploymentWidget)
+    try:
+        wait_for(lambda: dep.status == "deployed", timeout=30)
+        panel.refresh_button.click()
+        table = panel.deployments.children[0]
+        assert any(dep.obj.id in getattr(c, "value", "") for c in table.children)
+    finally:
+        stop_quietly(lambda: cml.deployments.stop(dep.obj.id, model.id, project=PROJECT))
+        panel.close()
+
+
+def test_apps_panel_shows_live_status_and_restarts_and_stops(cml, poller):
+    name = f"widget-app-{uuid.uuid4().hex[:6]}"
+    app = cml.applications.create(name, "app.py", name, project=PROJECT)
+    try:
+        panel = AppsPanel(cml, project=PROJECT, poller=poller)
+        row = panel.rows[name]
+        wait_for(lambda: "running" in row.status.value, timeout=30, what="app running")
+        row.stop.click()
+        wait_for(lambda: "stopped" in row.status.value, timeout=30, what="app stopped")
+        assert row.stop.disabled
+        row.restart.click()
+        wait_for(lambda: "running" in row.status.value, timeout=30, what="app restarted")
+        panel.close()
+        wait_for(lambda: not poller.running)
+    finally:
+        stop_quietly(lambda: cml.applications.stop(app.id, project=PROJECT))
