@@ -347,9 +347,11 @@ class Supervisor:
                 self._pause(stop)
             stamp = now()
             if ok:
-                self.store.patch(
+                built = self.store.patch(
                     "build", build_id, status="built", built_at=stamp, updated_at=stamp
                 )
+                if built is not None and built.get("auto_deploy") is not None:
+                    self.create_deployment(built, built["creator"], built["auto_deploy"])
             else:
                 self.store.patch("build", build_id, status="build failed", updated_at=stamp)
         except Exception as exc:
