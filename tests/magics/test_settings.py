@@ -100,6 +100,6 @@ def test_unload_removes_magics_configurable_and_completion(ip: Any) -> None:
         assert "cml" not in ip.magics_manager.magics["line"]
         assert "cml_job_env" not in ip.magics_manager.magics["cell"]
         assert magics not in ip.configurables
-        assert "%cml" not in ip.strdispatchers["complete_command"].strs
+        assert not any("cml" in repr(m) for m in ip.Completer.custom_matchers)
     finally:
         ip.run_line_magic("load_ext", "cml_magic")
