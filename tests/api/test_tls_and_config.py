@@ -1,0 +1,175 @@
+"""TLS options reach the connection (a self-signed CA made with trustme, an HTTPS server), and
+settings come from arguments, our variables, CML's session variables, then the config file."""
+
+from __future__ import annotations
+
+import ssl
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+from pytest_httpserver import HTTPServer
+
+from cml_magic.api import CML, CMLConnectionError, ConfigError
+from cml_magic.api.config import normalize_host, resolve
+
+KEY = "tls-test-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.expect_request("/api/v2/runtimes").respond_with_json({"runtimes": []})
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def test_https_with_the_ca_bundle_path(https_server: HTTPServer, ca_file: str) -> None:
+    url = https_server.url_for("/")
+    assert url.startswith("https://")
+    cml = CML(url, KEY, verify=ca_file)
+    assert cml.runtimes.list() == []
+
+
+def test_https_without_the_ca_fails_with_a_clear_error(
+    https_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    cml = CML(https_server.url_for("/"), KEY, max_retries=0)
+    with pytest.raises(CMLConnectionError, match="TLS verification failed") as caught:
+        cml.runtimes.list()
+    assert "\n" not in str(caught.value) and KEY not in str(caught.value)
+
+
+def test_requests_ca_bundle_is_honoured(
+    https_server: HTTPServer, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+    assert CML(https_server.url_for("/"), KEY).runtimes.list() == []
+
+
+def test_verify_false_skips_the_check(https_server: HTTPServer) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert CML(https_server.url_for("/"), KEY, verify=False).runtimes.list() == []
+
+
+def test_ca_bundle_from_our_variable(https_server: HTTPServer, ca_file: str) -> None:
+    env = {"CML_MAGIC_HOST": https_server.url_for("/"), "CML_MAGIC_API_KEY": KEY}
+    env |= {"CML_MAGIC_CA_BUNDLE": ca_file, "CML_MAGIC_CONFIG": "/nonexistent/config.toml"}
+    cml = CML.from_env(env=env)
+    assert cml.transport.verify == ca_file
+    assert cml.runtimes.list() == []
+
+
+# settings precedence ----------------------------------------------------------------------------
+
+NO_FILE = {"CML_MAGIC_CONFIG": "/nonexistent/config.toml"}
+
+
+def test_arguments_beat_variables() -> None:
+    env = NO_FILE | {"CML_MAGIC_HOST": "env.example.com", "CML_MAGIC_API_KEY": "env-key"}
+    settings = resolve(host="arg.example.com", api_key="arg-key", env=env)
+    assert (settings.host, settings.api_key) == ("https://arg.example.com", "arg-key")
+
+
+def test_our_variables_beat_cml_session_variables() -> None:
+    env = NO_FILE | {
+        "CML_MAGIC_HOST": "https://ours.example.com",
+        "CDSW_API_URL": "https://session.example.com/api/v1",
+        "CML_MAGIC_API_KEY": "ours",
+        "CDSW_APIV2_KEY": "session",
+        "CML_MAGIC_PROJECT": "risk-analysis",
+        "CDSW_PROJECT_ID": "abcd-abcd-abcd-abcd",
+    }
+    settings = resolve(env=env)
+    assert settings.host == "https://ours.example.com"
+    assert settings.api_key == "ours" and settings.project == "risk-analysis"
+
+
+def test_inside_a_cml_session() -> None:
+    env = NO_FILE | {
+        "CDSW_API_URL": "https://ml.example.com/api/v1",
+        "CDSW_APIV2_KEY": "v2key",
+        "CDSW_API_KEY": "v1key",
+        "CDSW_PROJECT_ID": "abcd-abcd-abcd-abcd",
+    }
+    settings = resolve(env=env)
+    assert settings.host == "https://ml.example.com"
+    assert (settings.api_key, settings.legacy_api_key) == ("v2key", "v1key")
+    assert settings.project == "abcd-abcd-abcd-abcd" and settings.verify is True
+    domain_only = NO_FILE | {"CDSW_DOMAIN": "ml.example.org", "CDSW_APIV2_KEY": "k"}
+    assert resolve(env=domain_only).host == "https://ml.example.org"
+    assert resolve(env=domain_only).legacy_api_key == "k"  # falls back to the v2 key
+
+
+def test_config_file_is_the_last_source(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'host = "file.example.com"\napi_key = "file-key"\nproject = "p"\nverify = false\n'
+    )
+    env = {"CML_MAGIC_CONFIG": str(config)}
+    settings = resolve(env=env)
+    assert settings.host == "https://file.example.com"
+    assert (settings.api_key, settings.project, settings.verify) == ("file-key", "p", False)
+    assert resolve(env=env | {"CDSW_APIV2_KEY": "session"}).api_key == "session"
+    assert resolve(env=env | {"CML_MAGIC_VERIFY": "true"}).verify is True
+
+
+def test_broken_config_file_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("host = \n")
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        resolve(env={"CML_MAGIC_CONFIG": str(config), "CML_MAGIC_HOST": "h"})
+
+
+def test_missing_host_or_key_is_one_clear_line() -> None:
+    with pytest.raises(ConfigError, match="no CML host"):
+        resolve(env=NO_FILE | {"CML_MAGIC_API_KEY": "k"})
+    with pytest.raises(ConfigError, match="no CML API key") as caught:
+        CML.from_env(env=NO_FILE | {"CML_MAGIC_HOST": "h"})
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ConfigError, match="must be true or false"):
+        resolve(env=NO_FILE | {"CML_MAGIC_HOST": "h", "CML_MAGIC_API_KEY": "k",
+                               "CML_MAGIC_VERIFY": "maybe"})  # fmt: skip
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve(host="h", api_key="k", verify="/no/such/ca.pem", env=NO_FILE)
+
+
+def test_settings_repr_masks_the_key() -> None:
+    settings = resolve(host="h", api_key="abcdefghijklmnopqrstuvwxyz", env=NO_FILE)
+    assert "abcdefghijklmnop" not in repr(settings)
+    assert "wxyz" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("given", "host"),
+    [
+        ("ml.example.com", "https://ml.example.com"),
+        ("https://ml.example.com/", "https://ml.example.com"),
+        ("https://ml.example.com/api/v1", "https://ml.example.com"),
+        ("http://127.0.0.1:8080/api/v2/", "http://127.0.0.1:8080"),
+    ],
+)
+def test_host_normalisation(given: str, host: str) -> None:
+    assert normalize_host(given) == host
