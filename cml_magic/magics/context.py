@@ -73,7 +73,7 @@ class Context:
 
             try:
                 with stop_on_interrupt(label, stop):
-                    view.wait(args.timeout)
+                    _wait_for(view, args.timeout)
             finally:
                 view.close()
             result = view.obj
@@ -117,3 +117,15 @@ class Context:
                 target.id, target.model_id, build=target.build_id, project=target.project_id
             )
         return None  # CML cannot stop a model build
+
+
+def _wait_for(view: Any, timeout: float | None) -> None:
+    """Block until `view` (a TextProgress) is final, in short steps so Ctrl-C gets through."""
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not view.finished:
+        left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+        if left <= 0:
+            return
+        view.wait(left)

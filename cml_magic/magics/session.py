@@ -70,7 +70,7 @@ def config(magic: CMLMagics, words: list[str]) -> None:
         ("page_size", magic.page_size),
         ("display_limit", magic.display_limit),
         ("poll_interval", magic.poll_interval),
-        ("verify", getattr(client, "verify", magic.verify)),
+        ("verify", "environment or default (True)" if magic.verify is None else magic.verify),
         ("timeout", magic.timeout),
     ]
     for name, value in rows:

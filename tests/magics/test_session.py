@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import _thread
+import os
+import signal
 import threading
 from typing import Any
 
@@ -55,7 +56,8 @@ def test_logs_print_the_run_output(cml_ip: Any) -> None:
     assert "ANALYSIS_LEVEL=job" in captured.stdout
 
 
-def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any) -> None:
+@pytest.mark.parametrize("mode", ["--wait", "--watch"])
+def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mode: str) -> None:
     cml_ip.run_line_magic("cml", "use risk-analysis")
     started: dict[str, Any] = {}
 
@@ -68,12 +70,12 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any) ->
             return False
 
         poll(running, "the run to start")
-        _thread.interrupt_main()
+        os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C (or a kernel interrupt) sends
 
     helper = threading.Thread(target=interrupt_when_running, daemon=True)
     helper.start()
     with capture_output() as captured, pytest.raises(KeyboardInterrupt):
-        cml_ip.run_line_magic("cml", "jobs run nightly --env ANALYSIS_SECONDS=60 --wait")
+        cml_ip.run_line_magic("cml", f"jobs run nightly --env ANALYSIS_SECONDS=60 {mode}")
     helper.join(timeout=30)
     run = started["run"]
     assert "Interrupted: asked CML to stop run" in captured.stdout
@@ -81,3 +83,12 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any) ->
         lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
         "the run to stop",
     )
+
+
+def test_config_without_settings_says_what_is_missing(ip: Any) -> None:
+    with capture_output() as captured:
+        ip.run_line_magic("cml", "config")
+    out = captured.stdout
+    assert "host           not set" in out
+    assert "api key        not set" in out
+    assert "Not ready: no CML host" in out
