@@ -28,13 +28,16 @@ class Context:
 
     def list_options(self, args: argparse.Namespace) -> dict[str, Any]:
         """The shared listing options as API keyword arguments."""
-        return {
-            "search": args.search,
+        options = {
+            "search": getattr(args, "search", None),
             "search_filter": args.search_filter,
             "sort": args.sort,
             "limit": args.limit,
             "page_size": self.magic.page_size or None,
         }
+        if not hasattr(args, "search"):
+            del options["search"]  # the API takes no name search for this kind
+        return options
 
     def listing(self, items: list[Any]) -> Any:
         """A DataFrame of `items` (full), shown up to the display limit."""

@@ -32,6 +32,7 @@ BAD_LINES = [
     ("jobs run nightly --timeout -1", "bad_argument", "must be positive"),
     ("runs list", "bad_argument", "--job"),
     ("runs list --job nightly --status broken", "bad_argument", "invalid choice"),
+    ("runs list --job nightly --search x", "bad_argument", "unknown flag '--search'"),
     ("runs stop", "bad_argument", "required: RUN"),
     ("models build --file predict.py --function predict", "bad_argument", "name the model"),
     ("models build churn --model other --file p.py --function f", "bad_argument", "name the model"),

@@ -40,6 +40,7 @@ class Verb:
     arguments: Callable[[CommandParser], None] = lambda parser: None
     project: bool = True
     listing: bool = False
+    searchable: bool = True
     follow: bool = False
     example: str = ""
 
@@ -85,7 +86,8 @@ def build_parser(resource: str, verb: Verb) -> CommandParser:
             "-p", "--project", help="project name or id (default: %%cml use, or CDSW_PROJECT_ID)"
         )
     if verb.listing:
-        parser.add_argument("--search", help="only items whose name contains this text")
+        if verb.searchable:
+            parser.add_argument("--search", help="only items whose name contains this text")
         parser.add_argument(
             "--filter",
             dest="search_filter",

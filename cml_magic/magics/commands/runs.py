@@ -15,7 +15,6 @@ STATUSES = ("scheduling", "running", "stopping", "stopped", "succeeded", "failed
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
     options = ctx.list_options(args)
-    options.pop("search")  # runs have no name to search
     return ctx.listing(
         ctx.cml.runs.list(args.job, project=ctx.project(args), status=args.status, **options)
     )
@@ -99,6 +98,7 @@ RESOURCE = Resource(
             _list,
             _list_args,
             listing=True,
+            searchable=False,
             example="%cml runs list --job nightly --status failed",
         ),
         "show": Verb("show", "one run", _show, _run_args),
