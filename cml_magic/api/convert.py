@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 ZERO_TIME_PREFIX = "0001-01-01"
+_FRACTION = re.compile(r"(\.\d+)")
 
 
 def timestamp(value: Any) -> datetime | None:
@@ -19,11 +21,8 @@ def timestamp(value: Any) -> datetime | None:
     text = str(value).strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    # Python < 3.11 parsers choke on nanoseconds; keep at most microseconds.
-    if "." in text:
-        head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+    # CML may send nanoseconds; datetime keeps at most microseconds.
+    text = _FRACTION.sub(lambda m: m.group(1)[:7], text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

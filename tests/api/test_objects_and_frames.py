@@ -1,0 +1,157 @@
+"""CML's JSON quirks undone in the result objects, and the DataFrames made of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from cml_magic.api import (
+    Application,
+    FileInfo,
+    Job,
+    JobRun,
+    Listing,
+    Model,
+    ModelBuild,
+    ModelDeployment,
+    Project,
+    Runtime,
+)
+from cml_magic.api.convert import environment, timestamp
+from cml_magic.frames import COLUMNS, to_frame
+
+RUN = {
+    "id": "0645larphwti9o39",
+    "project_id": "llgb-lqu2-7ivf-is2r",
+    "job_id": "ennq-7dum-18ab-a5ow",
+    "status": "ENGINE_SCHEDULING",
+    "created_at": "2021-07-20T10:00:00.123456789Z",
+    "scheduling_at": "2021-07-20T10:00:00Z",
+    "starting_at": "0001-01-01T00:00:00Z",
+    "running_at": "0001-01-01T00:00:00Z",
+    "finished_at": "0001-01-01T00:00:00Z",
+    "environment": "null",
+    "nvidia_gpu": "0",
+    "creator": {"username": "alice", "name": "Alice", "email": "a@x"},
+}
+
+
+def test_run_quirks() -> None:
+    run = JobRun.from_json(RUN)
+    assert run.created_at == datetime(2021, 7, 20, 10, 0, 0, 123456, tzinfo=UTC)
+    assert run.starting_at is None and run.finished_at is None
+    assert run.environment == {} and run.nvidia_gpu == 0
+    assert run.creator is not None and run.creator.username == "alice"
+    assert run.raw == RUN
+    assert not run.finished and not run.succeeded
+    assert JobRun.from_json({**RUN, "status": "ENGINE_SUCCEEDED"}).succeeded
+
+
+def test_job_quirks_and_extra_fields_kept_in_raw() -> None:
+    job = Job.from_json(
+        {
+            "id": "ennq-7dum-18ab-a5ow",
+            "timeout": "3600",
+            "engine_image_id": "15",
+            "environment": '{"A": "1", "N": 2}',
+            "runtime_addon_identifiers": ["spark"],
+            "share_token": "old-field",
+        }
+    )
+    assert (job.timeout, job.engine_image_id) == (3600, 15)
+    assert job.environment == {"A": "1", "N": "2"}
+    assert job.runtime_addon_identifiers == ("spark",)
+    assert job.raw["share_token"] == "old-field"
+    assert job.cpu == 0.0 and job.project_id == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", None),
+        (None, None),
+        ("0001-01-01T00:00:00Z", None),
+        ("2026-11-25T20:00:00Z", datetime(2026, 11, 25, 20, tzinfo=UTC)),
+        ("2026-11-25T20:00:00.5+01:00", datetime(2026, 11, 25, 19, 0, 0, 500000, tzinfo=UTC)),
+        ("not a time", None),
+    ],
+)
+def test_timestamps(text: str | None, expected: datetime | None) -> None:
+    assert timestamp(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("null", {}),
+        ("", {}),
+        (None, {}),
+        ('{"K": "v"}', {"K": "v"}),
+        ({"K": "v"}, {"K": "v"}),
+        ("[1, 2]", {}),
+        ("{broken", {}),
+    ],
+)
+def test_environment(value: object, expected: dict[str, str]) -> None:
+    assert environment(value) == expected
+
+
+def test_file_size_and_status_helpers() -> None:
+    assert FileInfo.from_json({"path": "a.csv", "file_size": "12"}).file_size == 12
+    assert ModelBuild.from_json({"status": "build failed"}).finished
+    assert not ModelBuild.from_json({"status": "build failed"}).succeeded
+    assert ModelBuild.from_json({"status": "built"}).succeeded
+    assert not ModelBuild.from_json({"status": "building"}).finished
+    assert ModelDeployment.from_json({"status": "deployed"}).succeeded
+    assert not ModelDeployment.from_json({"status": "deploying"}).finished
+    assert Application.from_json({"status": "APPLICATION_RUNNING"}).finished
+
+
+def test_objects_are_frozen() -> None:
+    run = JobRun.from_json(RUN)
+    with pytest.raises(AttributeError):
+        run.status = "x"  # type: ignore[misc]
+
+
+SAMPLES = {
+    "project": Project.from_json({"id": "p", "owner": {"username": "alice"}}),
+    "job": Job.from_json({"id": "j", "creator": {"username": "bob"}}),
+    "run": JobRun.from_json(RUN),
+    "model": Model.from_json({"id": "m", "auth_enabled": True}),
+    "build": ModelBuild.from_json({"id": "b", "status": "built"}),
+    "deployment": ModelDeployment.from_json({"id": "d", "replicas": 2, "cpu": 1.5}),
+    "application": Application.from_json({"id": "a", "status": "APPLICATION_RUNNING"}),
+    "runtime": Runtime.from_json({"image_identifier": "img"}),
+    "file": FileInfo.from_json({"path": "x", "file_size": "3"}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(COLUMNS))
+def test_frame_columns_per_kind(kind: str) -> None:
+    frame = to_frame([SAMPLES[kind]])
+    assert list(frame.columns) == list(COLUMNS[kind]) and len(frame) == 1
+    empty = to_frame(Listing([], kind))
+    assert list(empty.columns) == list(COLUMNS[kind]) and len(empty) == 0
+    assert list(empty.dtypes) == list(frame.dtypes)
+    assert list(to_frame([], kind=type(SAMPLES[kind])).columns) == list(COLUMNS[kind])
+    for column in COLUMNS[kind]:
+        if column.endswith("_at"):
+            assert str(frame[column].dtype) == "datetime64[ns, UTC]"
+
+
+def test_frame_values() -> None:
+    frame = to_frame([JobRun.from_json(RUN)])
+    row = frame.iloc[0]
+    assert row["creator"] == "alice"
+    assert row["created_at"] == pd.Timestamp("2021-07-20T10:00:00.123456Z")
+    assert pd.isna(row["finished_at"])
+    assert to_frame([SAMPLES["deployment"]]).iloc[0]["replicas"] == 2
+    assert to_frame([SAMPLES["project"]]).iloc[0]["owner"] == "alice"
+
+
+def test_frame_of_unknown_kind_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="no column set"):
+        to_frame([], kind="widgets")
+    assert to_frame([]).empty
