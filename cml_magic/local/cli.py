@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
         help="a server-wide default environment variable for runs (repeatable)",
     )
     serve.add_argument("--seed", choices=["demo"], help="seed demo data first (idempotent)")
+    serve.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="shut down cleanly when the process that started the server ends",
+    )
 
     seed = sub.add_parser("seed", help="create demo users, projects and jobs; print the keys")
     seed.add_argument("name", choices=["demo"])
@@ -76,7 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         from cml_magic.local.server import serve
 
         try:
-            return serve(str(args.data), args.host, args.port, args.phase_delay, dict(args.env))
+            return serve(
+                str(args.data),
+                args.host,
+                args.port,
+                args.phase_delay,
+                dict(args.env),
+                exit_with_parent=args.exit_with_parent,
+            )
         except OSError as exc:
             print(f"cml-local: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1

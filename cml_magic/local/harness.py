@@ -84,6 +84,7 @@ class LocalCML:
             str(self.port),
             "--phase-delay",
             str(self.phase_delay),
+            "--exit-with-parent",
         ]
         for name, value in self.env.items():
             cmd += ["--env", f"{name}={value}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
@@ -19,8 +20,10 @@ def serve(
     port: int = 0,
     phase_delay: float = 0.3,
     default_env: dict[str, str] | None = None,
+    exit_with_parent: bool = False,
 ) -> int:
-    """Run the server until SIGINT/SIGTERM; returns the exit status."""
+    """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
+    that started it is gone); returns the exit status."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -38,7 +41,16 @@ def serve(
         if server.started:
             print(f"cml-local listening on {url}", flush=True)
 
+    def watch_parent(parent: int) -> None:
+        # A test runner killed with SIGKILL cannot stop its server; the server notices instead.
+        while not server.should_exit:
+            if os.getppid() != parent:
+                server.should_exit = True
+            time.sleep(0.5)
+
     threading.Thread(target=announce, daemon=True).start()
+    if exit_with_parent:
+        threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     server.run(sockets=[sock])
     return 0 if server.started else 1
 

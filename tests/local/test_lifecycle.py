@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -137,3 +138,26 @@ def test_a_port_in_use_is_one_line(tmp_path) -> None:
         )
     assert busy.returncode == 1 and "Traceback" not in busy.stderr
     assert "cannot serve" in busy.stderr
+
+
+def test_server_ends_when_the_process_that_started_it_is_killed(tmp_path) -> None:
+    code = (
+        "import sys, time\n"
+        "from cml_magic.local import LocalCML\n"
+        "server = LocalCML(data_dir=sys.argv[1], seed=None).start()\n"
+        "print(server.url, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    url = parent.stdout.readline().strip()
+    server = next(p for p in psutil.Process(parent.pid).children() if "serve" in p.cmdline())
+    assert requests.get(url + "/api/v2/swagger.json", timeout=10).status_code == 200
+    parent.kill()
+    parent.wait(10)
+    server.wait(15)  # raises psutil.TimeoutExpired if the server outlived its parent
+    with contextlib.suppress(requests.ConnectionError):
+        requests.get(url + "/api/v2/swagger.json", timeout=2)
+        raise AssertionError("the server still answers after its parent died")
