@@ -101,6 +101,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def count(text: str) -> int:
+    """argparse type for counts that may be zero, such as `--gpu`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
 def positive_float(text: str) -> float:
     """argparse type for durations and resources such as `--timeout` or `--cpu`."""
     try:

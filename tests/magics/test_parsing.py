@@ -39,6 +39,8 @@ BAD_LINES = [
     ("models build --model churn --function predict", "bad_argument", "--file"),
     ("models deploy --model churn --replicas 0", "bad_argument", "must be at least 1"),
     ("apps create dash --script app.py", "bad_argument", "--subdomain"),
+    ("jobs create j --script a.py --gpu -1", "bad_argument", "must not be negative"),
+    ("jobs create j --script a.py --cpu zero", "bad_argument", "is not a number"),
     ("apps restart", "bad_argument", "required: APP"),
     ("use", "bad_argument", "one project"),
     ("use a b", "bad_argument", "one project"),

@@ -7,28 +7,35 @@ from typing import Any
 
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.commands.fields import (
+    CPU,
+    DESCRIPTION,
     ENV,
+    GPU,
+    KERNEL,
+    MEMORY,
+    NEW_NAME,
+    RUNTIME,
     Field,
     add_fields,
     field_values,
     nothing_to_change,
 )
 from cml_magic.magics.context import Context
-from cml_magic.magics.parsing import CommandParser, positive_float
+from cml_magic.magics.parsing import CommandParser
 
 FIELDS = (
     Field("--script", "script", "script that serves the app, relative to the project folder"),
     Field("--subdomain", "subdomain", "served at https://SUBDOMAIN.<workbench domain>"),
-    Field("--description", "description", "free text"),
-    Field("--runtime", "runtime_identifier", "runtime image identifier (ML runtimes)"),
-    Field("--kernel", "kernel", "engine kernel (legacy engines)"),
-    Field("--cpu", "cpu", "vCPUs", type=positive_float),
-    Field("--memory", "memory", "memory in GB", type=positive_float),
-    Field("--gpu", "nvidia_gpu", "NVIDIA GPUs", type=int),
+    DESCRIPTION,
+    RUNTIME,
+    KERNEL,
+    CPU,
+    MEMORY,
+    GPU,
     Field("--public", "bypass_authentication", "no login needed to open it", boolean=True),
     ENV,
 )
-UPDATE_FIELDS = (Field("--name", "name", "new name"), *FIELDS)
+UPDATE_FIELDS = (NEW_NAME, *FIELDS)
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cml_magic.magics.errors import usage_error
-from cml_magic.magics.parsing import CommandParser, env_pair
+from cml_magic.magics.parsing import CommandParser, count, env_pair, positive_float
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,14 @@ class Field:
 
 
 ENV = Field("--env", "environment", "environment variable KEY=VALUE (repeatable)")
+NEW_NAME = Field("--name", "name", "new name")
+DESCRIPTION = Field("--description", "description", "free text")
+# The compute a job, application or model build runs with.
+RUNTIME = Field("--runtime", "runtime_identifier", "runtime image identifier (ML runtimes)")
+KERNEL = Field("--kernel", "kernel", "engine kernel (legacy engines): python3, r, scala")
+CPU = Field("--cpu", "cpu", "vCPUs", type=positive_float)
+MEMORY = Field("--memory", "memory", "memory in GB", type=positive_float)
+GPU = Field("--gpu", "nvidia_gpu", "NVIDIA GPUs", type=count)
 
 
 def add_fields(

@@ -8,7 +8,13 @@ from typing import Any
 
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.commands.fields import (
+    CPU,
     ENV,
+    GPU,
+    KERNEL,
+    MEMORY,
+    NEW_NAME,
+    RUNTIME,
     Field,
     add_fields,
     field_values,
@@ -16,22 +22,22 @@ from cml_magic.magics.commands.fields import (
 )
 from cml_magic.magics.context import Context
 from cml_magic.magics.errors import usage_error
-from cml_magic.magics.parsing import CommandParser, env_pair, positive_float, positive_int
+from cml_magic.magics.parsing import CommandParser, env_pair, positive_int
 
 FIELDS = (
     Field("--script", "script", "script to run, relative to the project folder"),
-    Field("--kernel", "kernel", "engine kernel (legacy engines): python3, r, scala"),
-    Field("--runtime", "runtime_identifier", "runtime image identifier (ML runtimes)"),
-    Field("--cpu", "cpu", "vCPUs", type=positive_float),
-    Field("--memory", "memory", "memory in GB", type=positive_float),
-    Field("--gpu", "nvidia_gpu", "NVIDIA GPUs", type=int),
+    RUNTIME,
+    KERNEL,
+    CPU,
+    MEMORY,
+    GPU,
     Field("--schedule", "schedule", "cron schedule, e.g. '0 2 * * *' (empty: manual)"),
     Field("--arguments", "arguments", "arguments (the run sees them as JOB_ARGUMENTS)"),
     Field("--timeout-seconds", "timeout", "stop runs after this many seconds", type=positive_int),
     Field("--parent", "parent_id", "run after this job succeeds (job id)"),
     ENV,
 )
-UPDATE_FIELDS = (Field("--name", "name", "new name"), *FIELDS)
+UPDATE_FIELDS = (NEW_NAME, *FIELDS)
 V1_REF = re.compile(r"(?P<owner>[^/\s]+)/(?P<project>[^/\s]+)/(?P<job>\d+)\Z")
 
 

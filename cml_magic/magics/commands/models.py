@@ -7,7 +7,13 @@ from typing import Any
 
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.commands.fields import (
+    CPU,
+    DESCRIPTION,
     ENV,
+    KERNEL,
+    MEMORY,
+    NEW_NAME,
+    RUNTIME,
     Field,
     add_fields,
     field_values,
@@ -15,27 +21,24 @@ from cml_magic.magics.commands.fields import (
 )
 from cml_magic.magics.context import Context
 from cml_magic.magics.errors import usage_error
-from cml_magic.magics.parsing import CommandParser, positive_float, positive_int
+from cml_magic.magics.parsing import CommandParser, count, positive_int
 
 MODEL_FIELDS = (
-    Field("--description", "description", "free text"),
+    DESCRIPTION,
     Field("--no-auth", "disable_authentication", "serve without an access key", boolean=True),
 )
-UPDATE_FIELDS = (
-    Field("--name", "name", "new name"),
-    Field("--description", "description", "free text"),
-)
+UPDATE_FIELDS = (NEW_NAME, DESCRIPTION)
 BUILD_FIELDS = (
     Field("--file", "file_path", "the model's script, relative to the project folder"),
     Field("--function", "function_name", "the function in it that answers requests"),
-    Field("--runtime", "runtime_identifier", "runtime image identifier (ML runtimes)"),
-    Field("--kernel", "kernel", "engine kernel (legacy engines)"),
+    RUNTIME,
+    KERNEL,
     Field("--comment", "comment", "note kept with the build"),
 )
 DEPLOY_FIELDS = (
-    Field("--cpu", "cpu", "vCPUs per replica", type=positive_float),
-    Field("--memory", "memory", "memory per replica in GB", type=positive_float),
-    Field("--gpu", "nvidia_gpus", "NVIDIA GPUs per replica", type=int),
+    CPU,
+    MEMORY,
+    Field("--gpu", "nvidia_gpus", "NVIDIA GPUs per replica", type=count),
     Field("--replicas", "replicas", "number of replicas", type=positive_int),
     ENV,
 )

@@ -7,7 +7,9 @@ from typing import Any
 
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.commands.fields import (
+    DESCRIPTION,
     ENV,
+    NEW_NAME,
     Field,
     add_fields,
     field_values,
@@ -17,7 +19,7 @@ from cml_magic.magics.context import Context
 from cml_magic.magics.parsing import CommandParser
 
 FIELDS = (
-    Field("--description", "description", "free text"),
+    DESCRIPTION,
     Field(
         "--visibility",
         "visibility",
@@ -29,7 +31,7 @@ FIELDS = (
     ENV,
 )
 UPDATE_FIELDS = (
-    Field("--name", "name", "new name"),
+    NEW_NAME,
     *(f for f in FIELDS if f.name in {"description", "visibility", "environment"}),
 )
 
