@@ -36,7 +36,7 @@ class Completer:
         """
         from IPython.core.completer import SimpleCompletion, context_matcher
 
-        @context_matcher()  # type: ignore[misc]
+        @context_matcher()  # type: ignore[untyped-decorator]
         def match_cml(context: Any) -> dict[str, Any]:
             text = context.line_with_cursor.lstrip()
             if not text.startswith(("%cml ", "%%cml_job_env ")):

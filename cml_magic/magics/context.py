@@ -70,7 +70,7 @@ class Context:
             if widgets.in_widget_frontend():
                 from IPython.display import display
 
-                display(view)
+                display(view)  # type: ignore[no-untyped-call]
                 return target
             from cml_magic.magics.progress import stop_on_interrupt
 
@@ -103,7 +103,7 @@ class Context:
             )
         self.remember(result)
         if getattr(args, "out", None):
-            self.magic.shell.user_ns[args.out] = result
+            self.magic.user_ns[args.out] = result
         if not result.succeeded:
             hint = ""
             if kind == "run":

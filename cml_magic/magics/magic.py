@@ -76,6 +76,14 @@ class CMLMagics(Magics, Configurable):
         if change["name"] != "project":
             self.names.clear()
 
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's namespace (where `-o NAME` stores results)."""
+        if self.shell is None:
+            raise usage_error("%cml needs an IPython shell", "bad_command")
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
     def client(self) -> Any:
         """The `cml_magic.api.CML` client for the current settings, built on first use."""
         if self._client is None:
@@ -117,7 +125,7 @@ class CMLMagics(Magics, Configurable):
             print(shown.text)
             return None
         if getattr(parsed.args, "out", None):
-            self.shell.user_ns[parsed.args.out] = result
+            self.user_ns[parsed.args.out] = result
         return result
 
     @cell_magic
@@ -135,13 +143,13 @@ class CMLMagics(Magics, Configurable):
 
         try:
             args = jobenv.parse_line(line)
-            environment = jobenv.parse_body(cell, self.shell.user_ns)
+            environment = jobenv.parse_body(cell, self.user_ns)
             result = self._call(jobenv.start, Context(self), args, environment)
         except HelpRequested as shown:
             print(shown.text)
             return None
         if args.out:
-            self.shell.user_ns[args.out] = result
+            self.user_ns[args.out] = result
         return result
 
     def _call(self, handler: Any, *args: Any) -> Any:

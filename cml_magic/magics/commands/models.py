@@ -52,7 +52,7 @@ def model_of(args: argparse.Namespace) -> str:
             "name the model once, positionally or with --model (e.g. --model churn)",
             "bad_argument",
         )
-    return given[0]
+    return str(given[0])
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
