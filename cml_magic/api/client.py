@@ -49,6 +49,8 @@ class CML:
             raise ConfigError("no CML host given")
         if not api_key:
             raise ConfigError("no CML API key given")
+        if timeout <= 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, not {timeout}")
         self.host = normalize_host(host)
         self.project = project or None
         self.transport = Transport(

@@ -93,8 +93,8 @@ class Resource:
     def from_json(cls, data: dict[str, Any], **extra: Any) -> Self:
         """Build the object from CML's JSON; `extra` fills fields CML does not send."""
         values = {name: convert_(data.get(name)) for name, convert_ in _converters(cls).items()}
-        values.update(extra)
         values["raw"] = dict(data)
+        values.update(extra)
         return cls(**values)
 
 
@@ -143,6 +143,22 @@ class Project(Resource):
     ephemeral_storage_limit: int = 0
     slug: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # Older workspaces (2021) spelled three fields differently.
+    _OLD_NAMES: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("visibility", "project_visibility"),
+        ("default_engine_type", "default_project_engine_type"),
+        ("slug", "full_name"),
+    )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], **extra: Any) -> Self:
+        """Build the project from CML's JSON, old or new field names."""
+        current = dict(data)
+        for new, old in cls._OLD_NAMES:
+            if not current.get(new) and current.get(old):
+                current[new] = current[old]
+        return super().from_json(current, raw=dict(data), **extra)
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,21 @@ def test_frame_of_unknown_kind_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no column set"):
         to_frame([], kind="widgets")
     assert to_frame([]).empty
+
+
+def test_project_from_an_older_workspace() -> None:
+    old = {
+        "id": "llgb-lqu2-7ivf-is2r",
+        "name": "API V2 Demo",
+        "full_name": "api-v2-demo",
+        "project_visibility": "private",
+        "default_project_engine_type": "ml_runtime",
+        "owner": {"id": "1", "username": "alice"},
+    }
+    project = Project.from_json(old)
+    assert (project.slug, project.visibility, project.default_engine_type) == (
+        "api-v2-demo",
+        "private",
+        "ml_runtime",
+    )
+    assert project.raw == old
