@@ -2,73 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from cml_magic.api import paths
+from cml_magic.api.collection import ProjectCollection
 from cml_magic.api.convert import environment_text, set_fields
-from cml_magic.api.listing import merged_filter
-from cml_magic.api.names import exactly_one, is_id
-from cml_magic.api.objects import Application, Listing
-from cml_magic.api.paging import iterate
-
-if TYPE_CHECKING:
-    from cml_magic.api.client import CML
+from cml_magic.api.names import is_id
+from cml_magic.api.objects import Application
 
 
-def _describe(app: Application) -> dict[str, str]:
-    return {"id": app.id, "subdomain": app.subdomain}
-
-
-class Applications:
+class Applications(ProjectCollection[Application]):
     """The applications of a project; CML sends no project id, so the client adds `project_id`."""
 
-    def __init__(self, cml: CML) -> None:
-        self._cml = cml
+    _item = Application
+    _segment = "applications"
+    _fills_project_id = True
 
-    def iter(
-        self,
-        project: str | None = None,
-        search: str | None = None,
-        search_filter: Mapping[str, Any] | str | None = None,
-        sort: str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Application]:
-        """Every application of the project (lazily); `search` matches part of the name."""
-        project_id = self._cml.projects.resolve(project)
-        return iterate(
-            self._cml.transport,
-            f"{paths.project(project_id)}/applications",
-            "applications",
-            lambda item: Application.from_json(item, project_id=project_id),
-            page_size=page_size,
-            search_filter=merged_filter(search_filter, name=search),
-            sort=sort,
-            limit=limit,
-        )
-
-    def list(
-        self,
-        project: str | None = None,
-        search: str | None = None,
-        search_filter: Mapping[str, Any] | str | None = None,
-        sort: str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-    ) -> Listing[Application]:
-        """Every application of the project, as a list (see `iter`)."""
-        return Listing(
-            self.iter(project, search, search_filter, sort, page_size, limit), Application.kind
-        )
+    def _describe(self, item: Application) -> dict[str, str]:
+        return {"subdomain": item.subdomain, **super()._describe(item)}
 
     def _ids(self, app: str, project: str | None) -> tuple[str, str]:
         project_id = self._cml.projects.resolve(project)
         if is_id(app):
             return project_id, app
-        found = self.iter(project_id, search_filter={"name": app})
-        named = exactly_one("application", app, found, _describe, f" in project {project_id}")
-        return project_id, named.id
+        return project_id, self._by_name(app, project_id).id
 
     def _call(self, method: str, app: str, project: str | None, suffix: str = "") -> Application:
         project_id, app_id = self._ids(app, project)

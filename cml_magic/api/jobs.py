@@ -2,67 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from cml_magic.api import paths
+from cml_magic.api.collection import ProjectCollection
 from cml_magic.api.convert import environment_text, set_fields
-from cml_magic.api.listing import merged_filter
-from cml_magic.api.names import exactly_one, is_dashed_id, is_numeric
-from cml_magic.api.objects import Job, Listing
-from cml_magic.api.paging import iterate
-
-if TYPE_CHECKING:
-    from cml_magic.api.client import CML
+from cml_magic.api.names import is_dashed_id, is_numeric
+from cml_magic.api.objects import Job
 
 
-def _describe(job: Job) -> dict[str, str]:
-    return {
-        "id": job.id,
-        "script": job.script,
-        "creator": job.creator.username if job.creator else "",
-    }
-
-
-class Jobs:
+class Jobs(ProjectCollection[Job]):
     """The jobs of a project (`project=None`: the client's default project)."""
 
-    def __init__(self, cml: CML) -> None:
-        self._cml = cml
+    _item = Job
+    _segment = "jobs"
 
-    def iter(
-        self,
-        project: str | None = None,
-        search: str | None = None,
-        search_filter: Mapping[str, Any] | str | None = None,
-        sort: str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Job]:
-        """Every job of the project (lazily); `search` matches part of the name."""
-        project_id = self._cml.projects.resolve(project)
-        return iterate(
-            self._cml.transport,
-            f"{paths.project(project_id)}/jobs",
-            "jobs",
-            Job.from_json,
-            page_size=page_size,
-            search_filter=merged_filter(search_filter, name=search),
-            sort=sort,
-            limit=limit,
-        )
-
-    def list(
-        self,
-        project: str | None = None,
-        search: str | None = None,
-        search_filter: Mapping[str, Any] | str | None = None,
-        sort: str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-    ) -> Listing[Job]:
-        """Every job of the project, as a list (see `iter`)."""
-        return Listing(self.iter(project, search, search_filter, sort, page_size, limit), Job.kind)
+    def _describe(self, item: Job) -> dict[str, str]:
+        return {"script": item.script, **super()._describe(item)}
 
     def resolve(self, job: str | int, project_id: str) -> str:
         """The id of `job`: an id, a name, or the number in the job's web address."""
@@ -71,10 +28,6 @@ class Jobs:
         if is_numeric(job):
             return self._cml.legacy.job_id(project_id, int(job))
         return self._by_name(str(job), project_id).id
-
-    def _by_name(self, name: str, project_id: str) -> Job:
-        found = self.iter(project_id, search_filter={"name": name})
-        return exactly_one("job", name, found, _describe, f" in project {project_id}")
 
     def get(self, job: str | int, project: str | None = None) -> Job:
         """One job, by id, name or web-address number."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from cml_magic.api.errors import AmbiguousNameError, NotFoundError
 
@@ -15,12 +15,7 @@ UUID_ID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\Z")
 NUMERIC_ID = re.compile(r"[0-9]+\Z")
 
 
-class Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-N = TypeVar("N", bound=Named)
+N = TypeVar("N")
 
 
 def is_dashed_id(ref: str) -> bool:
@@ -46,7 +41,7 @@ def exactly_one(
     where: str = "",
 ) -> N:
     """The one item named exactly `name`; `NotFoundError` or `AmbiguousNameError` otherwise."""
-    matches = [item for item in items if item.name == name]
+    matches = [item for item in items if getattr(item, "name", None) == name]
     if len(matches) == 1:
         return matches[0]
     if not matches:
