@@ -121,13 +121,19 @@ def apps_panel(cml: Any, project: Any = None, poller: Poller | None = None) -> A
 
 
 def panel(
-    cml: Any, name: str | None = None, project: Any = None, poller: Poller | None = None
+    cml: Any,
+    name: str | None = None,
+    project: Any = None,
+    job: Any = None,
+    poller: Poller | None = None,
 ) -> Any:
     """`%cml panel [name]`: all panels as tabs, or one of "projects", "jobs", "models", "apps".
+
+    `project` preselects a project (default: the client's); `job` a job in the "jobs" panel.
 
     Outside a widget front end prints a one-line hint and returns the matching listing as a
     DataFrame instead.
     """
     from cml_magic.widgets.panels import panel as build
 
-    return build(cml, name=name, project=project, poller=poller)
+    return build(cml, name=name, project=project, job=job, poller=poller)

@@ -48,6 +48,7 @@ class Controller:
     def __init__(self, cml: Any) -> None:
         self.cml = cml
         self._projects: dict[str, tuple[str, str]] = {}
+        self._names: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # the client's own repr masks the key
@@ -155,6 +156,20 @@ class Controller:
         return self.cml.applications.stop(app.id, project=project)
 
     # -- links ----------------------------------------------------------------------------
+
+    def job_name(self, run: Any) -> str:
+        """The name of a run's job (looked up once per job), else its id."""
+        key = f"job:{run.job_id}"
+        with self._lock:
+            if key in self._names:
+                return self._names[key]
+        try:
+            name = str(self.cml.jobs.get(run.job_id, project=run.project_id).name)
+        except Exception:  # a name is a nicety: never fail a widget for it
+            return str(run.job_id)
+        with self._lock:
+            self._names[key] = name
+        return name
 
     def project_page(self, project_id: str | None) -> tuple[str, str] | None:
         """(owner, slug) of a project, looked up once; None when it cannot be had."""

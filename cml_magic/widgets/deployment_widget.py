@@ -22,8 +22,7 @@ class DeploymentWidget(LiveWidget):
 
     def _rows(self) -> tuple[Any, ...]:
         return (
-            self.title,
-            self.status_html,
+            self.header,
             self.stepper,
             self.times,
             self.environment,

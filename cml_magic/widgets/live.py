@@ -53,15 +53,14 @@ def stepper(kind: str, info: Phase) -> str:
 
 
 def environment_table(environment: dict[str, str] | None) -> str:
-    """Environment overrides as a small table, secret-looking values masked."""
+    """Environment overrides on one line, secret-looking values masked."""
     shown = masked(environment)
     if not shown:
         return '<span style="color:#8c959f">no environment overrides</span>'
-    rows = "".join(
-        f"<tr><td><code>{html.escape(k)}</code></td><td><code>{html.escape(v)}</code></td></tr>"
-        for k, v in sorted(shown.items())
+    pairs = " ".join(
+        f"<code>{html.escape(k)}={html.escape(v)}</code>" for k, v in sorted(shown.items())
     )
-    return f'<table class="cml-env-table" style="font-size:90%">{rows}</table>'
+    return f'<span style="color:#57606a">environment</span> {pairs}'
 
 
 def reporting(handler: Callable[..., None]) -> Callable[..., None]:
@@ -103,9 +102,12 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
         self._sub: Subscription | None = None
         self._closed = False
         self.add_class("cml-live")
+        self.layout = w.Layout(border="1px solid #d0d7de", padding="2px 10px", margin="4px 0")
         self.add_class(f"cml-{self.kind}")
         self.title = self._html("cml-title")
         self.status_html = self._html("cml-status")
+        self.title.layout.margin = "0 0 0 10px"
+        self.header = w.HBox([self.status_html, self.title])
         self.stepper = self._html("cml-stepper")
         self.times = self._html("cml-times")
         self.message = self._html("cml-message")
@@ -129,7 +131,7 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
         return button
 
     def _rows(self) -> tuple[Any, ...]:
-        return (self.title, self.status_html, self.stepper, self.times, self.message, self.buttons)
+        return (self.header, self.stepper, self.times, self.message, self.buttons)
 
     # -- polling --------------------------------------------------------------------------
 

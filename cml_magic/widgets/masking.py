@@ -14,6 +14,18 @@ def is_secret(name: str) -> bool:
     return bool(SECRET_KEY.search(name))
 
 
+_ASSIGNMENT = re.compile(
+    r"(?P<name>\b[A-Za-z_][A-Za-z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL|PRIVATE)"
+    r"[A-Za-z0-9_]*)(?P<sep>\s*[=:]\s*)(?P<value>\S+)",
+    re.IGNORECASE,
+)
+
+
+def masked_text(text: str) -> str:
+    """`API_KEY=abc` / `DB_PASSWORD: abc` in free text (a run's log) with the value masked."""
+    return _ASSIGNMENT.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
+
+
 def masked(environment: Mapping[str, str] | None) -> dict[str, str]:
     """A copy of `environment` whose secret-looking values are replaced by a fixed mask."""
     return {k: (MASK if is_secret(k) else str(v)) for k, v in (environment or {}).items()}

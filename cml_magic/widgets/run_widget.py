@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from cml_magic.widgets.live import LiveWidget, environment_table, reporting
+from cml_magic.widgets.masking import masked_text
 from cml_magic.widgets.status import Activity, Phase
 
 OUTPUT_LINES = 20  # lines of the log shown
@@ -30,8 +31,7 @@ class RunWidget(LiveWidget):
 
     def _rows(self) -> tuple[Any, ...]:
         return (
-            self.title,
-            self.status_html,
+            self.header,
             self.stepper,
             self.times,
             self.environment,
@@ -41,7 +41,9 @@ class RunWidget(LiveWidget):
         )
 
     def subtitle(self, obj: Any) -> str:
-        job = self.job_name or getattr(obj, "job_id", "")
+        if self.job_name is None:
+            self.job_name = self.controller.job_name(obj)
+        job = self.job_name
         return f" of job <b>{html.escape(str(job))}</b>" if job else ""
 
     def render_more(self, obj: Any, info: Phase) -> None:
@@ -73,7 +75,7 @@ class RunWidget(LiveWidget):
                 '<span style="color:#8c959f">no output available through the API</span>'
             )
             return
-        tail = "\n".join(text.rstrip("\n").splitlines()[-OUTPUT_LINES:])
+        tail = masked_text("\n".join(text.rstrip("\n").splitlines()[-OUTPUT_LINES:]))
         self.output.value = (
             '<pre style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
             f'background:#f6f8fa;font-size:85%">{html.escape(tail)}</pre>'

@@ -18,7 +18,7 @@ def clock(when: datetime | None) -> str:
 
 def duration(seconds: float) -> str:
     """`0:07`, `12:03`, `1:02:03`."""
-    seconds = max(0, int(seconds))
+    seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -43,7 +43,12 @@ def test_build_widget_follows_the_build_and_deploys_it(cml, poller, model):
         wait_for(lambda: dep.status == "deployed", timeout=30, what="deployment")
         assert poller.running  # a serving deployment stays watched, rarely
         dep.stop_button.click()
-        wait_for(lambda: dep.status == "stopped", timeout=30, what="deployment to stop")
+        wait_for(
+            lambda: dep.status == "stopped",
+            timeout=30,
+            what="deployment to stop",
+            show=lambda: (dep.status, dep.message.value),
+        )
         wait_for(lambda: not poller.running, what="poller to end")
         dep.restart_button.click()
         wait_for(lambda: dep.status == "deployed", timeout=30, what="deployment restarted")

@@ -98,6 +98,12 @@ def test_bad_overrides_are_refused_before_anything_is_sent(cml, poller, rows, me
     assert run_count(cml) == before
 
 
+def test_form_without_a_job_preselects_the_first(cml, poller):
+    form = RunJobForm(cml, poller=poller)
+    assert form.project_picker.label == "alice/risk-analysis"  # the client's default project
+    assert form.job_picker.value is not None
+
+
 def test_unknown_job_is_one_line_in_the_form(cml, poller):
     form = RunJobForm(cml, job="no-such-job", poller=poller)
     assert "job no-such-job not found" in form.messages.text

@@ -31,6 +31,10 @@ def test_widget_follows_a_run_to_success_on_its_own(cml, poller, local_cml):
     assert MASK in widget.environment.value
     # The output tail comes from the run's log.
     wait_for(lambda: "analysis starting" in widget.output.value, what="output tail")
+    # The job prints its settings: the secret-looking one is masked in the tail too.
+    assert "ANALYSIS_API_KEY=" + MASK in widget.output.value
+    assert "s3cret-value" not in widget.output.value
+    assert "of job <b>nightly</b>" in widget.title.value
     assert f"{local_cml.url}/alice/risk-analysis/engines/{run.id}" in widget.title.value
     assert widget.stop_button.disabled
     wait_for(lambda: not poller.running, what="poller to stop once the run is final")

@@ -8,15 +8,24 @@ from collections.abc import Callable
 from typing import Any
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    """Poll `condition` every 20 ms until it is truthy; fail after `timeout` seconds."""
+def wait_for(
+    condition: Callable[[], Any],
+    timeout: float = 10.0,
+    what: str = "",
+    show: Callable[[], Any] | None = None,
+) -> Any:
+    """Poll `condition` every 20 ms until it is truthy; fail after `timeout` seconds, saying
+    what was awaited and (with `show`) what was seen instead."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+            seen = f"; seen: {show()!r}" if show else ""
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what or condition}{seen}"
+            )
         time.sleep(0.02)
 
 

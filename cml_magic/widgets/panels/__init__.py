@@ -54,7 +54,9 @@ def panel_name(name: str | None) -> str | None:
     return key
 
 
-def panel(cml: Any, name: str | None = None, project: Any = None, poller: Any = None) -> Any:
+def panel(
+    cml: Any, name: str | None = None, project: Any = None, job: Any = None, poller: Any = None
+) -> Any:
     """One panel by name, or all of them as tabs; a DataFrame and a hint without a widget
     front end."""
     key = panel_name(name)
@@ -63,7 +65,7 @@ def panel(cml: Any, name: str | None = None, project: Any = None, poller: Any = 
         return text_listing(controller, key, project)
     builders = {
         "projects": lambda: project_browser(controller, poller=poller),
-        "jobs": lambda: run_job_form(controller, project=project, poller=poller),
+        "jobs": lambda: run_job_form(controller, job=job, project=project, poller=poller),
         "models": lambda: model_panel(controller, project=project, poller=poller),
         "apps": lambda: apps_panel(controller, project=project, poller=poller),
     }

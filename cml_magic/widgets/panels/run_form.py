@@ -94,6 +94,8 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
             return
         jobs = self.messages.run(lambda: self.controller.jobs(project)) or []
         self.job_picker.options = [(j.name, j.id) for j in jobs]
+        if jobs:
+            self.job_picker.value = jobs[0].id  # ipywidgets 8 leaves a new Dropdown unselected
         if wanted is not None:
             key = getattr(wanted, "id", wanted)
             for j in jobs:

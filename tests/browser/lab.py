@@ -1,0 +1,125 @@
+"""JupyterLab on loopback for the browser tests: start, wait for it, stop it with its kernels.
+
+Own process group, private Jupyter/IPython folders, no news toast, and the app exposed to the
+page so that kernel readiness can be read from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+START_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Lab:
+    """A JupyterLab server serving `root`; `url`, `token`, `log()`."""
+
+    def __init__(self, root: Path, state: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.token = secrets.token_hex(16)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = state / "lab.log"
+        settings = state / "lab-settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True, exist_ok=True)
+        (settings / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
+        self.env = {
+            **os.environ,
+            **env,
+            "JUPYTER_CONFIG_DIR": str(state / "config"),
+            "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
+            "JUPYTER_DATA_DIR": str(state / "data"),
+            "JUPYTERLAB_SETTINGS_DIR": str(state / "lab-settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(state / "workspaces"),
+            "IPYTHONDIR": str(state / "ipython"),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._kernels: list[Any] = []
+
+    def api(self, path: str, method: str = "GET", timeout: float = 5) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            body = answer.read()
+        return json.loads(body) if body else None
+
+    def start(self) -> Lab:
+        cmd = [
+            sys.executable, "-m", "jupyterlab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}", "--LabApp.news_url=None",
+            "--LabApp.expose_app_in_browser=True",
+        ]  # fmt: skip
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + START_S
+        while True:
+            try:
+                self.api("/api/status", timeout=2)
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"jupyter lab exited early:\n{self.log()}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"jupyter lab did not answer:\n{self.log()}") from None
+                time.sleep(0.3)
+
+    def log(self, n: int = 6000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError as exc:
+            return f"<no log: {exc}>"
+
+    def stop(self) -> None:
+        """Shut kernels and server down politely, then by pid (kernels have their own session)."""
+        if self.proc is None:
+            return
+        try:
+            import psutil
+
+            kernels = psutil.Process(self.proc.pid).children(recursive=True)
+        except Exception:
+            kernels = []
+        if self.proc.poll() is None:
+            with contextlib.suppress(Exception):
+                self.api("/api/shutdown", method="POST", timeout=10)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        for kernel in kernels:
+            try:
+                if kernel.is_running():
+                    kernel.terminate()
+                    kernel.wait(10)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    kernel.kill()
+        self.proc = None

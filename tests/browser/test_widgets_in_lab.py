@@ -1,0 +1,196 @@
+"""The live widgets in a real JupyterLab, driven by headless Chromium through Playwright.
+
+A notebook opened in the browser starts a job run on the local CML server and shows its
+RunWidget; the test sees it render, sees the status go from running to succeeded with nobody
+touching the page, then clicks Run in the jobs panel and sees the new run widget appear and
+succeed. Screenshots go to $BROWSER_TEST_ARTIFACTS (docs/img holds the ones in docs/widgets.md).
+
+Needs Chromium (Debian: `apt-get install -y --no-install-recommends chromium fonts-dejavu-core`;
+or set CHROMIUM=/path); skips saying so when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("jupyterlab")
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+from lab import Lab  # noqa: E402  (after the skips: it needs nothing, but reads better here)
+
+
+def find_chromium() -> str | None:
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+CHROMIUM = find_chromium()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no Chromium (Debian: apt-get install -y --no-install-recommends chromium "
+        "fonts-dejavu-core, or set CHROMIUM=/path/to/chromium)",
+    ),
+]
+
+# The run sleeps long enough that the widget is surely drawn while it is still running.
+WATCH_CELL = """\
+from cml_magic.api import CML
+from cml_magic import widgets
+
+cml = CML.from_env()
+run = cml.runs.create("nightly", environment={"ANALYSIS_SECONDS": "6", "ANALYSIS_TOKEN": "t0k"})
+live = widgets.watch(run, cml)
+live.add_class("t-watch")
+live
+"""
+
+PANEL_CELL = """\
+form = widgets.panel(cml, "jobs", job="nightly")
+form.add_class("t-form")
+form.add_row("ANALYSIS_SECONDS", "1")
+form
+"""
+
+KERNEL_READY = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+}"""
+
+LAB_LOAD_MS = 90_000
+RENDER_MS = 60_000
+FINISH_MS = 40_000
+
+
+@pytest.fixture
+def cml_server(local_cml_factory):
+    # Visible phases: the browser must be able to see "running".
+    return local_cml_factory(phase_delay=0.3)
+
+
+@pytest.fixture
+def lab(tmp_path, cml_server):
+    root = tmp_path / "root"
+    root.mkdir()
+    env = {
+        "CML_MAGIC_HOST": cml_server.url,
+        "CML_MAGIC_API_KEY": cml_server.api_key,
+        "CML_MAGIC_PROJECT": "risk-analysis",
+        "CML_MAGIC_CONFIG": str(tmp_path / "no-config.toml"),
+    }
+    server = Lab(root, tmp_path, env)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def artifacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("BROWSER_TEST_ARTIFACTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def wait_kernel(page, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and dialog.first.is_visible():
+            dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click()
+        if page.evaluate(KERNEL_READY):
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"kernel not connected and idle within {timeout_s}s")
+
+
+def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(WATCH_CELL), nbformat.v4.new_code_cell(PANEL_CELL)]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}  # fmt: skip
+    nbformat.write(nb, lab.root / "widgets.ipynb")
+    shots = artifacts(tmp_path)
+    console: list[str] = []
+    errors: list[str] = []
+    steps: list[str] = []
+    t0 = time.monotonic()
+
+    def step(name: str) -> None:
+        steps.append(f"{time.monotonic() - t0:6.1f}s {name}")
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(30_000)
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{lab.url}/lab/tree/widgets.ipynb?token={lab.token}",
+                      wait_until="domcontentloaded", timeout=LAB_LOAD_MS)  # fmt: skip
+            page.locator(".jp-NotebookPanel").wait_for(timeout=LAB_LOAD_MS)
+            wait_kernel(page)
+            step("kernel ready")
+            page.locator("#jp-MainMenu").get_by_role("menuitem", name="Run", exact=True).click()
+            page.locator('li.lm-Menu-item[data-command="runmenu:run-all"]').click()
+            step("Run All Cells clicked")
+
+            out = page.locator(".jp-OutputArea-output")
+            watch = out.locator(".t-watch")
+            status = watch.locator(".cml-status")
+            status.wait_for(timeout=RENDER_MS)
+            step("run widget rendered")
+            expect(status).to_have_text(re.compile("running"), timeout=FINISH_MS)
+            expect(watch.locator(".cml-title")).to_contain_text("Job run")
+            step("status: running")
+            watch.screenshot(path=str(shots / "run-widget-running.png"))
+            expect(status).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
+            step("status: succeeded, with no user action")
+            expect(watch.locator(".cml-output")).to_contain_text("ANALYSIS_SECONDS=6")
+            expect(watch.locator(".cml-env")).not_to_contain_text("t0k")  # masked
+            expect(watch.locator("button.cml-stop")).to_be_disabled()
+            watch.screenshot(path=str(shots / "run-widget-succeeded.png"))
+
+            form = out.locator(".t-form")
+            form.locator("button.cml-run").wait_for(timeout=RENDER_MS)
+            form.locator("button.cml-run").click()
+            step("Run clicked in the jobs panel")
+            started = form.locator(".cml-started-runs .cml-status")
+            expect(started).to_have_count(1, timeout=FINISH_MS)
+            expect(started).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
+            step("the new run succeeded")
+            form.screenshot(path=str(shots / "run-form.png"))
+            page.screenshot(path=str(shots / "notebook.png"), full_page=True)
+            assert not errors, f"errors in the page: {errors}"
+        except Exception:
+            failed = shots / "FAILED.png"
+            try:
+                page.screenshot(path=str(failed), full_page=True)
+            except Exception as exc:
+                failed = Path(f"<no screenshot: {exc}>")
+            print("=== steps ===", *steps, sep="\n")
+            print("=== failure screenshot ===", failed, sep="\n")
+            print("=== browser console (last 40) ===", *console[-40:], sep="\n")
+            print("=== page errors ===", *errors, sep="\n")
+            print("=== jupyter lab log ===", lab.log(), sep="\n")
+            raise
+        finally:
+            browser.close()
+    print("\n".join(steps))
