@@ -1,96 +1,11 @@
-"""Helpers for the local server's tests: a thin `requests` wrapper per user and waits."""
+"""Fixtures for the local server's tests: alice and bob talking to the shared server."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-import requests
+from local_helpers import Api
 
 from cml_magic.local import LocalCML
-
-ZERO_TIME = "0001-01-01T00:00:00Z"
-WAIT_SECONDS = 30.0
-
-
-class Api:
-    """Plain HTTP calls to one server as one user (Bearer key for v2)."""
-
-    def __init__(self, server: LocalCML, user: str = "alice") -> None:
-        self.server = server
-        self.base = server.url + "/api/v2"
-        self.session = requests.Session()
-        self.session.headers["authorization"] = "Bearer " + server.keys[user]
-
-    def call(self, method: str, path: str, expect: int | None = 200, **kw: Any) -> Any:
-        resp = self.session.request(method, self.base + path, timeout=30, **kw)
-        if expect is not None:
-            assert resp.status_code == expect, (resp.status_code, resp.text)
-        try:
-            return resp.json()
-        except ValueError:
-            return resp
-
-    def get(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("GET", path, expect, **kw)
-
-    def post(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("POST", path, expect, **kw)
-
-    def patch(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("PATCH", path, expect, **kw)
-
-    def delete(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("DELETE", path, expect, **kw)
-
-    def project(self, name: str) -> dict[str, Any]:
-        found = self.get(
-            "/projects",
-            params={
-                "search_filter": f'{{"name":"{name}"}}',
-                "include_public_projects": "true",
-                "page_size": 100,
-            },
-        )["projects"]
-        return next(p for p in found if p["name"] == name)
-
-    def job(self, project_id: str, name: str) -> dict[str, Any]:
-        jobs = self.get(f"/projects/{project_id}/jobs", params={"page_size": 100})["jobs"]
-        return next(j for j in jobs if j["name"] == name)
-
-    def download(self, project_id: str, path: str) -> requests.Response:
-        return self.session.post(
-            f"{self.base}/projects/{project_id}/files/{path}:download", timeout=30
-        )
-
-
-def wait_for(
-    read: Callable[[], dict[str, Any]],
-    done: Callable[[dict[str, Any]], bool],
-    timeout: float = WAIT_SECONDS,
-) -> tuple[dict[str, Any], list[str]]:
-    """Poll `read()` until `done(item)`; returns the item and every status seen, in order."""
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        item = read()
-        if not seen or seen[-1] != item["status"]:
-            seen.append(item["status"])
-        if done(item):
-            return item, seen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {item['status']} after {timeout} s (seen {seen})")
-        time.sleep(0.02)
-
-
-RUN_FINAL = {"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT"}
-
-
-def wait_run(api: Api, run: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    path = f"/projects/{run['project_id']}/jobs/{run['job_id']}/runs/{run['id']}"
-    return wait_for(lambda: api.get(path), lambda r: r["status"] in RUN_FINAL)
 
 
 @pytest.fixture
@@ -101,32 +16,3 @@ def alice(local_cml: LocalCML) -> Api:
 @pytest.fixture
 def bob(local_cml: LocalCML) -> Api:
     return Api(local_cml, "bob")
-
-
-def make_project(api: Api, files: dict[str, str], **fields: Any) -> dict[str, Any]:
-    """A fresh project (unique name) holding `files` (path -> text), uploaded over HTTP."""
-    name = f"t-{time.monotonic_ns()}"
-    project = api.post("/projects", json={"name": name, **fields})
-    if files:
-        api.post(
-            f"/projects/{project['id']}/files",
-            files={path: (path.rsplit("/", 1)[-1], text.encode()) for path, text in files.items()},
-        )
-    return project
-
-
-def make_job(api: Api, project: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    body = {"name": f"job-{time.monotonic_ns()}", **fields}
-    return api.post(f"/projects/{project['id']}/jobs", json=body)
-
-
-def start_run(api: Api, job: dict[str, Any], **body: Any) -> dict[str, Any]:
-    return api.post(
-        f"/projects/{job['project']['public_identifier']}/jobs/{job['id']}/runs", json=body
-    )
-
-
-def run_log(api: Api, run: dict[str, Any]) -> str:
-    resp = api.download(run["project_id"], f".cml/runs/{run['id']}.log")
-    assert resp.status_code == 200, resp.text
-    return resp.text

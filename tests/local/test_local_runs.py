@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
-from conftest import ZERO_TIME, Api, make_job, make_project, run_log, start_run, wait_for, wait_run
+from local_helpers import (
+    ZERO_TIME,
+    Api,
+    make_job,
+    make_project,
+    run_log,
+    start_run,
+    wait_for,
+    wait_run,
+)
 
 ENV_SCRIPT = """
 import json, os, sys

@@ -9,7 +9,7 @@ import sys
 
 import psutil
 import requests
-from conftest import ZERO_TIME, Api, make_job, make_project, start_run, wait_for
+from local_helpers import ZERO_TIME, Api, make_job, make_project, start_run, wait_for
 
 PYTHON = [sys.executable, "-m", "cml_magic.local"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from conftest import ZERO_TIME, Api, make_project, wait_for
+from local_helpers import ZERO_TIME, Api, make_project, wait_for
 
 from cml_magic.local import LocalCML
 
