@@ -20,7 +20,8 @@ NOUNS = {"run": "job run", "build": "model build", "deployment": "model deployme
 
 
 class TextProgress:
-    """Prints an item's status changes; `wait()` blocks until it is final."""
+    """Prints an item's status changes; `wait()` blocks until it is final (or, for a
+    deployment, serving)."""
 
     def __init__(
         self,
@@ -43,7 +44,7 @@ class TextProgress:
         self.link = controller.link(obj, project)
         self._emit(obj)
         self._sub: Subscription | None = None
-        if phase(self.kind, obj.status).activity is Activity.FINAL:
+        if phase(self.kind, obj.status).activity is not Activity.ACTIVE:
             self._done.set()
         else:
             self._sub = (poller or get_poller()).watch(
@@ -66,7 +67,8 @@ class TextProgress:
         return self._done.is_set()
 
     def wait(self, timeout: float | None = None) -> Any:
-        """Block until the item is final (or `timeout` seconds); returns the latest copy."""
+        """Block until the item is final or serving (at most `timeout` seconds); returns the
+        latest copy."""
         self._done.wait(timeout)
         return self.obj
 
@@ -89,8 +91,11 @@ class TextProgress:
         info = phase(self.kind, obj.status)
         if info.label != self._last_label or recovered:
             self._emit(obj)
-        if info.activity is Activity.FINAL:
+        if info.activity is not Activity.ACTIVE:
+            # Final, or settled (a serving deployment): nothing more worth a line.
             self._done.set()
+            if self._sub is not None:
+                self._sub.cancel()
 
     def trouble(self, message: str, retry_in: float | None) -> None:
         first = self._trouble is None
@@ -109,7 +114,7 @@ class TextProgress:
     def _emit(self, obj: Any) -> None:
         info = phase(self.kind, obj.status)
         self._last_label = info.label
-        final = info.activity is Activity.FINAL
+        final = info.activity is not Activity.ACTIVE
         parts = [f"{self._prefix()}: {info.label}"]
         spent = elapsed(obj, final)
         if spent:

@@ -108,3 +108,23 @@ def test_apps_panel_shows_live_status_and_restarts_and_stops(cml, poller):
         wait_for(lambda: not poller.running)
     finally:
         stop_quietly(lambda: cml.applications.stop(app.id, project=PROJECT))
+
+
+def test_text_progress_of_a_deployment_ends_once_it_serves(cml, poller, model, capsys):
+    from cml_magic import widgets
+
+    build = cml.wait_for_build(
+        cml.builds.create(model.id, "predict.py", "predict", project=PROJECT),
+        timeout=30,
+        poll_interval=0.05,
+    )
+    dep = cml.deployments.create(build.id, model.id, project=PROJECT)
+    try:
+        progress = widgets.watch(dep, cml, poller=poller)
+        assert progress.wait(timeout=30).status == "deployed"
+        wait_for(lambda: not poller.running, what="text progress to stop watching")
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert lines[-1].startswith(f"[cml] model deployment {dep.id}: deployed")
+        assert f"/models/{model.id}" in lines[-1]
+    finally:
+        stop_quietly(lambda: cml.deployments.stop(dep.id, model.id, project=PROJECT))
