@@ -47,8 +47,12 @@ class CML:
     ) -> None:
         if not host:
             raise ConfigError("no CML host given")
+        api_key = api_key.strip() if api_key else api_key
         if not api_key:
             raise ConfigError("no CML API key given")
+        if any(c.isspace() for c in api_key):
+            raise ConfigError("the API key contains spaces or line breaks; copy it again")
+        legacy_api_key = legacy_api_key.strip() if legacy_api_key else None
         if timeout <= 0:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout}")
         self.host = normalize_host(host)

@@ -194,6 +194,15 @@ class Transport:
                     continue
             if response.status_code >= 400:
                 raise self._error(response, method, path)
+            if response.is_redirect:
+                # Only reads follow redirects; resending a change elsewhere is not ours to do.
+                target = response.headers.get("Location", "?").split("?")[0]
+                raise CMLError(
+                    f"CML redirected the request to {target}; use that host (https?)",
+                    status=response.status_code,
+                    method=method,
+                    path=path,
+                )
             return self._decode(response, method, path, expect)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

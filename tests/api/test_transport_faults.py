@@ -20,6 +20,7 @@ from cml_magic.api import (
     BadRequestError,
     CMLConnectionError,
     CMLError,
+    ConfigError,
     ConflictError,
     NotFoundError,
     RateLimitError,
@@ -368,3 +369,22 @@ def test_refused_connection_is_retried_even_for_a_post() -> None:
         cml.runs.create("wxyz-wxyz-wxyz-wxyz")
     assert len(delays) == 2
     assert caught.value.method == "POST"
+
+
+def test_a_redirected_post_is_not_followed(httpserver: HTTPServer, client: Any) -> None:
+    cml, _ = client
+    httpserver.expect_request(
+        f"/api/v2/projects/{PID}/jobs/wxyz-wxyz-wxyz-wxyz/runs"
+    ).respond_with_data(
+        "", status=307, headers={"Location": "https://elsewhere.example.com/x?token=1"}
+    )
+    with pytest.raises(CMLError, match="redirected the request to https://elsewhere") as caught:
+        cml.runs.create("wxyz-wxyz-wxyz-wxyz")
+    assert "token" not in str(caught.value)
+    assert len(httpserver.log) == 1
+
+
+def test_a_key_with_a_line_break_is_refused_up_front() -> None:
+    with pytest.raises(ConfigError, match="spaces or line breaks"):
+        CML("https://ml.example.com", "abc def")
+    assert repr(CML("https://ml.example.com", f" {KEY}\n")).endswith("'****1234')")
