@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
+import importlib.util
 import json
 import os
 import signal
@@ -26,6 +26,7 @@ DEMO_PROJECT = "risk-analysis"
 QUICKSTART = "quickstart.ipynb"
 CELL_TIMEOUT = 120  # seconds; every demo cell takes a few at most
 KERNEL_NAME = "cml-magic-demo"
+MAX_LINE = 160  # characters of an output line shown in the terminal; the notebook keeps all
 
 # What each part of the demo needs, by import name, with the extra that installs it.
 NEEDS = {
@@ -183,7 +184,9 @@ def run_notebook(notebook: Path, output: Path, env: dict[str, str]) -> int:
 
     nb = nbformat.read(notebook, as_version=4)
     print(f"Running {notebook.name} ...\n", flush=True)
-    processor = ExecutePreprocessor(timeout=CELL_TIMEOUT, kernel_name=KERNEL_NAME)
+    processor = ExecutePreprocessor(
+        timeout=CELL_TIMEOUT, kernel_name=KERNEL_NAME, record_timing=False
+    )
     failure: CellExecutionError | None = None
     with _kernel_manager(env, notebook.parent) as km:
         try:
@@ -241,7 +244,7 @@ def cell_report(nb: Any) -> Iterator[str]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        texts = [text for text in map(_output_text, cell.get("outputs", [])) if text.strip()]
+        texts = [text for text in _cell_texts(cell.get("outputs", [])) if text.strip()]
         if not texts:
             continue
         source = cell.source.strip()
@@ -250,13 +253,40 @@ def cell_report(nb: Any) -> Iterator[str]:
         yield f">>> {first}"
         yield from (f"... {line}" for line in rest)
         for text in texts:
-            yield text.rstrip("\n")
+            yield from (_shorten(line) for line in text.rstrip("\n").splitlines())
+
+
+def _shorten(line: str, width: int = MAX_LINE) -> str:
+    """A line cut to `width` characters (an object's repr can run to a thousand)."""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _cell_texts(outputs: list[Any]) -> Iterator[str]:
+    """The text of each output; consecutive writes to one stream count as one output."""
+    stream, pending = None, ""
+    for output in outputs:
+        if output.get("output_type") == "stream" and output.get("name") == stream:
+            pending += str(output.get("text", ""))
+            continue
+        if stream is not None:
+            yield _settled(pending)
+            stream, pending = None, ""
+        if output.get("output_type") == "stream":
+            stream, pending = output.get("name"), str(output.get("text", ""))
+        else:
+            yield _output_text(output)
+    if stream is not None:
+        yield _settled(pending)
+
+
+def _settled(text: str) -> str:
+    """Stream text as a terminal would leave it: a line rewritten with carriage returns
+    shows only its last state."""
+    return "\n".join(line.rsplit("\r", 1)[-1].rstrip() for line in text.split("\n"))
 
 
 def _output_text(output: Any) -> str:
     kind = output.get("output_type")
-    if kind == "stream":
-        return str(output.get("text", ""))
     if kind in {"execute_result", "display_data"}:
         return str(output.get("data", {}).get("text/plain", ""))
     if kind == "error":
@@ -311,10 +341,9 @@ def _require(*parts: str) -> None:
 
 def _importable(name: str) -> bool:
     try:
-        importlib.import_module(name)
-    except ImportError:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
         return False
-    return True
 
 
 def _one_line(text: str, last: bool = False) -> str:
