@@ -68,7 +68,8 @@ class TextProgress:
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the item is final or serving (at most `timeout` seconds); returns the
-        latest copy."""
+        latest copy. Lines printed meanwhile go to the cell that waits."""
+        self._context = contextvars.copy_context()
         self._done.wait(timeout)
         return self.obj
 
