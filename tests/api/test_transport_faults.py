@@ -388,3 +388,16 @@ def test_a_key_with_a_line_break_is_refused_up_front() -> None:
     with pytest.raises(ConfigError, match="spaces or line breaks"):
         CML("https://ml.example.com", "abc def")
     assert repr(CML("https://ml.example.com", f" {KEY}\n")).endswith("'****1234')")
+
+
+def test_retry_after_as_an_http_date() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from cml_magic.api.transport import parse_retry_after
+
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+    seconds = parse_retry_after(later)
+    assert seconds is not None and 80 <= seconds <= 90
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
