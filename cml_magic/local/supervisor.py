@@ -79,6 +79,17 @@ class Supervisor:
             self._stops.pop(key, None)
             self._threads.pop(key, None)
 
+    def _advance(self, kind: str, id_: str, stopping: str, **fields: Any) -> None:
+        """Move to the next phase, unless a stop arrived meanwhile: then only the other
+        fields change and the `stopping` status stays (the walker ends the item next)."""
+
+        def change(doc: Doc) -> None:
+            if doc.get("status") == stopping:
+                fields.pop("status", None)
+            doc.update(fields)
+
+        self.store.update(kind, id_, change)
+
     def _pause(self, stop: threading.Event) -> bool:
         """Wait one phase; True when a stop was asked for meanwhile."""
         return stop.wait(self.settings.phase_delay)
@@ -181,7 +192,7 @@ class Supervisor:
     def _walk_run_phases(self, run_id: str, stop: threading.Event) -> None:
         if self._pause(stop):
             return self._stopped_run(run_id)
-        self.store.patch("run", run_id, status="ENGINE_STARTING", starting_at=now())
+        self._advance("run", run_id, "ENGINE_STOPPING", status="ENGINE_STARTING", starting_at=now())
         if self._pause(stop):
             return self._stopped_run(run_id)
 
@@ -211,7 +222,14 @@ class Supervisor:
         proc = processes.spawn(
             processes.command_for(script, arguments), folder, env, log_path, "run:" + run_id
         )
-        self.store.patch("run", run_id, status="ENGINE_RUNNING", running_at=now(), pid=proc.pid)
+        self._advance(
+            "run",
+            run_id,
+            "ENGINE_STOPPING",
+            status="ENGINE_RUNNING",
+            running_at=now(),
+            pid=proc.pid,
+        )
 
         timeout = int(job.get("timeout") or 0)
         deadline = time.monotonic() + timeout if timeout > 0 else None
@@ -308,9 +326,10 @@ class Supervisor:
         proc = processes.spawn(
             processes.command_for(script, ""), folder, env, log_path, "app:" + app_id
         )
-        self.store.patch(
+        self._advance(
             "application",
             app_id,
+            "APPLICATION_STOPPING",
             status="APPLICATION_RUNNING",
             running_at=now(),
             pid=proc.pid,
@@ -461,7 +480,7 @@ class Supervisor:
     def _walk_deployment_phases(self, dep_id: str, stop: threading.Event) -> None:
         if self._pause(stop):
             return self._stopped_deployment(dep_id)
-        self.store.patch("deployment", dep_id, status="deploying", updated_at=now())
+        self._advance("deployment", dep_id, "stopping", status="deploying", updated_at=now())
         dep = self.store.get("deployment", dep_id)
         assert dep is not None
         build = self.store.get("build", dep["build_id"])
@@ -502,7 +521,9 @@ class Supervisor:
             processes.end(proc)
             return self._stopped_deployment(dep_id)
         port = int(port_file.read_text().strip())
-        self.store.patch("deployment", dep_id, status="deployed", updated_at=now(), port=port)
+        self._advance(
+            "deployment", dep_id, "stopping", status="deployed", updated_at=now(), port=port
+        )
         while proc.poll() is None:
             if stop.wait(POLL_SECONDS):
                 processes.end(proc)

@@ -22,6 +22,7 @@ def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) 
         {
             "long.py": "import time\nprint('up', flush=True)\ntime.sleep(120)\n",
             "app.py": "import time\ntime.sleep(120)\n",
+            "model.py": "def f(args):\n    return args\n",
         },
     )
     job = make_job(api, project, script="long.py")
@@ -34,13 +35,21 @@ def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) 
     )
     app_path = f"/projects/{project['id']}/applications/{app['id']}"
     wait_for(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    model = api.post(f"/projects/{project['id']}/models", json={"name": "m"})
+    mpath = f"/projects/{project['id']}/models/{model['id']}"
+    build = api.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "f"})
+    bpath = f"{mpath}/builds/{build['id']}"
+    wait_for(lambda: api.get(bpath), lambda b: b["status"] == "built")
+    dep = api.post(bpath + "/deployments", json={})
+    dpath = f"{bpath}/deployments/{dep['id']}"
+    wait_for(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
+    markers = {f"run:{run['id']}", f"app:{app['id']}", f"deployment:{dep['id']}"}
     orphans = [
         p
         for p in psutil.process_iter(["environ"])
-        if (p.info["environ"] or {}).get("CML_LOCAL_PROCESS")
-        in (f"run:{run['id']}", f"app:{app['id']}")
+        if (p.info["environ"] or {}).get("CML_LOCAL_PROCESS") in markers
     ]
-    assert len(orphans) == 2
+    assert len(orphans) == 3
 
     server.kill()
     assert all(p.is_running() for p in orphans)  # a crash leaves its children behind
@@ -50,6 +59,7 @@ def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) 
     after = api.get(run_path)
     assert after["status"] == "ENGINE_FAILED" and after["finished_at"] != ZERO_TIME
     assert api.get(app_path)["status"] == "APPLICATION_FAILED"
+    assert api.get(dpath)["status"] == "failed"
     assert api.get(f"/projects/{project['id']}/jobs/{job['id']}")["name"] == job["name"]
     psutil.wait_procs(orphans, timeout=10)
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in orphans)
