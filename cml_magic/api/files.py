@@ -69,7 +69,10 @@ class Files:
         if overwrite:
             with contextlib.suppress(NotFoundError):
                 self.delete(clean, project)
+        # Read a file object once, so that a retried upload sends the same bytes.
         payload = data.encode() if isinstance(data, str) else data
+        if not isinstance(payload, bytes):
+            payload = payload.read()
         project_id = self._cml.projects.resolve(project)
         self._cml.transport.request(
             "POST",

@@ -81,6 +81,19 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _transient(exc: requests.RequestException) -> bool:
+    """True for failures that may pass: a lost connection, a timeout, a cut-off answer.
+    A failed TLS check or a malformed URL stays failed, however often it is tried."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    transient = (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+    )
+    return isinstance(exc, transient)
+
+
 def _nothing_sent(exc: requests.RequestException) -> bool:
     """True when the request failed before any byte of it reached the server."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -165,7 +178,7 @@ class Transport:
             try:
                 response = self.session.request(method, url, **kwargs)
             except requests.RequestException as exc:
-                may_retry = idempotent or _nothing_sent(exc)
+                may_retry = _transient(exc) and (idempotent or _nothing_sent(exc))
                 if may_retry and attempt < self.max_retries:
                     delay = self._delay(attempt, None)
                     log.debug(

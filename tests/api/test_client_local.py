@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
 
 import pytest
@@ -194,6 +195,8 @@ def test_files_list_upload_download_delete(cml: CML, project: Project) -> None:
     assert len(cml.files.list("data", project=project.id)) == 2
     cml.files.upload("data/in put.csv", b"newer", project=project.id, overwrite=True)
     assert cml.files.download("data/in put.csv", project=project.id) == b"newer"
+    cml.files.upload("data/stream.bin", io.BytesIO(b"\x00\x01"), project=project.id)
+    assert cml.files.download("data/stream.bin", project=project.id) == b"\x00\x01"
     cml.files.delete("data", project=project.id)
     with pytest.raises(NotFoundError):
         cml.files.list("data", project=project.id)

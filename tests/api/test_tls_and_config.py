@@ -55,10 +55,13 @@ def test_https_without_the_ca_fails_with_a_clear_error(
 ) -> None:
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    cml = CML(https_server.url_for("/"), KEY, max_retries=0)
+    cml = CML(https_server.url_for("/"), KEY)
+    delays: list[float] = []
+    cml.transport.sleep = delays.append
     with pytest.raises(CMLConnectionError, match="TLS verification failed") as caught:
         cml.runtimes.list()
     assert "\n" not in str(caught.value) and KEY not in str(caught.value)
+    assert delays == []  # a failed certificate check is not retried
 
 
 def test_requests_ca_bundle_is_honoured(
