@@ -207,7 +207,8 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
         self.obj = obj
         info = phase(self.kind, obj.status)
         link = (
-            f' · <a href="{html.escape(self.link)}" target="_blank" rel="noopener">'
+            f' · <a href="{html.escape(self.link)}" target="_blank" rel="noopener" '
+            'style="color:#0969da;text-decoration:underline">'
             "open in CML ↗</a>"
             if self.link
             else ""

@@ -68,6 +68,12 @@ form.add_row("ANALYSIS_SECONDS", "1")
 form
 """
 
+TABS_CELL = """\
+tabs = widgets.panel(cml)
+tabs.add_class("t-tabs")
+tabs
+"""
+
 KERNEL_READY = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
@@ -122,7 +128,7 @@ def wait_kernel(page, timeout_s: float = 90) -> None:
 
 def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
     nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(WATCH_CELL), nbformat.v4.new_code_cell(PANEL_CELL)]
+        cells=[nbformat.v4.new_code_cell(c) for c in (WATCH_CELL, PANEL_CELL, TABS_CELL)]
     )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}  # fmt: skip
@@ -177,6 +183,9 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
             expect(started).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
             step("the new run succeeded")
             form.screenshot(path=str(shots / "run-form.png"))
+            tabs = out.locator(".t-tabs")
+            expect(tabs.locator(".cml-projects")).to_be_visible(timeout=RENDER_MS)
+            tabs.screenshot(path=str(shots / "panel-projects.png"))
             page.screenshot(path=str(shots / "notebook.png"), full_page=True)
             assert not errors, f"errors in the page: {errors}"
         except Exception:
