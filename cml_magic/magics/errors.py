@@ -39,6 +39,8 @@ def api_error(exc: Any) -> UsageError:
     message = " ".join(message.split())
     hint = _HINTS.get(name, "")
     if name == "ConfigError":
+        if "project" in message and "host" not in message:
+            hint = " (%cml use PROJECT sets one for the notebook; or add --project NAME)"
         return usage_error(f"{message}{hint}", "not_configured")
     if name == "AmbiguousNameError":
         return usage_error(f"{message}{hint}", "bad_name")

@@ -64,3 +64,24 @@ def test_missing_host_says_how_to_set_it(ip: Any) -> None:
         ip.run_line_magic("cml", "projects list")
     assert caught.value.kind == "not_configured"
     assert "%config CMLMagics.host" in str(caught.value)
+
+
+def test_missing_project_says_how_to_choose_one(cml_ip: Any) -> None:
+    with pytest.raises(UsageError) as caught:
+        cml_ip.run_line_magic("cml", "jobs list")
+    assert caught.value.kind == "not_configured"
+    assert "%cml use PROJECT" in str(caught.value)
+    assert "CMLMagics.host" not in str(caught.value)
+
+
+def test_wait_timeout_leaves_the_run_going(cml_ip: Any, api: Any) -> None:
+    with capture_output() as captured, pytest.raises(UsageError) as caught:
+        cml_ip.run_line_magic(
+            "cml",
+            "jobs run nightly -p risk-analysis --env ANALYSIS_SECONDS=30 --wait --timeout 0.5",
+        )
+    assert "the run goes on" in str(caught.value)
+    assert captured.stdout.endswith("\n")  # the progress line was ended
+    run = api.runs.list("nightly", project="risk-analysis", limit=1)[0]
+    assert not run.finished
+    api.runs.stop(run.id, "nightly", project="risk-analysis")
