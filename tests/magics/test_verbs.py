@@ -115,3 +115,8 @@ def test_completion_fetches_project_names_once(cml_ip: Any, magics: Any) -> None
     with provisionalcompleter():
         matches = [c.text for c in cml_ip.Completer.completions(line, len(line))]
     assert matches == ["risk-analysis"]
+
+
+def test_json_filter_survives_ipython_expansion(cml_ip: Any) -> None:
+    cml_ip.run_cell("""found = %cml projects list --filter '{"name": "risk"}'""")
+    assert list(cml_ip.user_ns["found"]["name"]) == ["risk-analysis"]
