@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import uuid
 from typing import Any
 
 import pytest
@@ -60,13 +61,14 @@ def test_logs_print_the_run_output(cml_ip: Any) -> None:
 def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mode: str) -> None:
     cml_ip.run_line_magic("cml", "use risk-analysis")
     started: dict[str, Any] = {}
+    tag = uuid.uuid4().hex  # tells this test's run from any other
 
     def interrupt_when_running() -> None:
         def running() -> bool:
-            runs = api.runs.list("nightly", project="risk-analysis", limit=1)
-            if runs and runs[0].status == "ENGINE_RUNNING":
-                started["run"] = runs[0]
-                return True
+            for run in api.runs.list("nightly", project="risk-analysis", limit=5):
+                if run.environment.get("ANALYSIS_TAG") == tag and run.status == "ENGINE_RUNNING":
+                    started["run"] = run
+                    return True
             return False
 
         poll(running, "the run to start")
@@ -75,7 +77,9 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mo
     helper = threading.Thread(target=interrupt_when_running, daemon=True)
     helper.start()
     with capture_output() as captured, pytest.raises(KeyboardInterrupt):
-        cml_ip.run_line_magic("cml", f"jobs run nightly --env ANALYSIS_SECONDS=60 {mode}")
+        cml_ip.run_line_magic(
+            "cml", f"jobs run nightly --env ANALYSIS_SECONDS=60 --env ANALYSIS_TAG={tag} {mode}"
+        )
     helper.join(timeout=30)
     run = started["run"]
     assert "Interrupted: asked CML to stop run" in captured.stdout
