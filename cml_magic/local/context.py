@@ -43,7 +43,7 @@ class Ctx:
         return doc
 
     def can_see(self, project: Doc) -> bool:
-        return project["owner"] == self.username or project.get("visibility") == "public"
+        return bool(project["owner"] == self.username or project.get("visibility") == "public")
 
     def job(self, project_id: str, job_id: str, write: bool = False) -> tuple[Doc, Doc]:
         project = self.project(project_id, write)

@@ -12,6 +12,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cml_magic.local.errors import bad_request
@@ -137,10 +138,14 @@ def paginate(
     if default_sort is not None:
         selected.sort(key=default_sort)
     for key, descending in reversed(order):  # stable sorts, last key first
-        selected.sort(key=lambda item, k=key: _sort_value(_lookup(item, k)), reverse=descending)
+        selected.sort(key=partial(_sort_key, key), reverse=descending)
     page = selected[start : start + size]
     more = start + size < len(selected)
     return page, encode_token(start + size) if more else ""
+
+
+def _sort_key(key: str, item: dict[str, Any]) -> tuple[int, Any]:
+    return _sort_value(_lookup(item, key))
 
 
 def _sort_value(value: Any) -> tuple[int, Any]:

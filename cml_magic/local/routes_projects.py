@@ -62,7 +62,7 @@ def create_project(ctx: Ctx, body: CreateProject, owner: str | None = None) -> D
         )
     slug = slugify(name)
     stamp = now()
-    doc = {
+    doc: Doc = {
         "id": ids.dashed_id(),
         "name": name,
         "slug": slug,

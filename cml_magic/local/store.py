@@ -144,7 +144,10 @@ class Store:
                 "SELECT data FROM objects WHERE kind = ? AND id = ?", (kind, id_)
             )
             found = cur.fetchone()
-        return json.loads(found[0]) if found else None
+        if found is None:
+            return None
+        doc: Doc = json.loads(found[0])
+        return doc
 
     def find(self, kind: str, project_id: str | None = None, **equal: Any) -> list[Doc]:
         """Documents of `kind` (in one project if given) whose fields equal `equal`."""

@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 
 class Hello(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self) -> None:  # noqa: N802
         body = f"hello from {os.environ.get('CDSW_PROJECT', 'cml')}\n".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")

@@ -2,16 +2,18 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 
-def _coefficients():
+def _coefficients() -> dict[str, float]:
     path = Path("model.json")
     if path.exists():
-        return json.loads(path.read_text())
+        fitted: dict[str, float] = json.loads(path.read_text())
+        return fitted
     return {"slope": 2.0, "intercept": 0.0}
 
 
-def predict(args):
+def predict(args: dict[str, Any]) -> dict[str, float]:
     x = float(args.get("x", 0))
     c = _coefficients()
     return {"prediction": c["slope"] * x + c["intercept"]}
