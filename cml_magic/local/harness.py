@@ -152,9 +152,8 @@ class LocalCML:
         self._proc = None
 
     def restart(self) -> LocalCML:
-        """Stop (if running) and start again on the same data; the port may change."""
+        """Stop (if running) and start again on the same data and port (same `url`)."""
         self.stop()
-        self.port = 0 if self.port == 0 else self.port
         return self.start()
 
     def close(self) -> None:

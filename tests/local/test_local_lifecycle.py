@@ -51,9 +51,11 @@ def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) 
     ]
     assert len(orphans) == 3
 
+    url = server.url
     server.kill()
     assert all(p.is_running() for p in orphans)  # a crash leaves its children behind
-    server.start()  # same data folder, new port
+    server.start()  # same data folder
+    assert server.url == url
 
     api = Api(server)
     after = api.get(run_path)
