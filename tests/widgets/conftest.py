@@ -5,22 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from widget_helpers import client
 
-from cml_magic.api.client import CML
+from cml_magic.api import CML
 from cml_magic.widgets.poller import Poller
-
-
-def client(server, project: str | None = "risk-analysis") -> CML:
-    """A client that gives up quickly when the server is away (the poller retries, not it)."""
-    return CML(
-        host=server.url,
-        api_key=server.api_key,
-        project=project,
-        timeout=5.0,
-        max_retries=1,
-        backoff=0.05,
-        max_backoff=0.1,
-    )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ reconnecting after the server went away, and the text progress used outside Jupy
 from __future__ import annotations
 
 import pytest
-from widget_helpers import wait_for
+from widget_helpers import client, wait_for
 
 from cml_magic import widgets
 from cml_magic.widgets.masking import MASK
@@ -79,8 +79,6 @@ def test_two_widgets_of_one_run_share_the_lookups(cml, poller):
 
 
 def test_widget_reconnects_after_the_server_was_stopped_and_started(local_cml_factory, poller):
-    from conftest import client
-
     server = local_cml_factory()
     with client(server) as cml:
         run = start(cml, 60)

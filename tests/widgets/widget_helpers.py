@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cml_magic.api import CML
+
 
 def wait_for(
     condition: Callable[[], Any],
@@ -48,3 +50,16 @@ class Recorder:
 
     def alive(self) -> bool:
         return not self.closed
+
+
+def client(server: Any, project: str | None = "risk-analysis") -> CML:
+    """A client that gives up quickly when the server is away (the poller retries, not it)."""
+    return CML(
+        host=server.url,
+        api_key=server.api_key,
+        project=project,
+        timeout=5.0,
+        max_retries=1,
+        backoff=0.05,
+        max_backoff=0.1,
+    )

@@ -20,7 +20,7 @@ def html_widget(value: str = "", cls: str | None = None) -> w.HTML:
     return widget
 
 
-def button(description: str, cls: str, handler: Callable[[Any], None], **kw: Any) -> w.Button:
+def button(description: str, cls: str, handler: Callable[[Any], object], **kw: Any) -> w.Button:
     b = w.Button(description=description, **kw)
     b.add_class(cls)
     b.on_click(handler)
