@@ -6,6 +6,7 @@ JSON text in update (PATCH) bodies.
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -38,6 +39,16 @@ class WithEnv(Body):
     @classmethod
     def _env(cls, value: Any) -> dict[str, str] | None:
         return _env_map(value)
+
+
+def _arguments(value: Any) -> Any:
+    """Arguments reach the script shlex-split, so they must split."""
+    if isinstance(value, str):
+        try:
+            shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(f"arguments cannot be split like a shell line: {exc}") from None
+    return value
 
 
 class CreateProject(WithEnv):
@@ -86,9 +97,13 @@ class JobFields(WithEnv):
     max_retry: int | None = None
     retry_delay: int | None = None
 
+    _split = field_validator("arguments")(_arguments)
+
 
 class CreateJobRun(WithEnv):
     arguments: str | None = None
+
+    _split = field_validator("arguments")(_arguments)
 
 
 class CreateModel(Body):

@@ -110,6 +110,7 @@ def test_runtimes_filter(alice: Api) -> None:
         ({"name": "x", "script": "a.py", "timeout": "soon"}, "timeout"),
         ({"name": "x", "script": "a.py", "environment": ["A"]}, "environment"),
         ({"name": "x", "script": "../../etc/passwd"}, "not found in project directory"),
+        ({"name": "x", "script": "a.py", "arguments": "'open"}, "No closing quotation"),
     ],
 )
 def test_bad_job_bodies_get_one_clear_line(alice: Api, body: dict, fragment: str) -> None:
