@@ -90,6 +90,7 @@ def create_app(data_dir: str, settings: Settings) -> FastAPI:
 
     from cml_magic.local import (
         routes_applications,
+        routes_files,
         routes_jobs,
         routes_misc,
         routes_models,
@@ -99,6 +100,7 @@ def create_app(data_dir: str, settings: Settings) -> FastAPI:
 
     for module in (
         routes_projects,
+        routes_files,
         routes_jobs,
         routes_models,
         routes_applications,
