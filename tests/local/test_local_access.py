@@ -79,3 +79,9 @@ def test_malformed_ids_get_cmls_message(alice: Api) -> None:
     project = make_project(alice, {})
     body = alice.get(f"/projects/{project['id']}/jobs/5525", expect=400)
     assert body["message"] == "Problem with field JobId: value length must be 19 runes"
+
+
+def test_localcml_repr_hides_the_keys(local_cml: LocalCML) -> None:
+    shown = repr(local_cml)
+    assert local_cml.url in shown
+    assert all(key not in shown for key in local_cml.keys.values())
