@@ -4,6 +4,7 @@ widget is made, and the status lines land in the cell that waits for the run."""
 from __future__ import annotations
 
 import pytest
+from widget_helpers import client, idle_job
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -24,6 +25,8 @@ def test_batch_notebook_gets_text_lines_in_the_waiting_cell(local_cml, monkeypat
     monkeypatch.setenv("CML_MAGIC_API_KEY", local_cml.api_key)
     monkeypatch.setenv("CML_MAGIC_PROJECT", "risk-analysis")
     monkeypatch.setenv("CML_MAGIC_CONFIG", str(tmp_path / "none.toml"))
+    with client(local_cml) as cml:
+        idle_job(cml)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     nbclient.NotebookClient(nb, timeout=90, kernel_name="python3").execute()
     first, second = nb.cells[0].outputs, nb.cells[1].outputs

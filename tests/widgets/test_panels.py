@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 import pytest
-from widget_helpers import wait_for
+from widget_helpers import idle_job, wait_for
 
 from cml_magic import widgets
 from cml_magic.widgets.panels.projects import ProjectBrowser
@@ -38,6 +38,7 @@ def test_browser_searches_lists_jobs_and_recent_runs(cml, poller):
     browser.projects.value = risk
     assert {"nightly", "fit", "quick-check"} <= set(browser.job_buttons)
     assert "analysis.py" in texts(browser.jobs)
+    idle_job(cml)
     cml.wait_for_run(
         cml.runs.create("nightly", environment={"ANALYSIS_SECONDS": "0"}),
         timeout=30,
@@ -59,6 +60,7 @@ def test_run_from_the_browser_with_environment_overrides(cml, poller):
     row = form.rows.children[0]
     row.key.value, row.value_box.value = "ANALYSIS_SECONDS", "0.1"
     form.add_row("ANALYSIS_TOKEN", "tok-123")
+    idle_job(cml)
     form.run_button.click()
     widget = form.run_widgets[0]
     assert isinstance(widget, RunWidget) and widget in form.runs.children

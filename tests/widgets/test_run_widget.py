@@ -4,7 +4,7 @@ reconnecting after the server went away, and the text progress used outside Jupy
 from __future__ import annotations
 
 import pytest
-from widget_helpers import client, wait_for
+from widget_helpers import client, idle_job, wait_for
 
 from cml_magic import widgets
 from cml_magic.widgets.masking import MASK
@@ -13,6 +13,7 @@ from cml_magic.widgets.text import TextProgress
 
 
 def start(cml, seconds: float, **env: str):
+    idle_job(cml)
     return cml.runs.create("nightly", environment={"ANALYSIS_SECONDS": str(seconds), **env})
 
 
@@ -118,3 +119,18 @@ def test_watch_gives_a_widget_in_a_widget_frontend(cml, poller, monkeypatch):
 def test_watch_refuses_what_it_cannot_follow(cml):
     with pytest.raises(TypeError, match="cannot watch a Job"):
         widgets.watch(cml.jobs.get("nightly"), cml)
+
+
+def test_the_api_key_is_in_no_widget_state(cml, poller, local_cml):
+    # Even handed to the job as a secret-looking variable, the key never reaches the front end.
+    run = start(cml, 0.1, ANALYSIS_API_KEY=local_cml.api_key)
+    widget = RunWidget(run, cml, poller=poller)
+    wait_for(lambda: widget.status == "ENGINE_SUCCEEDED")
+    wait_for(lambda: "wrote output" in widget.output.value, what="final output tail")
+    states, stack = [], [widget]
+    while stack:
+        part = stack.pop()
+        states.append(repr(part.get_state()))
+        stack.extend(getattr(part, "children", ()))
+    assert local_cml.api_key not in "".join(states)
+    assert local_cml.api_key not in repr(widget.controller)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -63,3 +64,15 @@ def client(server: Any, project: str | None = "risk-analysis") -> CML:
         backoff=0.05,
         max_backoff=0.1,
     )
+
+
+def idle_job(cml: CML, job: str = "nightly", project: str = "risk-analysis") -> None:
+    """Stop and wait out any active run of `job`: CML runs a job at most once at a time, and
+    the session's server is shared with other tests."""
+    for run in cml.runs.list(job, project=project, limit=5):
+        if run.finished:
+            continue
+        if run.status != "ENGINE_STOPPING":
+            with contextlib.suppress(Exception):  # it may have ended meanwhile
+                cml.runs.stop(run.id, job, project=project)
+        cml.wait_for_run(run, timeout=30, poll_interval=0.05)
