@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from cml_magic.widgets.deployment_widget import DeploymentWidget
 from cml_magic.widgets.live import LiveWidget, reporting
+from cml_magic.widgets.parts import button, esc
 from cml_magic.widgets.status import Phase
 
 
@@ -17,7 +17,7 @@ class BuildWidget(LiveWidget):
         self, build: Any, cml: Any, project: str | None = None, poller: Any = None
     ) -> None:
         self.deployment: DeploymentWidget | None = None
-        self.deploy_button = self._button(
+        self.deploy_button = button(
             "Deploy", "cml-deploy", self._on_deploy, button_style="success", icon="rocket"
         )
         super().__init__(build, cml, project=project, poller=poller)
@@ -25,7 +25,7 @@ class BuildWidget(LiveWidget):
 
     def subtitle(self, obj: Any) -> str:
         target = f"{getattr(obj, 'file_path', '')}:{getattr(obj, 'function_name', '')}"
-        return f" of <code>{html.escape(target)}</code>" if target != ":" else ""
+        return f" of <code>{esc(target)}</code>" if target != ":" else ""
 
     def render_more(self, obj: Any, info: Phase) -> None:
         self.deploy_button.disabled = not info.succeeded or self.deployment is not None

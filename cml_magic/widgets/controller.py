@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from cml_magic.widgets import links
+from cml_magic.widgets.poller import Listener, Poller, Subscription
 from cml_magic.widgets.status import Activity, phase
 
 KINDS = {
@@ -82,6 +83,18 @@ class Controller:
     @staticmethod
     def activity(kind: str) -> Callable[[Any], Activity]:
         return lambda obj: phase(kind, obj.status).activity
+
+    def follow(
+        self, obj: Any, listener: Listener, poller: Poller, project: str | None = None
+    ) -> Subscription:
+        """Have `poller` tell `listener` about fresh copies of `obj` until it is final."""
+        return poller.watch(
+            self.key(obj),
+            self.fetcher(obj, project),
+            listener,
+            activity=self.activity(kind_of(obj)),
+            group=self.host,
+        )
 
     def build_project(self, build: Any, project: str | None) -> str | None:
         """The project of a model build (ModelBuild itself does not say)."""

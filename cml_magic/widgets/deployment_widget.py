@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cml_magic.widgets.live import LiveWidget, environment_table, reporting
+from cml_magic.widgets.live import LiveWidget, reporting
+from cml_magic.widgets.parts import button, environment_line, html_widget
 from cml_magic.widgets.status import Activity, Phase
 
 
@@ -12,11 +13,11 @@ class DeploymentWidget(LiveWidget):
     """A model deployment, updated live (rarely once deployed); Stop and Restart buttons."""
 
     def __init__(self, deployment: Any, cml: Any, poller: Any = None) -> None:
-        self.environment = self._html("cml-env")
-        self.stop_button = self._button(
+        self.environment = html_widget(cls="cml-env")
+        self.stop_button = button(
             "Stop", "cml-stop", self._on_stop, button_style="warning", icon="stop"
         )
-        self.restart_button = self._button("Restart", "cml-restart", self._on_restart, icon="redo")
+        self.restart_button = button("Restart", "cml-restart", self._on_restart, icon="redo")
         super().__init__(deployment, cml, poller=poller)
         self.buttons.children = (self.stop_button, self.restart_button)
 
@@ -31,7 +32,7 @@ class DeploymentWidget(LiveWidget):
         )
 
     def render_more(self, obj: Any, info: Phase) -> None:
-        self.environment.value = environment_table(getattr(obj, "environment", None))
+        self.environment.value = environment_line(getattr(obj, "environment", None))
         self.stop_button.disabled = info.activity is Activity.FINAL or obj.status == "stopping"
 
     @reporting

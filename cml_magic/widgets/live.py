@@ -8,59 +8,19 @@ their rows and buttons.
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
 from cml_magic.widgets.controller import Controller, as_controller, kind_of
-from cml_magic.widgets.masking import masked
+from cml_magic.widgets.failures import one_line
+from cml_magic.widgets.parts import TEXT, Messages, badge, esc, html_widget, stepper
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
-from cml_magic.widgets.status import STEPS, Activity, Phase, phase
+from cml_magic.widgets.status import Activity, Phase, phase
 from cml_magic.widgets.timefmt import clock, elapsed, ended, started
 
 TITLES = {"run": "Job run", "build": "Model build", "deployment": "Model deployment"}
-
-
-def badge(info: Phase) -> str:
-    """The status as a coloured pill."""
-    return (
-        f'<span class="cml-badge" style="background:{info.colour};color:#fff;'
-        f'padding:1px 8px;border-radius:9px;font-weight:600">{html.escape(info.label)}</span>'
-    )
-
-
-def stepper(kind: str, info: Phase) -> str:
-    """The steps of `kind` with those done ticked, the current one in its colour."""
-    steps = list(STEPS[kind])
-    last = len(steps) - 1
-    if info.step == last and info.activity is not Activity.ACTIVE:
-        steps[last] = info.label  # "succeeded", "failed", "deployed"... instead of "finished"
-    parts = []
-    for i, name in enumerate(steps):
-        if i < info.step or (i == info.step == last and info.succeeded):
-            mark, colour, weight = "✔", "#1a7f37", "normal"
-        elif i == info.step:
-            mark, colour, weight = "●", info.colour, "700"
-        else:
-            mark, colour, weight = "○", "#8c959f", "normal"
-        parts.append(
-            f'<span class="cml-step" style="color:{colour};font-weight:{weight}">'
-            f"{mark} {html.escape(name)}</span>"
-        )
-    return '<span style="color:#8c959f"> → </span>'.join(parts)
-
-
-def environment_table(environment: dict[str, str] | None) -> str:
-    """Environment overrides on one line, secret-looking values masked."""
-    shown = masked(environment)
-    if not shown:
-        return '<span style="color:#8c959f">no environment overrides</span>'
-    pairs = " ".join(
-        f"<code>{html.escape(k)}={html.escape(v)}</code>" for k, v in sorted(shown.items())
-    )
-    return f'<span style="color:#57606a">environment</span> {pairs}'
 
 
 def reporting(handler: Callable[..., None]) -> Callable[..., None]:
@@ -74,13 +34,6 @@ def reporting(handler: Callable[..., None]) -> Callable[..., None]:
             self.say(one_line(exc), error=True)
 
     return wrapped
-
-
-def one_line(exc: BaseException) -> str:
-    status = getattr(exc, "status", None)
-    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    text = " ".join(str(text).split())
-    return f"{status} {text}" if status else text
 
 
 class LiveWidget(w.VBox):  # type: ignore[misc]
@@ -104,31 +57,21 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
         self.add_class("cml-live")
         self.layout = w.Layout(border="1px solid #d0d7de", padding="2px 10px", margin="4px 0")
         self.add_class(f"cml-{self.kind}")
-        self.title = self._html("cml-title")
-        self.status_html = self._html("cml-status")
+        self.title = html_widget(cls="cml-title")
+        self.status_html = html_widget(cls="cml-status")
         self.title.layout.margin = "0 0 0 10px"
         self.header = w.HBox([self.status_html, self.title])
-        self.stepper = self._html("cml-stepper")
-        self.times = self._html("cml-times")
-        self.message = self._html("cml-message")
+        self.stepper = html_widget(cls="cml-stepper")
+        self.times = html_widget(cls="cml-times")
+        self.messages = Messages()
+        self.message = self.messages.widget
+        self.say = self.messages.say
         self.buttons = w.HBox()
         self.buttons.add_class("cml-buttons")
         self.link = self.controller.link(obj, project)
         self.children = self._rows()
         self.render(obj)
         self.follow()
-
-    @staticmethod
-    def _html(cls: str, value: str = "") -> w.HTML:
-        widget = w.HTML(value=value)
-        widget.add_class(cls)
-        return widget
-
-    def _button(self, description: str, cls: str, handler: Callable[..., None], **kw: Any) -> Any:
-        button = w.Button(description=description, **kw)
-        button.add_class(cls)
-        button.on_click(handler)
-        return button
 
     def _rows(self) -> tuple[Any, ...]:
         return (self.header, self.stepper, self.times, self.message, self.buttons)
@@ -149,20 +92,14 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
             return
         if self._sub is not None:
             self._sub.cancel()
-        self._sub = self.poller.watch(
-            self.controller.key(self.obj),
-            self.controller.fetcher(self.obj, self.project),
-            self,
-            activity=self.controller.activity(self.kind),
-            group=self.controller.host,
-        )
+        self._sub = self.controller.follow(self.obj, self, self.poller, self.project)
 
     def alive(self) -> bool:
         return not self._closed and self.comm is not None
 
     def update(self, obj: Any) -> None:
         """A fresh copy from the poller."""
-        if self.message.value and "reconnecting" in self.message.value:
+        if self.messages.text.startswith("reconnecting"):
             self.say("")
         self.render(obj)
 
@@ -195,34 +132,26 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
 
     # -- rendering ------------------------------------------------------------------------
 
-    def say(self, text: str, error: bool = False) -> None:
-        """Show one line under the status (empty text clears it)."""
-        colour = "#cf222e" if error else "#57606a"
-        self.message.value = (
-            f'<span style="color:{colour}">{html.escape(text)}</span>' if text else ""
-        )
-
     def render(self, obj: Any) -> None:
         """Show `obj`'s state (any thread)."""
         self.obj = obj
         info = phase(self.kind, obj.status)
         link = (
-            f' · <a href="{html.escape(self.link)}" target="_blank" rel="noopener" '
+            f' · <a href="{esc(self.link)}" target="_blank" rel="noopener" '
             'style="color:#0969da;text-decoration:underline">'
             "open in CML ↗</a>"
             if self.link
             else ""
         )
         self.title.value = (
-            f"<b>{TITLES[self.kind]}</b> <code>{html.escape(obj.id)}</code>"
-            f"{self.subtitle(obj)}{link}"
+            f"<b>{TITLES[self.kind]}</b> <code>{esc(obj.id)}</code>{self.subtitle(obj)}{link}"
         )
         self.status_html.value = badge(info)
         self.stepper.value = stepper(self.kind, info)
         final = info.activity is Activity.FINAL
         spent = elapsed(obj, final)
         self.times.value = (
-            f'<span style="color:#57606a">started {clock(started(obj))} · '
+            f'<span style="color:{TEXT}">started {clock(started(obj))} · '
             f"ended {clock(ended(obj) if final else None)}"
             + (f" · elapsed {spent}" if spent else "")
             + "</span>"

@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cml_magic.widgets.failures import is_permanent, one_line
 from cml_magic.widgets.status import Activity
 
 log = logging.getLogger(__name__)
@@ -205,11 +206,9 @@ class Poller:
 
     def _classify(self, item: _Item, exc: Exception) -> tuple[str, float | None]:
         """A one-line message, and the delay before the next try (None: do not retry)."""
-        status = getattr(exc, "status", None)
-        text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        message = f"{status} {text}" if status else text
-        if isinstance(status, int) and 400 <= status < 500 and status not in (408, 429):
-            return message, None  # deleted, forbidden, malformed: waiting will not help
+        message = one_line(exc)
+        if is_permanent(exc):
+            return message, None
         item.failures += 1
         delay = min(self.max_backoff, self.interval * 2 ** (item.failures - 1))
         retry_after = getattr(exc, "retry_after", None)

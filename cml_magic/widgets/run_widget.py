@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 
-from cml_magic.widgets.live import LiveWidget, environment_table, reporting
+from cml_magic.widgets.live import LiveWidget, reporting
 from cml_magic.widgets.masking import masked_text
+from cml_magic.widgets.parts import button, environment_line, esc, html_widget
 from cml_magic.widgets.status import Activity, Phase
 
 OUTPUT_LINES = 20  # lines of the log shown
@@ -21,9 +21,9 @@ class RunWidget(LiveWidget):
         self.job_name = job_name
         self._output_at = 0.0
         self._output_final = False
-        self.environment = self._html("cml-env")
-        self.output = self._html("cml-output")
-        self.stop_button = self._button(
+        self.environment = html_widget(cls="cml-env")
+        self.output = html_widget(cls="cml-output")
+        self.stop_button = button(
             "Stop", "cml-stop", self._on_stop, button_style="warning", icon="stop"
         )
         super().__init__(run, cml, poller=poller)
@@ -44,11 +44,11 @@ class RunWidget(LiveWidget):
         if self.job_name is None:
             self.job_name = self.controller.job_name(obj)
         job = self.job_name
-        return f" of job <b>{html.escape(str(job))}</b>" if job else ""
+        return f" of job <b>{esc(str(job))}</b>" if job else ""
 
     def render_more(self, obj: Any, info: Phase) -> None:
         final = info.activity is Activity.FINAL
-        self.environment.value = environment_table(getattr(obj, "environment", None))
+        self.environment.value = environment_line(getattr(obj, "environment", None))
         self.stop_button.disabled = final or obj.status == "ENGINE_STOPPING"
         self._refresh_output(obj, final)
 
@@ -78,7 +78,7 @@ class RunWidget(LiveWidget):
         tail = masked_text("\n".join(text.rstrip("\n").splitlines()[-OUTPUT_LINES:]))
         self.output.value = (
             '<pre style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
-            f'background:#f6f8fa;font-size:85%">{html.escape(tail)}</pre>'
+            f'background:#f6f8fa;font-size:85%">{esc(tail)}</pre>'
         )
 
     @reporting

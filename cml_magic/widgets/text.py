@@ -47,13 +47,7 @@ class TextProgress:
         if phase(self.kind, obj.status).activity is not Activity.ACTIVE:
             self._done.set()
         else:
-            self._sub = (poller or get_poller()).watch(
-                controller.key(obj),
-                controller.fetcher(obj, project),
-                self,
-                activity=controller.activity(self.kind),
-                group=controller.host,
-            )
+            self._sub = controller.follow(obj, self, poller or get_poller(), project)
 
     def __repr__(self) -> str:
         return f"<TextProgress {self._last_line}>"

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as w
 
 from cml_magic.widgets.controller import Controller, as_controller
-from cml_magic.widgets.panels.common import (
-    Messages,
-    button,
-    esc,
-    grid,
-    html_widget,
-    project_picker,
-    status_badge,
-)
+from cml_magic.widgets.panels.common import project_picker
+from cml_magic.widgets.parts import ERROR, Messages, button, esc, grid, html_widget, status_badge
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
 from cml_magic.widgets.status import Activity, phase
 
@@ -55,13 +47,8 @@ class AppRow:
             return
         if self._sub is not None:
             self._sub.cancel()
-        c = self.panel.controller
-        self._sub = self.panel.poller.watch(
-            c.key(self.app),
-            c.fetcher(self.app, self.panel.project),
-            self,
-            activity=c.activity("application"),
-            group=c.host,
+        self._sub = self.panel.controller.follow(
+            self.app, self, self.panel.poller, self.panel.project
         )
 
     def act(self, what: str) -> None:
@@ -89,7 +76,7 @@ class AppRow:
         note = "reconnecting…" if retry_in is not None else "stopped watching"
         self.status.value = (
             status_badge("application", self.app.status)
-            + f' <span style="color:#cf222e">{note} ({html.escape(message)})</span>'
+            + f' <span style="color:{ERROR}">{note} ({esc(message)})</span>'
         )
 
 

@@ -7,15 +7,8 @@ from typing import Any
 import ipywidgets as w
 
 from cml_magic.widgets.controller import Controller, as_controller
-from cml_magic.widgets.panels.common import (
-    Messages,
-    button,
-    esc,
-    grid,
-    html_widget,
-    project_picker,
-    status_badge,
-)
+from cml_magic.widgets.panels.common import project_picker
+from cml_magic.widgets.parts import Messages, button, esc, grid, html_widget, status_badge
 from cml_magic.widgets.status import phase
 from cml_magic.widgets.timefmt import clock
 

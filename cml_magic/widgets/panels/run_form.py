@@ -9,7 +9,8 @@ import ipywidgets as w
 
 from cml_magic.widgets.controller import Controller, as_controller
 from cml_magic.widgets.masking import is_secret
-from cml_magic.widgets.panels.common import Messages, button, project_picker
+from cml_magic.widgets.panels.common import project_picker
+from cml_magic.widgets.parts import Messages, button
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

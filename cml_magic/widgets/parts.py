@@ -1,0 +1,117 @@
+"""Building blocks shared by the live widgets and the panels: status pills, the stepper, the
+environment line, one-line messages, buttons, HTML rows and tables."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as w
+
+from cml_magic.widgets.failures import one_line
+from cml_magic.widgets.masking import masked
+from cml_magic.widgets.status import STEPS, Activity, Phase, phase
+
+MUTED, TEXT, ERROR = "#8c959f", "#57606a", "#cf222e"
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def badge(info: Phase) -> str:
+    """The status as a coloured pill."""
+    return (
+        f'<span class="cml-badge" style="background:{info.colour};color:#fff;'
+        f'padding:1px 8px;border-radius:9px;font-weight:600">{esc(info.label)}</span>'
+    )
+
+
+def status_badge(kind: str, status: str | None) -> str:
+    return badge(phase(kind, status))
+
+
+def stepper(kind: str, info: Phase) -> str:
+    """The steps of `kind` with those done ticked, the current one in its colour."""
+    steps = list(STEPS[kind])
+    last = len(steps) - 1
+    if info.step == last and info.activity is not Activity.ACTIVE:
+        steps[last] = info.label  # "succeeded", "failed", "deployed"... instead of "finished"
+    parts = []
+    for i, name in enumerate(steps):
+        if i < info.step or (i == info.step == last and info.succeeded):
+            mark, colour, weight = "✔", "#1a7f37", "normal"
+        elif i == info.step:
+            mark, colour, weight = "●", info.colour, "700"
+        else:
+            mark, colour, weight = "○", MUTED, "normal"
+        parts.append(
+            f'<span class="cml-step" style="color:{colour};font-weight:{weight}">'
+            f"{mark} {esc(name)}</span>"
+        )
+    return f'<span style="color:{MUTED}"> → </span>'.join(parts)
+
+
+def environment_line(environment: dict[str, str] | None) -> str:
+    """Environment overrides on one line, secret-looking values masked."""
+    shown = masked(environment)
+    if not shown:
+        return f'<span style="color:{MUTED}">no environment overrides</span>'
+    pairs = " ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in sorted(shown.items()))
+    return f'<span style="color:{TEXT}">environment</span> {pairs}'
+
+
+def html_widget(value: str = "", cls: str | None = None) -> w.HTML:
+    widget = w.HTML(value=value)
+    if cls:
+        widget.add_class(cls)
+    return widget
+
+
+def button(description: str, cls: str, handler: Callable[[Any], object], **kw: Any) -> w.Button:
+    """A button with a CSS class (tests and the browser find it by it) and its click handler."""
+    b = w.Button(description=description, **kw)
+    b.add_class(cls)
+    b.on_click(handler)
+    return b
+
+
+def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], cls: str) -> w.GridBox:
+    """A table whose cells may be widgets (buttons) or HTML text."""
+    cells: list[Any] = [html_widget(f"<b>{esc(h)}</b>") for h in headers]
+    for row in rows:
+        for cell in row:
+            cells.append(cell if isinstance(cell, w.Widget) else html_widget(str(cell)))
+    box = w.GridBox(
+        cells,
+        layout=w.Layout(
+            grid_template_columns=f"repeat({len(headers)}, max-content)",
+            grid_gap="2px 14px",
+            align_items="center",
+        ),
+    )
+    box.add_class(cls)
+    return box
+
+
+class Messages:
+    """One line under a widget or panel for what just happened or went wrong."""
+
+    def __init__(self) -> None:
+        self.widget = html_widget(cls="cml-message")
+        self.text = ""
+
+    def say(self, text: str, error: bool = False) -> None:
+        """Show `text` (empty: clear); errors in red."""
+        self.text = text
+        colour = ERROR if error else TEXT
+        self.widget.value = f'<span style="color:{colour}">{esc(text)}</span>' if text else ""
+
+    def run(self, action: Callable[[], Any]) -> Any:
+        """Run `action`; show its failure as one line and return None instead of raising."""
+        try:
+            return action()
+        except Exception as exc:
+            self.say(one_line(exc), error=True)
+            return None
