@@ -136,10 +136,14 @@ def _serve_and_run(target: Path, output: Path | None, config: Path, data_dir: Pa
 
 
 def notebooks_dir() -> Path:
-    """The repository's `notebooks/` folder (beside the package), else `./notebooks`."""
-    beside_package = Path(__file__).resolve().parent.parent / "notebooks"
+    """The repository's `notebooks/` folder, else the copy inside an installed wheel."""
+    package = Path(__file__).resolve().parent
+    beside_package = package.parent / "notebooks"
     if beside_package.is_dir():
         return beside_package
+    # A wheel carries the notebooks inside the package (see pyproject's force-include).
+    if (package / "notebooks").is_dir():
+        return package / "notebooks"
     here = Path.cwd() / "notebooks"
     if here.is_dir():
         return here
