@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         help="shut down cleanly when the process that started the server ends",
     )
 
+    serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
+    serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
+
     seed = sub.add_parser("seed", help="create demo users, projects and jobs; print the keys")
     seed.add_argument("name", choices=["demo"])
     seed.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -88,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.phase_delay,
                 dict(args.env),
                 exit_with_parent=args.exit_with_parent,
+                ssl_certfile=args.ssl_certfile,
+                ssl_keyfile=args.ssl_keyfile,
             )
         except OSError as exc:
             print(f"cml-local: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)

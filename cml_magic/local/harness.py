@@ -39,6 +39,8 @@ class LocalCML:
         port: int = 0,
         host: str = "127.0.0.1",
         env: dict[str, str] | None = None,
+        ssl_certfile: str | Path | None = None,
+        ssl_keyfile: str | Path | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -47,6 +49,8 @@ class LocalCML:
         self.port = port
         self.host = host
         self.env = dict(env or {})
+        self.ssl_certfile = ssl_certfile
+        self.ssl_keyfile = ssl_keyfile
         self.url = ""
         self.keys: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
@@ -88,6 +92,10 @@ class LocalCML:
         ]
         for name, value in self.env.items():
             cmd += ["--env", f"{name}={value}"]
+        if self.ssl_certfile:
+            cmd += ["--ssl-certfile", str(self.ssl_certfile)]
+        if self.ssl_keyfile:
+            cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,

@@ -21,6 +21,8 @@ def serve(
     phase_delay: float = 0.3,
     default_env: dict[str, str] | None = None,
     exit_with_parent: bool = False,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status."""
@@ -32,10 +34,18 @@ def serve(
     sock.bind((host, port))
     bound = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{bound}"
+    scheme = "https" if ssl_certfile else "http"
+    url = f"{scheme}://{shown_host}:{bound}"
     settings = Settings(phase_delay=phase_delay, base_url=url, default_env=default_env or {})
     app = create_app(data_dir, settings)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )
     server = uvicorn.Server(config)
 
     def announce() -> None:
