@@ -10,6 +10,7 @@ import email.utils
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -131,6 +132,8 @@ class Transport:
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "cml-magic"
+        if verify is False:
+            _warn_unverified(host)
 
     def __repr__(self) -> str:
         return f"Transport({self.host!r})"
@@ -256,6 +259,20 @@ class Transport:
                 method=method,
                 path=path,
             ) from None
+
+
+def _warn_unverified(host: str) -> None:
+    """One warning per client instead of urllib3's one per request (a poller would repeat it
+    every few seconds)."""
+    warnings.warn(
+        f"TLS verification is off for {host}: the traffic, API key included, can be read "
+        "and changed on the way; pass verify=<CA bundle path> instead",
+        urllib3.exceptions.InsecureRequestWarning,
+        stacklevel=4,
+    )
+    warnings.filterwarnings(
+        "ignore", category=urllib3.exceptions.InsecureRequestWarning, module="urllib3"
+    )
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
