@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from request_check import Recorder
+from conformance.swagger import Recorder
 
 from cml_magic.api import CML, Project
 from cml_magic.local import LocalCML

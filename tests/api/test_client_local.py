@@ -7,7 +7,7 @@ import io
 import uuid
 
 import pytest
-from request_check import Recorder
+from conformance.swagger import Recorder
 
 from cml_magic.api import (
     CML,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from conformance.swagger import conforms, problems
 from local_helpers import Api, make_job, make_project, start_run, wait_for, wait_run
-from local_swagger import conforms, problems
 
 P = "/api/v2/projects"
 PJ = P + "/{project_id}/jobs"
