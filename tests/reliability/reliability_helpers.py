@@ -1,0 +1,80 @@
+"""Helpers for the reliability tests: request counting, a raw socket server for faults that
+no well-behaved HTTP server produces, and a tight-retry client."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from cml_magic.api import CML
+
+
+class RequestCounter:
+    """Counts the HTTP answers one `CML` client receives (a requests response hook)."""
+
+    def __init__(self, client: CML) -> None:
+        self.requests: list[str] = []
+        session = client.transport.session
+        session.hooks["response"].append(self._seen)
+
+    def _seen(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.requests.append(f"{response.request.method} {response.request.path_url}")
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+
+def quick_client(url: str, key: str = "k" * 20, **options: Any) -> CML:
+    """A client that retries without sleeping long, so fault tests stay fast."""
+    options.setdefault("timeout", 5.0)
+    client = CML(url, key, **options)
+    client.transport.backoff = 0.01
+    return client
+
+
+class RawServer:
+    """A TCP server whose handler gets each accepted socket (and its request bytes)."""
+
+    def __init__(self, handler: Callable[[socket.socket, bytes, int], None]) -> None:
+        self.handler = handler
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.received: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                try:
+                    while b"\r\n\r\n" not in data:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                except OSError:
+                    continue
+                self.received.append(data)
+                with contextlib.suppress(OSError):
+                    self.handler(conn, data, len(self.received))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()

@@ -1,0 +1,211 @@
+"""Faults the client survives: a retry where that is safe, or one clear error; never a
+duplicated change, never a silent wrong result, never a hung call."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from reliability_helpers import RawServer, quick_client
+from werkzeug import Request, Response
+
+from cml_magic.api import CML, CMLConnectionError, CMLError, RateLimitError, ServerError
+from cml_magic.local import LocalCML
+from cml_magic.widgets.poller import Poller
+from cml_magic.widgets.run_widget import RunWidget
+
+PROJECT = "aaaa-bbbb-cccc-dddd"
+JOB = "eeee-ffff-gggg-hhhh"
+PROJECT_PATH = f"/api/v2/projects/{PROJECT}"
+RUNS_PATH = f"{PROJECT_PATH}/jobs/{JOB}/runs"
+KEY = "secret-key-" + "z" * 20
+PROJECT_JSON = {"id": PROJECT, "name": "p", "owner": {"username": "alice"}}
+
+
+def sequence(*answers: Response) -> Any:
+    """A handler that gives `answers` in turn (the last one from then on) and logs requests."""
+    seen: list[tuple[float, Request]] = []
+
+    def handle(request: Request) -> Response:
+        seen.append((time.monotonic(), request))
+        return answers[min(len(seen), len(answers)) - 1]
+
+    handle.seen = seen  # type: ignore[attr-defined]
+    return handle
+
+
+def error(status: int, message: str, **headers: str) -> Response:
+    return Response(json.dumps({"message": message}), status, headers)
+
+
+def ok(body: Any) -> Response:
+    return Response(json.dumps(body), 200, {"Content-Type": "application/json"})
+
+
+def test_a_503_burst_is_ridden_out_by_a_read(httpserver: HTTPServer) -> None:
+    handler = sequence(*[error(503, "busy")] * 3, ok(PROJECT_JSON))
+    httpserver.expect_request(PROJECT_PATH, method="GET").respond_with_handler(handler)
+    with quick_client(httpserver.url_for("/"), KEY) as cml:
+        assert cml.projects.get(PROJECT).name == "p"
+    assert len(handler.seen) == 4
+
+
+def test_a_503_burst_longer_than_the_retries_is_one_clear_error(httpserver: HTTPServer) -> None:
+    handler = sequence(error(503, "upstream\n  down"))
+    httpserver.expect_request(PROJECT_PATH, method="GET").respond_with_handler(handler)
+    with quick_client(httpserver.url_for("/"), KEY) as cml, pytest.raises(ServerError) as caught:
+        cml.projects.get(PROJECT)
+    assert len(handler.seen) == 1 + cml.transport.max_retries
+    assert "\n" not in str(caught.value) and "upstream down" in str(caught.value)
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value)
+
+
+def test_a_503_on_starting_a_run_is_not_resent(httpserver: HTTPServer) -> None:
+    handler = sequence(error(503, "busy"), ok({"id": "x"}))
+    httpserver.expect_request(RUNS_PATH, method="POST").respond_with_handler(handler)
+    with quick_client(httpserver.url_for("/"), KEY) as cml, pytest.raises(ServerError):
+        cml.runs.create(JOB, project=PROJECT)
+    assert len(handler.seen) == 1  # the server may have started it: never a second run
+
+
+def test_429_waits_for_retry_after(httpserver: HTTPServer) -> None:
+    handler = sequence(error(429, "slow down", **{"Retry-After": "1"}), ok(PROJECT_JSON))
+    httpserver.expect_request(PROJECT_PATH, method="GET").respond_with_handler(handler)
+    with quick_client(httpserver.url_for("/"), KEY) as cml:
+        assert cml.projects.get(PROJECT).id == PROJECT
+    (first, _), (second, _) = handler.seen
+    assert second - first >= 1.0  # the server's wish, not the client's shorter back-off
+
+
+def test_429_on_a_change_is_one_error_with_retry_after(httpserver: HTTPServer) -> None:
+    handler = sequence(error(429, "slow down", **{"Retry-After": "7"}))
+    httpserver.expect_request(RUNS_PATH, method="POST").respond_with_handler(handler)
+    with quick_client(httpserver.url_for("/"), KEY) as cml, pytest.raises(RateLimitError) as caught:
+        cml.runs.create(JOB, project=PROJECT)
+    assert caught.value.retry_after == pytest.approx(7, abs=1)
+    assert len(handler.seen) == 1
+
+
+def _reset(conn: socket.socket) -> None:
+    # SO_LINGER 0: close sends RST, as a crashing proxy does.
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    conn.close()
+
+
+def _answer(conn: socket.socket, body: bytes, length: int | None = None) -> None:
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body) if length is None else length}\r\nConnection: close\r\n\r\n"
+    )
+    conn.sendall(head.encode() + body)
+
+
+def test_a_reset_mid_answer_is_retried_for_a_read(raw_server: Any) -> None:
+    def handler(conn: socket.socket, _data: bytes, n: int) -> None:
+        if n == 1:
+            conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"id": ')
+            _reset(conn)
+        else:
+            _answer(conn, json.dumps(PROJECT_JSON).encode())
+
+    server: RawServer = raw_server(handler)
+    with quick_client(server.url, KEY) as cml:
+        assert cml.projects.get(PROJECT).id == PROJECT
+    assert len(server.received) == 2
+
+
+def test_a_reset_mid_answer_to_a_run_start_is_one_error_and_no_second_run(
+    raw_server: Any,
+) -> None:
+    def handler(conn: socket.socket, _data: bytes, _n: int) -> None:
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"id": ')
+        _reset(conn)
+
+    server: RawServer = raw_server(handler)
+    with quick_client(server.url, KEY) as cml, pytest.raises(CMLConnectionError) as caught:
+        cml.runs.create(JOB, project=PROJECT)
+    assert len(server.received) == 1
+    assert "\n" not in str(caught.value) and KEY not in str(caught.value)
+
+
+def test_a_slow_answer_past_the_timeout_is_one_clear_error(raw_server: Any) -> None:
+    release = threading.Event()
+
+    def handler(conn: socket.socket, _data: bytes, _n: int) -> None:
+        release.wait(5)  # never answers in time; bounded so the server thread ends
+
+    server: RawServer = raw_server(handler)
+    try:
+        with (
+            quick_client(server.url, KEY, timeout=0.3, max_retries=0) as cml,
+            pytest.raises(CMLConnectionError, match="no answer within the timeout"),
+        ):
+            cml.runs.create(JOB, project=PROJECT)
+    finally:
+        release.set()
+    assert len(server.received) == 1
+
+
+def test_truncated_json_is_an_error_not_a_partial_result(raw_server: Any) -> None:
+    body = json.dumps(PROJECT_JSON).encode()
+
+    def handler(conn: socket.socket, _data: bytes, _n: int) -> None:
+        _answer(conn, body[:10], length=len(body))  # promises more than it sends
+
+    server: RawServer = raw_server(handler)
+    with (
+        quick_client(server.url, KEY, max_retries=1) as cml,
+        pytest.raises(CMLConnectionError, match="cut off|cannot reach"),
+    ):
+        cml.projects.get(PROJECT)
+
+
+def test_invalid_json_is_one_clear_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(PROJECT_PATH).respond_with_data(
+        '{"id": "aaaa-bbbb-cccc-dddd", "name": ', content_type="application/json"
+    )
+    with quick_client(httpserver.url_for("/"), KEY) as cml, pytest.raises(CMLError) as caught:
+        cml.projects.get(PROJECT)
+    assert "not valid JSON" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_watched_run_survives_a_server_restart(local_cml_factory: Any) -> None:
+    server: LocalCML = local_cml_factory(phase_delay=0.4)
+    poller = Poller(interval=0.05, max_backoff=0.2)
+    with CML(server.url, server.api_key, timeout=2.0, max_retries=0) as cml:
+        project = cml.projects.get("risk-analysis")
+        run = cml.runs.create("quick-check", project=project.id)
+        widget = RunWidget(run, cml, poller=poller)
+        notes: list[str] = []
+        widget.message.observe(lambda change: notes.append(change["new"]), names="value")
+        try:
+            server.stop()  # the run is stopped with it: the widget must learn that
+            _wait(lambda: any("reconnecting" in n for n in notes), "reconnecting… shown")
+            server.start()
+            _wait(lambda: _final(widget), "a final status")
+            final = cml.runs.get(run.id, "quick-check", project=project.id)
+            _wait(lambda: widget.status == final.status, f"widget at {final.status}")
+        finally:
+            poller.stop()
+    assert final.finished
+    assert widget.message.value == ""  # the reconnecting note cleared itself
+    assert all(server.api_key not in n for n in notes)
+
+
+def _final(widget: RunWidget) -> bool:
+    return str(widget.status) in {
+        "ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT"
+    }  # fmt: skip
+
+
+def _wait(condition: Any, what: str = "", timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
