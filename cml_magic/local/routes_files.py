@@ -37,13 +37,6 @@ def _entries(root: Path, target: Path) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/projects/{project_id}/files", summary="List the project folder")
-def list_root_files(ctx: V2, project_id: str) -> dict[str, Any]:
-    ctx.project(project_id)
-    root, target = resolve(ctx, project_id, "")
-    return {"files": _entries(root, target)}
-
-
 @router.get("/projects/{project_id}/files/{path:path}", summary="List a folder of the project")
 def list_files(ctx: V2, project_id: str, path: str) -> dict[str, Any]:
     ctx.project(project_id)
@@ -92,19 +85,12 @@ async def upload_files(ctx: V2, project_id: str, request: Request) -> dict[str, 
     return await _upload(ctx, project_id, request)
 
 
-@router.put("/projects/{project_id}/files", summary="Upload files (PUT, as some clients send)")
-async def upload_files_put(ctx: V2, project_id: str, request: Request) -> dict[str, Any]:
-    return await _upload(ctx, project_id, request)
-
-
-@router.post("/projects/{project_id}/files/{path:path}", summary="`{path}:download`")
+@router.post("/projects/{project_id}/files/{path:path}:download", summary="Download a file")
 def download_file(ctx: V2, project_id: str, path: str) -> FileResponse:
-    if not path.endswith(":download"):
-        raise not_found(f"no such method on {path!r}; files support :download")
     ctx.project(project_id)
-    _, target = resolve(ctx, project_id, path[: -len(":download")])
+    _, target = resolve(ctx, project_id, path)
     if not target.is_file():
-        raise not_found(f"file {path[: -len(':download')]!r} not found in project {project_id}")
+        raise not_found(f"file {path!r} not found in project {project_id}")
     return FileResponse(target, media_type="application/octet-stream")
 
 

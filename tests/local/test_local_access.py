@@ -45,7 +45,7 @@ def test_a_user_sees_own_and_public_projects_only(alice: Api, bob: Api) -> None:
     missing = bob.get(f"/projects/{private['id']}", expect=404)
     assert missing["code"] == 5
     bob.get(f"/projects/{private['id']}/jobs", expect=404)
-    bob.get(f"/projects/{private['id']}/files", expect=404)
+    bob.get(f"/projects/{private['id']}/files/%2F", expect=404)
     alice.get(f"/projects/{bobs['id']}", expect=404)
 
 

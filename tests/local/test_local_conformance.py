@@ -54,7 +54,7 @@ def test_projects_jobs_runs_files_conform(alice: Api) -> None:
     conforms("get", PJ + "/{job_id}/runs/{run_id}", final)
     conforms("get", PJ + "/{job_id}/runs", alice.get(f"/projects/{pid}/jobs/{job['id']}/runs"))
 
-    conforms("get", P + "/{project_id}/files/{path}", alice.get(f"/projects/{pid}/files"))
+    conforms("get", P + "/{project_id}/files/{path}", alice.get(f"/projects/{pid}/files/%2F"))
     conforms("get", P + "/{project_id}/files/{path}", alice.get(f"/projects/{pid}/files/d"))
     renamed = alice.patch(f"/projects/{pid}/files/d/x.txt", json={"path": "d/y.txt"})
     conforms("patch", P + "/{project_id}/files/{path}", renamed)

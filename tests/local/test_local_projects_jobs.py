@@ -12,7 +12,7 @@ def test_project_create_update_delete(alice: Api) -> None:
     project = make_project(alice, {}, description="first", template="python")
     assert project["slug"] == project["name"] and project["visibility"] == "private"
     assert project["creation_status"] == "success" and project["permissions"]["admin"] is True
-    names = {f["path"] for f in alice.get(f"/projects/{project['id']}/files")["files"]}
+    names = {f["path"] for f in alice.get(f"/projects/{project['id']}/files/%2F")["files"]}
     assert {"analysis.py", "fit.py", "predict.py", "app.py"} <= names
     dup = alice.post("/projects", expect=409, json={"name": project["name"]})
     assert dup["code"] == 6

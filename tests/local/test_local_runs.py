@@ -172,7 +172,7 @@ def test_stop_during_scheduling_never_starts_the_script(local_cml_factory) -> No
     api.post(f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}:stop")
     final, seen = wait_run(api, run)
     assert seen[-1] == "ENGINE_STOPPED" and final["running_at"] == ZERO_TIME
-    names = [f["path"] for f in api.get(f"/projects/{project['id']}/files")["files"]]
+    names = [f["path"] for f in api.get(f"/projects/{project['id']}/files/%2F")["files"]]
     assert "ran.txt" not in names
 
 
