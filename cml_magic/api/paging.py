@@ -42,8 +42,9 @@ def iterate(
     """Yield the items under `key` of every page of `GET path`, at most `limit` of them.
 
     The same parameters go with every page (CML asks for that), plus the page token of
-    the previous answer; iteration ends on an empty token. A token that comes back a
-    second time raises `CMLError` instead of looping for ever.
+    the previous answer; iteration ends on an empty token. An item (by `id`) that comes again
+    on a later page, because items were added while paging, is yielded once. A token that
+    comes back a second time raises `CMLError` instead of looping for ever.
     """
     if limit is not None and limit <= 0:
         return
@@ -55,6 +56,7 @@ def iterate(
         "page_size": size,
     }
     seen: set[str] = set()
+    yielded: set[str] = set()
     token = ""
     count = 0
     while True:
@@ -62,6 +64,12 @@ def iterate(
         if not isinstance(answer, dict):
             raise CMLError(f"expected a JSON object with {key!r}", method="GET", path=path)
         for item in answer.get(key) or ():
+            # Tokens are offsets: items added before the cursor push seen ones onto the next page.
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if item_id:
+                if item_id in yielded:
+                    continue
+                yielded.add(item_id)
             yield parse(item)
             count += 1
             if limit is not None and count >= limit:
