@@ -1,0 +1,129 @@
+"""What every figure shares: medians, child processes, seeding through the API, the machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("ipython", "ipywidgets", "requests", "pandas", "fastapi", "uvicorn", "psutil")
+
+
+@dataclass
+class Figure:
+    """One section of the report: a table of measured rows and what limits them."""
+
+    title: str
+    rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    limits: list[str] = field(default_factory=list)
+
+    def row(
+        self, what: str, value: str, floor: str = "", ratio: str = "", target: str = ""
+    ) -> None:
+        """Add a row: the measure, its median, the floor, value/floor, the target and verdict."""
+        self.rows.append((what, value, floor, ratio, target))
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 300) -> Any:
+    """Run `code` in a fresh interpreter; it prints one JSON line last, which is returned."""
+    full_env = {**os.environ, **(env or {})}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"child failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def client_env(url: str, key: str, project: str | None = None) -> dict[str, str]:
+    """Environment for a fresh process whose `%cml` talks to `url` (no config file)."""
+    env = {
+        "CML_MAGIC_HOST": url,
+        "CML_MAGIC_API_KEY": key,
+        "CML_MAGIC_CONFIG": str(ROOT / "bench" / "no-such-config.toml"),
+    }
+    if project:
+        env["CML_MAGIC_PROJECT"] = project
+    for name in (
+        "CDSW_API_URL",
+        "CDSW_DOMAIN",
+        "CDSW_APIV2_KEY",
+        "CDSW_API_KEY",
+        "CDSW_PROJECT_ID",
+    ):
+        env[name] = ""
+    return env
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, memory, OS, Python and key package versions."""
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (absent)")
+    return {
+        "CPU": cpu,
+        "cores": f"{psutil.cpu_count(logical=False)} physical, {psutil.cpu_count()} logical",
+        "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "OS": f"{platform.system()} {platform.release()} ({platform.platform()})",
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": ", ".join(versions),
+    }
+
+
+def seed_jobs(
+    cml: Any, project_name: str, count: int, script: str = "wait.sh", body: str = "sleep 1\n"
+) -> str:
+    """A project holding `count` jobs running `script`, created through the API; its id."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    project = cml.projects.create(project_name, template="blank")
+    cml.files.upload(script, body, project=project.id)
+
+    def make(i: int) -> None:
+        cml.jobs.create(f"job-{i:05d}", script, project=project.id)
+
+    # The local server serialises writes; a few concurrent clients still hide the round trips.
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(make, range(count)))
+    return str(project.id)
+
+
+def new_client(url: str, key: str) -> Any:
+    """A client of the local server (no environment or config file involved)."""
+    from cml_magic.api import CML
+
+    return CML(url, key, max_retries=0, timeout=60)

@@ -1,0 +1,64 @@
+"""Extension load: `%load_ext cml_magic` in a fresh IPython shell, against the shell without."""
+
+from __future__ import annotations
+
+from bench.common import Figure, median, run_python, verdict
+
+HEAVY = ("pandas", "ipywidgets", "requests")
+
+# Both children build the same shell; only the second loads the extension. Whole-process wall
+# time is taken by the child itself from interpreter start (psutil's create_time is too coarse).
+CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+t1 = time.perf_counter()
+if {load}:
+    shell.run_line_magic("load_ext", "cml_magic")
+t2 = time.perf_counter()
+print(json.dumps({{"shell": t1 - t0, "load": t2 - t1,
+                  "heavy": [m for m in {heavy!r} if m in sys.modules]}}))
+"""
+
+
+def measure(repeats: int) -> Figure:
+    with_ext, without, loads, heavy = [], [], [], set()
+    for _ in range(repeats):
+        base = run_python(CHILD.format(load=False, heavy=HEAVY))
+        full = run_python(CHILD.format(load=True, heavy=HEAVY))
+        without.append(base["shell"] + base["load"])
+        with_ext.append(full["shell"] + full["load"])
+        loads.append(full["load"])
+        heavy.update(full["heavy"])
+    added = median(with_ext) - median(without)
+    fig = Figure("Extension load")
+    fig.row(
+        "fresh shell + `%load_ext cml_magic`",
+        f"{median(with_ext) * 1000:.1f} ms",
+        f"{median(without) * 1000:.1f} ms (shell alone)",
+        f"{median(with_ext) / median(without):.2f}x",
+        "",
+    )
+    fig.row(
+        "added by the extension (difference of medians)",
+        f"{added * 1000:.1f} ms",
+        "",
+        "",
+        f"< 50 ms: {verdict(added < 0.05)}",
+    )
+    fig.row("`%load_ext` call alone (in-process timer)", f"{median(loads) * 1000:.1f} ms")
+    fig.row(
+        "heavy modules imported by the load",
+        ", ".join(sorted(heavy)) or "none",
+        "",
+        "",
+        f"none of {', '.join(HEAVY)}: {verdict(not heavy)}",
+    )
+    fig.limits.append(
+        "The load imports `cml_magic.magics` (the magics class, argument parsing, completion) and "
+        "registers it; pandas, ipywidgets and requests load on the first `%cml` command. What is "
+        "left is Python import time of the magics package and traitlets configuration "
+        f"({repeats} fresh processes each way; the shell alone dominates the total)."
+    )
+    return fig

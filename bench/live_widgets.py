@@ -1,0 +1,125 @@
+"""Live widgets: N runs watched at once by the shared poller, through real RunWidgets."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from bench.common import Figure, median, new_client, seed_jobs, verdict
+
+# A status change is seen when the widget's status badge changes; the server stamps each phase
+# (starting_at, running_at, finished_at) in the same wall clock.
+STAMPS = {
+    "ENGINE_STARTING": "starting_at",
+    "ENGINE_RUNNING": "running_at",
+    "ENGINE_SUCCEEDED": "finished_at",
+}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(server: Any, runs: int, run_seconds: float) -> Figure:
+    from cml_magic.widgets.poller import get_poller
+    from cml_magic.widgets.run_widget import RunWidget
+
+    cml = new_client(server.url, server.api_key)
+    project = seed_jobs(cml, "bench-live", runs, body=f"sleep {run_seconds}\n")
+    jobs = cml.jobs.list(project=project, page_size=runs)
+
+    sent: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def count(response: Any, *args: Any, **kwargs: Any) -> None:
+        kind = "log" if ":download" in response.url else "status"
+        with lock:
+            sent.append((time.monotonic(), kind))
+
+    cml.transport.session.hooks["response"].append(count)
+    poller = get_poller()
+    seen: dict[str, dict[str, float]] = {}
+    widgets = []
+
+    def observer(widget: Any) -> Any:
+        def changed(_change: Any) -> None:
+            first = seen.setdefault(widget.obj.id, {})
+            first.setdefault(widget.obj.status, time.time())
+
+        return changed
+
+    started = [cml.runs.create(job.id, project=project) for job in jobs]
+    for run in started:
+        widget = RunWidget(run, cml, job_name=run.job_id)  # the default, shared poller
+        widget.status_html.observe(observer(widget), "value")
+        widgets.append(widget)
+
+    cpu0, wall0, n0 = time.process_time(), time.monotonic(), len(sent)
+    deadline = wall0 + run_seconds + 60
+    while poller.watched() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    cpu1, wall1 = time.process_time(), time.monotonic()
+    finished = sum(1 for w in widgets if w.obj.status == "ENGINE_SUCCEEDED")
+    for widget in widgets:
+        widget.close()
+
+    latencies: list[float] = []
+    for widget in widgets:
+        final = cml.runs.get(widget.obj.id, widget.obj.job_id, project=project)
+        for status, stamp in STAMPS.items():
+            at = getattr(final, stamp)
+            shown = seen.get(final.id, {}).get(status)
+            if at is not None and shown is not None:
+                latencies.append(shown - at.timestamp())
+    window = wall1 - wall0
+    in_window = [k for t, k in sent[n0:] if t <= wall1]
+    status_rate = in_window.count("status") / window
+    log_rate = in_window.count("log") / window
+    cpu = (cpu1 - cpu0) / window * 100
+    interval = poller.interval
+    worst = max(latencies) if latencies else float("nan")
+
+    fig = Figure(f"Live widgets ({runs} runs)")
+    fig.row(f"runs followed to the end by {runs} RunWidgets", f"{finished} of {runs}")
+    fig.row(
+        "status change -> widget, median",
+        f"{median(latencies) * 1000:.0f} ms",
+        f"{interval * 1000:.0f} ms (poll interval)",
+        f"{median(latencies) / interval:.2f}x",
+    )
+    fig.row(
+        "status change -> widget, p95 / max",
+        f"{_percentile(latencies, 0.95) * 1000:.0f} / {worst * 1000:.0f} ms",
+        f"{interval * 1000:.0f} ms",
+        f"{worst / interval:.2f}x",
+        f"within one interval: {verdict(worst <= interval)}",
+    )
+    fig.row(
+        "status look-ups per second",
+        f"{status_rate:.1f}",
+        f"{runs / interval:.0f} (one per run per interval)",
+    )
+    fig.row("log downloads per second (output tail)", f"{log_rate:.1f}")
+    fig.row(
+        "kernel CPU while watching (process time / wall)",
+        f"{cpu:.1f} % of one core",
+        "",
+        "",
+        f"< 2 %: {verdict(cpu < 2.0)}",
+    )
+    fig.row(
+        "CPU per HTTP request",
+        f"{(cpu1 - cpu0) / max(1, len(in_window)) * 1000:.2f} ms",
+    )
+    fig.limits.append(
+        f"Each run: {server.phase_delay} s scheduling, {server.phase_delay} s starting, "
+        f"`sleep {run_seconds}` running; watched for {window:.1f} s, {len(latencies)} status "
+        "changes timed. The shared poller sends one GET per watched run per interval (CML API v2 "
+        "has no call that returns several runs of different jobs), and each RunWidget also "
+        "downloads its run's log every 2 s while the run goes on."
+    )
+    return fig
