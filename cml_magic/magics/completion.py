@@ -78,6 +78,8 @@ class Completer:
             return list(resource.verbs) if resource else []
         if head == "use":
             return self._names("projects") if len(words) == 2 else ["--clear"]
+        if head == "panel":
+            return self._for_panel(words, current)
         resource = table.get(head)
         if resource is None:
             return []
@@ -107,6 +109,23 @@ class Completer:
         if wanted and not given and verb.name not in {"list", "create"}:
             return self._names(wanted)
         return []
+
+    def _for_panel(self, words: list[str], current: str) -> list[str]:
+        from cml_magic.magics import panel
+
+        wanted = _OPTION_GROUPS.get(words[-2] if len(words) >= 2 else "")
+        if wanted:
+            return self._names(wanted)
+        if current.startswith("-"):
+            flags = (o for a in panel.parser()._actions for o in a.option_strings)
+            return sorted(o for o in flags if o.startswith("--"))
+        between = words[1:-1]
+        given = [
+            w
+            for i, w in enumerate(between)
+            if not w.startswith("-") and (i == 0 or not between[i - 1].startswith("-"))
+        ]
+        return [] if given else list(panel.PANELS)
 
     def _names(self, group: str) -> list[str]:
         """Names seen in earlier results; fetched once in a while when none were seen."""

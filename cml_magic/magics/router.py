@@ -18,6 +18,8 @@ SESSION_COMMANDS = {
     "config": "the settings in effect (the API key masked)",
     "login": "ask for the API key without echoing it (kept in memory only)",
     "logout": "forget the key given by %cml login",
+    "panel": "%cml panel [projects|jobs|models|apps] [--project P] [--job J]: click-through"
+    " widgets (all panels as tabs by default)",
 }
 
 
@@ -74,6 +76,10 @@ def parse(line: str) -> Invocation | tuple[str, list[str]]:
 def help_text(topic: list[str]) -> str:
     """The overview, or the help of one resource or verb."""
     table = resources()
+    if topic == ["panel"]:
+        from cml_magic.magics.panel import parser
+
+        return parser().format_help()
     if topic:
         resource = table.get(topic[0])
         if resource is None:
@@ -107,6 +113,7 @@ def help_text(topic: list[str]) -> str:
         "  %cml projects list --search demo --limit 50",
         "  %cml jobs run nightly --env START_DATE=2017-01-01 --wait",
         "  %cml runs list --job nightly --status failed",
+        "  %cml panel jobs --job nightly",
     ]
     return "\n".join(lines)
 

@@ -1,4 +1,5 @@
-"""The notebook's own commands: `%cml use`, `%cml config`, `%cml login`, `%cml logout`."""
+"""The notebook's own commands: `%cml use`, `%cml config`, `%cml login`, `%cml logout`
+(and `%cml panel`, handed on to `panel`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
 
 def run(magic: CMLMagics, command: str, words: list[str]) -> Any:
     """Run session command `command` with its words."""
+    if command == "panel":  # options of its own, and its own --help
+        from cml_magic.magics import panel
+
+        return panel.run(magic, words)
     handlers: dict[str, Callable[[CMLMagics, list[str]], Any]] = {
         "use": use,
         "config": config,

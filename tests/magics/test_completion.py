@@ -27,6 +27,9 @@ def complete(ip: Any, line: str) -> list[str]:
         ("%cml models build --fu", ["--function"]),
         ("%cml help jo", ["jobs"]),
         ("%%cml_job_env nightly --wa", ["--wait", "--watch"]),
+        ("%cml pa", ["panel"]),
+        ("%cml panel ", ["projects", "jobs", "models", "apps"]),
+        ("%cml panel jobs --j", ["--job"]),
     ],
 )
 def test_completes_commands_verbs_flags_and_choices(
@@ -59,3 +62,8 @@ def test_only_cml_words_on_cml_lines(ip: Any) -> None:
 def test_nothing_for_unknown_words_and_no_error(ip: Any) -> None:
     assert "jobs" not in complete(ip, "%cml nosuch ver")
     assert not [m for m in complete(ip, "%cml jobs nosuch --x") if m.startswith("--")]
+
+
+def test_panel_names_are_offered_once(ip: Any) -> None:
+    assert "jobs" not in complete(ip, "%cml panel models ")
+    assert complete(ip, "%cml panel -p risk ") == complete(ip, "%cml panel ")
