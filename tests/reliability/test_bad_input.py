@@ -1,0 +1,149 @@
+"""Property tests: whatever is typed after `%cml` or into a `%%cml_job_env` cell, only a
+one-line UsageError comes out, and input the magic refuses sends nothing to the server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import IPython
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.testing.globalipapp import start_ipython
+from IPython.utils.capture import capture_output
+from pytest_httpserver import HTTPServer
+
+KEY = "reliability-key-" + "q" * 24
+# Kinds that mean "the magic refused the input itself"; the others come from the server.
+REFUSED = {"bad_command", "bad_argument", "bad_env", "bad_body"}
+PROPERTY = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+COMMANDS = ["projects", "jobs", "runs", "models", "builds", "deployments", "apps", "runtimes",
+            "files", "use", "config", "help", "jbos", "run", "", "panel"]  # fmt: skip
+VERBS = ["list", "get", "run", "create", "update", "delete", "stop", "start-v1", "build",
+         "deploy", "restart", "download", "upload", "lst", "watch", "logs"]  # fmt: skip
+FLAGS = ["--project", "--job", "--limit", "--filter", "--search", "--env", "--wait", "--watch",
+         "--timeout", "-o", "--script", "--cpu", "--gpu", "--status", "--replicas", "--model",
+         "--file", "--function", "--subdomain", "--clear", "--serch", "-x", "--"]  # fmt: skip
+VALUES = ["nightly", "risk-analysis", "0", "-1", "1e9", "many", "A=1", "1X=2", "=", "{}", "[1]",
+          '{"name": 1}', "aaaa-bbbb-cccc-dddd", "'unclosed", '"', "\\", "$HOME", "{x}", "é",
+          "a b", "class", "1df", "alice/p/3", "../../etc/passwd"]  # fmt: skip
+
+words = st.one_of(
+    st.sampled_from(FLAGS),
+    st.sampled_from(VALUES),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6),
+)
+lines = st.builds(
+    lambda c, v, rest: " ".join(w for w in (c, v, *rest) if w is not None),
+    st.sampled_from(COMMANDS),
+    st.one_of(st.none(), st.sampled_from(VERBS)),
+    st.lists(words, max_size=6),
+)
+
+body_lines = st.one_of(
+    st.sampled_from(
+        [
+            "A=1",
+            "export B='x y'",
+            "# note",
+            "",
+            "C",
+            "1X=2",
+            "D=${HOME}",
+            "E={x}",
+            "F={{literal}}",
+            'G="unclosed',
+            "{",
+            '{"K": 1}',
+            '{"K": [1]}',
+            "=v",
+            "H={no_such_name}",
+            "I=a=b",
+            "J='",
+            "K=\\",
+        ]
+    ),  # fmt: skip
+    st.text(max_size=12),
+)
+bodies = st.lists(body_lines, max_size=6).map("\n".join)
+
+
+@pytest.fixture
+def shell(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
+    """A real IPython shell with the extension, pointed at a server that knows nothing."""
+    for name in list(os.environ):
+        if name.startswith(("CML_MAGIC_", "CDSW_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CML_MAGIC_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("CML_MAGIC_HOST", httpserver.url_for("/").rstrip("/"))
+    monkeypatch.setenv("CML_MAGIC_API_KEY", KEY)
+    monkeypatch.chdir(tmp_path)  # a download or -o file lands here, if anything
+    httpserver.expect_request("/").respond_with_json({})  # placeholder, replaced below
+    httpserver.clear()
+    httpserver.no_handler_status_code = 404
+    ip: InteractiveShell = start_ipython() or IPython.get_ipython()
+    for section in ("CMLMagics", "CMLMagic"):
+        ip.config.pop(section, None)
+    ip.run_line_magic("load_ext", "cml_magic")
+    ip.run_line_magic("config", "CMLMagics.poll_interval = 0.01")
+    ip.run_line_magic("config", "CMLMagics.timeout = 2.0")
+    before = set(ip.user_ns)
+    yield ip
+    ip.run_line_magic("unload_ext", "cml_magic")
+    for name in set(ip.user_ns) - before:
+        del ip.user_ns[name]
+    for section in ("CMLMagics", "CMLMagic"):
+        ip.config.pop(section, None)
+
+
+def _check(httpserver: HTTPServer, run: Any) -> None:
+    sent_before = len(httpserver.log)
+    with capture_output() as captured:
+        try:
+            run()
+        except UsageError as exc:
+            message = str(exc)
+            kind = getattr(exc, "kind", None)
+            assert "\n" not in message.strip() or kind == "bad_body", message
+            assert KEY not in message
+            if kind is None or kind in REFUSED:  # None: IPython's own (an empty cell body)
+                assert len(httpserver.log) == sent_before, f"refused ({message}) yet sent"
+    assert KEY not in captured.stdout + captured.stderr
+    assert "Traceback" not in captured.stdout + captured.stderr
+
+
+@PROPERTY
+@given(line=lines)
+def test_any_cml_line_is_handled_or_one_usage_error(
+    shell: Any, httpserver: HTTPServer, line: str
+) -> None:
+    _check(httpserver, lambda: shell.run_line_magic("cml", line))
+
+
+@PROPERTY
+@given(body=bodies, line=st.sampled_from(["nightly", "nightly --wait", "", "nightly --env X"]))
+def test_any_job_env_cell_is_handled_or_one_usage_error(
+    shell: Any, httpserver: HTTPServer, body: str, line: str
+) -> None:
+    _check(httpserver, lambda: shell.run_cell_magic("cml_job_env", line, body))
+
+
+def test_the_request_count_sees_what_a_valid_line_sends(shell: Any, httpserver: HTTPServer) -> None:
+    """The properties above count on `httpserver.log`: a valid line does show up in it."""
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic("cml", "jobs list --project risk-analysis")
+    assert caught.value.kind not in REFUSED  # type: ignore[attr-defined]
+    assert len(httpserver.log) >= 1
+    sent = len(httpserver.log)
+    with pytest.raises(UsageError):
+        shell.run_line_magic("cml", "jobs list --project risk-analysis --limit 0")
+    assert len(httpserver.log) == sent
