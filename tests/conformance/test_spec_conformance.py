@@ -1,0 +1,350 @@
+"""CML's Swagger spec as the judge: every request the client sends is an operation of it (and
+every v1 call a documented one), every answer has the spec's field names and types, and the
+local server serves no v2 route the spec lacks.
+
+One scenario drives every public method of the client against a private local server, with a
+recorder on the client's session; the route table comes from the server's own OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from conformance.swagger import (
+    V1_ROUTES,
+    Recorder,
+    answer_problems,
+    operation,
+    operations,
+    request_problems,
+    shape,
+    spec,
+)
+
+from cml_magic.api import (
+    CML,
+    BadRequestError,
+    CMLError,
+    NotFoundError,
+)
+from cml_magic.local import LocalCML
+
+FAST = 0.05  # seconds between polls
+WAIT = 60.0  # bound of every wait
+RESOURCES = (
+    "projects",
+    "jobs",
+    "runs",
+    "models",
+    "builds",
+    "deployments",
+    "applications",
+    "runtimes",
+    "files",
+    "legacy",
+)
+CLIENT_METHODS = ("whoami", "wait_for_run", "wait_for_build", "wait_for_deployment", "start_job_v1")
+SLEEPER = "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"
+JOB = "import os\nprint('hello', os.environ.get('GREETING'), flush=True)\n"
+
+
+class CallLog:
+    """Which public methods of the client a test called itself (calls they make inside are
+    not counted), by wrapping the methods of one client instance."""
+
+    def __init__(self, cml: CML) -> None:
+        self.called: set[str] = set()
+        self.expected: set[str] = set()
+        self._depth = 0
+        for name in CLIENT_METHODS:
+            self._wrap(cml, name, name)
+        for resource in RESOURCES:
+            obj = getattr(cml, resource)
+            for name in dir(obj):
+                if not name.startswith("_") and callable(getattr(obj, name)):
+                    self._wrap(obj, name, f"{resource}.{name}")
+
+    def _wrap(self, obj: object, name: str, label: str) -> None:
+        method = getattr(obj, name)
+        self.expected.add(label)
+
+        @functools.wraps(method)
+        def logged(*args: Any, **kwargs: Any) -> Any:
+            if self._depth == 0:
+                self.called.add(label)
+            self._depth += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._depth -= 1
+
+        setattr(obj, name, logged)
+
+    def missing(self) -> set[str]:
+        return self.expected - self.called
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCML]:
+    """A private seeded server: the scenario creates and starts lots of things."""
+    spec()  # skip before starting anything when there is no spec
+    with LocalCML(data_dir=tmp_path_factory.mktemp("conformance"), phase_delay=FAST) as local:
+        yield local
+
+
+def served_routes(server: LocalCML) -> set[tuple[str, str]]:
+    """(method, path template) of every v2 and v1 route in the server's OpenAPI document."""
+    served = requests.get(server.url + "/api/v2/swagger.json", timeout=10).json()
+    return {
+        (method.upper(), path)
+        for path, item in served["paths"].items()
+        if path.startswith(("/api/v2/", "/api/v1/"))
+        for method in item
+        if method in ("get", "put", "post", "patch", "delete")
+    }
+
+
+def _wait(check: Callable[[], Any]) -> Any:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(FAST)
+    raise AssertionError("condition not met in time")
+
+
+def test_the_checkers_catch_departures(server: LocalCML) -> None:
+    """The judge judges: departures in requests and answers are found, with their place."""
+    from conformance.swagger import problems
+
+    good = {"path": "a.py", "is_dir": False, "file_size": "12"}
+    info = {"$ref": "#/definitions/FileInfo"}
+    assert problems(good, info) == []
+    assert "int64" in problems({**good, "file_size": 12}, info)[0]
+    assert "missing" in problems({"path": "a.py", "is_dir": False}, info)[0]
+    assert "'extra' is not in the spec" in problems({**good, "extra": 1}, info)[0]
+    assert problems({"path": "a.py"}, info, complete=False) == []
+    run = {"$ref": "#/definitions/JobRun"}
+    nested = problems({"environment": "{}", "creator": {"username": 3}}, run, complete=False)
+    assert nested == ["$.creator.username: expected a string (text), got 3"]
+    assert problems({"created_at": "2026-01-01 10:00"}, run, complete=False)
+    assert problems({"status": "running"}, run, complete=False)
+    quota = {"type": "integer", "format": "int32"}
+    assert problems("3", quota) and problems(2**40, quota) and not problems(3, quota)
+    assert problems(1.5, {"type": "number", "format": "double"}) == []
+
+    assert str(operation("POST", "/api/v2/projects/p/jobs/j/runs/r:stop")).endswith("{run_id}:stop")
+    assert operation("GET", "/api/v2/projects/p/jobs/j/runs/r:stop") is None
+    assert str(operation("GET", "/api/v2/projects/batch")) == "GET /api/v2/projects/batch"
+
+    def sent(method: str, path: str, **kwargs: Any) -> list[str]:
+        prepared = requests.Request(method, server.url + path, **kwargs).prepare()
+        return request_problems(prepared)
+
+    assert sent("GET", "/api/v2/projects", params={"page_size": 2, "sort": "name"}) == []
+    assert "pageSize" in sent("GET", "/api/v2/projects", params={"pageSize": 2})[0]
+    assert "integer" in sent("GET", "/api/v2/projects", params={"page_size": "ten"})[0]
+    assert "no such operation" in sent("GET", "/api/v2/projects/p/logs")[0]
+    assert "v1" in sent("GET", "/api/v1/projects/a/b/environment")[0]
+    assert sent("POST", "/api/v1/projects/a/b/jobs/208/start", json={}) == []
+    bad_body = sent("POST", "/api/v2/projects/p/jobs", json={"name": "j", "timeout": "60"})
+    assert bad_body and "timeout" in bad_body[0]
+    assert "'colour'" in sent("PATCH", "/api/v2/projects/p", json={"colour": "red"})[0]
+
+    answer = requests.get(
+        server.url + "/api/v2/projects/aaaa-bbbb-cccc-dddd",
+        headers={"Authorization": f"Bearer {server.api_key}"},
+        timeout=10,
+    )
+    assert answer.status_code == 404 and answer_problems(answer) == []
+    answer._content = b'{"error": 5, "code": "5", "message": "m", "details": []}'
+    assert len(answer_problems(answer)) == 2  # judged as `runtimeError`
+
+
+def test_every_client_method_speaks_the_spec(server: LocalCML) -> None:
+    recorder = Recorder(check_answers=True)
+    cml = CML(server.url, server.api_key, backoff=0.01)
+    recorder.watch(cml.transport.session)
+    log = CallLog(cml)
+    try:
+        _scenario(cml)
+        _beside_the_client(cml)
+    finally:
+        cml.close()
+    assert not recorder.problems, "departures from CML's spec:\n" + "\n".join(recorder.problems)
+    assert not log.missing(), f"public client methods the scenario never called: {log.missing()}"
+    v1 = [e for e in recorder.exchanges if e.path.startswith("/api/v1/")]
+    assert {e.method for e in v1} == {"GET", "POST"}, recorder.seen()
+    statuses = {e.status for e in recorder.exchanges}
+    assert {200, 400, 404} <= statuses  # answers and both error kinds were judged
+    hit = {(e.method, e.route) for e in recorder.exchanges}
+    routes = {(m, shape(p)) for m, p in served_routes(server)}
+    unvisited = sorted(f"{m} {p}" for m, p in routes - hit)
+    assert not unvisited, "routes of the local server the scenario never called:\n" + "\n".join(
+        unvisited
+    )
+
+
+def _scenario(cml: CML) -> None:
+    tag = uuid.uuid4().hex[:6]
+    assert cml.whoami().username == "alice"
+
+    # Projects: paging (page size 1 follows tokens), filters, sort, names, public ones.
+    assert len(cml.projects.list(page_size=1)) >= 2
+    assert [p.name for p in cml.projects.iter(search="risk", sort="-created_at")] == [
+        "risk-analysis"
+    ]
+    public = cml.projects.list(search_filter={"owner.username": "alice"}, include_public=True)
+    assert public and all(p.owner and p.owner.username == "alice" for p in public)
+    project = cml.projects.create(
+        f"conf-{tag}", description="d", template="python", environment={"A": "1"}
+    )
+    cml.project = project.id
+    assert cml.projects.get(project.name).id == project.id
+    assert cml.projects.get().id == project.id
+    assert cml.projects.resolve(f"alice/{project.name}") == project.id
+    assert cml.projects.update(project.name, description="e", environment={"B": "2"}).description
+    with pytest.raises(NotFoundError):
+        cml.projects.get("aaaa-bbbb-cccc-dddd")
+    with pytest.raises(BadRequestError):
+        cml.projects.list(sort="-nope")
+
+    # Files.
+    cml.files.upload("job.py", JOB)
+    cml.files.upload("sleep.py", SLEEPER.encode())
+    cml.files.upload("data/in.txt", b"one")
+    cml.files.upload("data/in.txt", b"two", overwrite=True)
+    assert {f.path for f in cml.files.list()} >= {"job.py", "data", "predict.py"}
+    assert [f.path for f in cml.files.list("data")] == ["in.txt"]
+    assert cml.files.download("data/in.txt") == b"two"
+    cml.files.delete("data/in.txt")
+    with pytest.raises(NotFoundError):
+        cml.files.download("data/in.txt")
+
+    # Jobs: create, paging, filters, names, update.
+    job = cml.jobs.create(f"hello-{tag}", "job.py", environment={"GREETING": "hi"}, timeout=60)
+    sleeper = cml.jobs.create(f"sleep-{tag}", "sleep.py")
+    assert {j.id for j in cml.jobs.list(page_size=1)} == {job.id, sleeper.id}
+    assert [j.id for j in cml.jobs.iter(search="sleep", sort="-created_at")] == [sleeper.id]
+    assert [j.id for j in cml.jobs.list(search_filter={"script": "job.py"}, limit=1)] == [job.id]
+    assert cml.jobs.get(job.name).id == job.id == cml.jobs.get(job.id).id
+    assert cml.jobs.resolve(job.name, project.id) == job.id
+    assert cml.jobs.update(job.name, arguments="--loud", environment={"GREETING": "hey"}).arguments
+
+    # Runs: start, wait, output, list with status filter, stop.
+    run = cml.runs.create(job.name, environment={"GREETING": "hello"}, arguments="x")
+    done = cml.wait_for_run(run, timeout=WAIT, poll_interval=FAST)
+    assert done.succeeded, done.status
+    assert cml.runs.refresh(done).status == cml.runs.get(done.id, job.id).status
+    assert "hello" in (cml.runs.output(done) or "")
+    cml.runs.create(job.id)
+    assert [r.id for r in cml.runs.iter(job.id, page_size=1)][-1] == run.id
+    _wait(lambda: all(r.finished for r in cml.runs.list(job.id)))
+    assert [r.id for r in cml.runs.list(job.id, status="succeeded", limit=1)]
+    long = cml.runs.create(sleeper.id)
+    _wait(lambda: cml.runs.refresh(long).status == "ENGINE_RUNNING")
+    cml.runs.stop(long.id, sleeper.name)
+    assert cml.wait_for_run(long, timeout=WAIT, poll_interval=FAST).status == "ENGINE_STOPPED"
+
+    # The numeric job id of web addresses, and the legacy API v1.
+    nightly = cml.jobs.get(208, project="risk-analysis")
+    assert nightly.name == "nightly"
+    assert any(j["id"] == 208 for j in cml.legacy.jobs("alice", "risk-analysis"))
+    assert cml.legacy.job_id(nightly.project_id, 208) == nightly.id
+    engine = cml.start_job_v1("alice", "risk-analysis", 208, environment={"X": "1"})
+    legacy_run = cml.runs.get(engine, nightly.id, "risk-analysis")
+    cml.wait_for_run(legacy_run, timeout=WAIT, poll_interval=FAST)
+    engine = cml.legacy.start_job("alice", "risk-analysis", 208)
+    cml.wait_for_run(
+        cml.runs.get(engine, "nightly", "risk-analysis"), timeout=WAIT, poll_interval=FAST
+    )
+
+    # Models, builds, deployments.
+    model = cml.models.create(f"m-{tag}", description="d")
+    assert [m.id for m in cml.models.list(search=model.name)] == [model.id]
+    assert [m.id for m in cml.models.iter(page_size=1)] == [model.id]
+    assert cml.models.get(model.name).id == model.id == cml.models.get(model.id).id
+    assert cml.models.resolve(model.name, project.id) == model.id
+    assert cml.models.update(model.name, description="e").description == "e"
+    build = cml.builds.create(model.name, "predict.py", "predict", comment="c")
+    build = cml.wait_for_build(build, timeout=WAIT, poll_interval=FAST)
+    assert build.succeeded, build.status
+    assert cml.builds.refresh(build).id == cml.builds.get(build.id, model.id).id
+    assert [b.id for b in cml.builds.list(model.name)] == [build.id]
+    assert [b.id for b in cml.builds.iter(model.id, page_size=1, limit=1)] == [build.id]
+    dep = cml.deployments.create(build.id, model.name, cpu=1, memory=2, environment={"E": "1"})
+    dep = cml.wait_for_deployment(dep, timeout=WAIT, poll_interval=FAST)
+    assert dep.succeeded, dep.status
+    assert [d.id for d in cml.deployments.list(model.name)] == [dep.id]
+    assert cml.deployments.get(dep.id, model.name).id == dep.id
+    assert cml.deployments.refresh(dep).id == dep.id
+    cml.deployments.stop(dep.id, model.name, build.id)
+    _wait(lambda: cml.deployments.refresh(dep).status == "stopped")
+    cml.deployments.restart(dep.id, model.id)
+    assert cml.wait_for_deployment(dep, timeout=WAIT, poll_interval=FAST).succeeded
+    cml.deployments.stop(dep.id, model.id)
+
+    # Applications.
+    app = cml.applications.create(f"app-{tag}", "app.py", f"app{tag}", environment={"K": "v"})
+    _wait(lambda: cml.applications.get(app.id).status == "APPLICATION_RUNNING")
+    assert [a.id for a in cml.applications.list(search=app.name)] == [app.id]
+    assert [a.id for a in cml.applications.iter(sort="name", page_size=1)] == [app.id]
+    assert cml.applications.update(app.name, description="x", environment={"K": "w"}).description
+    cml.applications.restart(app.name)
+    _wait(lambda: cml.applications.get(app.name).status == "APPLICATION_RUNNING")
+    cml.applications.stop(app.id)
+    _wait(lambda: cml.applications.get(app.id).status == "APPLICATION_STOPPED")
+    cml.applications.delete(app.name)
+
+    # Runtimes.
+    assert len(cml.runtimes.list(search="python", limit=2)) == 2
+    standard = list(cml.runtimes.iter(search_filter={"edition": "Standard"}, page_size=2))
+    assert standard and all(r.edition == "Standard" for r in standard)
+
+    # Deleting, in the order CML allows.
+    _wait(lambda: cml.deployments.refresh(dep).status == "stopped")
+    cml.builds.delete(build.id, model.name)
+    cml.models.delete(model.id)
+    cml.jobs.delete(sleeper.name)
+    cml.jobs.delete(job.id)
+    cml.projects.delete(project.id)
+    with contextlib.suppress(CMLError):
+        cml.projects.get(project.id)
+
+
+def test_the_local_server_serves_only_spec_operations(server: LocalCML) -> None:
+    """Its route table (its own OpenAPI document) holds no v2 route CML's spec lacks, and of
+    v1 only the documented job routes."""
+    routes = served_routes(server)
+    assert len(routes) >= 30
+    known = {(op.method, shape(op.template)) for op in operations()}
+    known |= {(method, shape(template)) for method, template in V1_ROUTES}
+    invented = sorted(f"{m} {p}" for m, p in routes if (m, shape(p)) not in known)
+    assert not invented, "routes that are no CML operation (nor documented v1):\n" + "\n".join(
+        invented
+    )
+
+
+def _beside_the_client(cml: CML) -> None:
+    """The server's routes no client method calls, sent through the client's transport."""
+    v2, pid = "/api/v2", cml.projects.resolve("risk-analysis")
+    cml.transport.request("GET", v2 + "/jobs", params={"page_size": 2})
+    cml.transport.request("GET", v2 + "/models")
+    cml.transport.request("GET", v2 + "/projects/batch", params={"project_ids": [pid]})
+    cml.files.upload("conf/a.txt", b"a", project=pid)
+    cml.transport.request(
+        "PATCH", f"{v2}/projects/{pid}/files/conf%2Fa.txt", json_body={"path": "conf/b.txt"}
+    )
+    cml.files.delete("conf", project=pid)
+    v1 = "/api/v1/projects/alice/risk-analysis/jobs"
+    cml.transport.request("GET", v1 + "/208", legacy=True)
+    with contextlib.suppress(CMLError):  # nothing running: v1 may refuse
+        cml.transport.request("POST", v1 + "/208/stop", legacy=True)
