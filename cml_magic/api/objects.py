@@ -8,11 +8,13 @@ object keeps the JSON as received in `.raw`.
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Self, TypeVar
 
 from cml_magic.api import convert
@@ -27,6 +29,10 @@ APPLICATION_TERMINAL = frozenset(
     {"APPLICATION_RUNNING", "APPLICATION_STOPPED", "APPLICATION_FAILED"}
 )
 
+
+# Environment variables whose values are never shown: the same rule as the widgets' masking.
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL|PRIVATE", re.IGNORECASE)
+MASK = "******"
 
 _CONVERTERS: dict[type, dict[str, Any]] = {}
 
@@ -83,11 +89,80 @@ class Listing(list[T]):
         self.kind = kind
 
 
-@dataclass(frozen=True)
+def masked_environment(environment: dict[str, str]) -> dict[str, str]:
+    """A copy of `environment` whose secret-looking values (API_KEY, DB_PASSWORD...) are masked."""
+    return {k: MASK if SECRET_NAME.search(k) else v for k, v in environment.items()}
+
+
+def _shown(value: Any) -> str:
+    """One field's value as a notebook shows it ("" when there is nothing to show)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, User):
+        return value.username
+    if isinstance(value, ShortProject):
+        return value.name or value.public_identifier
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:g}"
+    if value is None:
+        return ""
+    return str(value)
+
+
+@dataclass(frozen=True, repr=False)
 class Resource:
-    """Base of every result object."""
+    """Base of every result object.
+
+    `repr()` lists the fields with secret-looking environment values masked; in IPython and
+    Jupyter an object shows only its key fields (`SUMMARY`), as text or a small table.
+    """
 
     kind: ClassVar[str] = "object"
+    # The fields a notebook shows, in order; empty ones are left out.
+    SUMMARY: ClassVar[tuple[str, ...]] = ()
+
+    def summary(self) -> list[tuple[str, str]]:
+        """The key fields as (name, text) pairs, secret-looking environment values masked."""
+        rows = []
+        for name in self.SUMMARY:
+            value = getattr(self, name)
+            if name == "environment":
+                value = masked_environment(value)
+            text = _shown(value)
+            if text:
+                rows.append((name, text))
+        return rows
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            if f.repr:
+                value = getattr(self, f.name)
+                if f.name == "environment":
+                    value = masked_environment(value)
+                parts.append(f"{f.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text display: the class name and the key fields, on one line if they fit."""
+        with printer.group(2, f"{type(self).__name__}(", ")"):
+            for i, (name, text) in enumerate(self.summary()):
+                if i:
+                    printer.text(",")
+                    printer.breakable()
+                printer.text(f"{name}: {text}")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the key fields as a two-column table."""
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
+            f"<td style='text-align:left'>{html.escape(text)}</td></tr>"
+            for name, text in self.summary()
+        )
+        caption = html.escape(type(self).__name__)
+        return f"<table class='cml-object'><caption>{caption}</caption>{rows}</table>"
 
     @classmethod
     def from_json(cls, data: dict[str, Any], **extra: Any) -> Self:
@@ -98,22 +173,24 @@ class Resource:
         return cls(**values)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class User(Resource):
     """`ShortUser`: who created or owns something."""
 
     kind: ClassVar[str] = "user"
+    SUMMARY: ClassVar[tuple[str, ...]] = ("username", "name", "email")
     username: str = ""
     name: str = ""
     email: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ShortProject(Resource):
     """The project a job or model belongs to."""
 
     kind: ClassVar[str] = "project"
+    SUMMARY: ClassVar[tuple[str, ...]] = ("name", "public_identifier")
     public_identifier: str = ""
     name: str = ""
     default_project_engine: str = ""
@@ -121,11 +198,19 @@ class ShortProject(Resource):
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Project(Resource):
     """A CML project."""
 
     kind: ClassVar[str] = "project"
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "name",
+        "id",
+        "owner",
+        "visibility",
+        "description",
+        "created_at",
+    )
     id: str = ""
     name: str = ""
     owner: User | None = None
@@ -161,11 +246,21 @@ class Project(Resource):
         return super().from_json(current, raw=dict(data), **extra)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Job(Resource):
     """A job of a project."""
 
     kind: ClassVar[str] = "job"
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "name",
+        "id",
+        "project",
+        "script",
+        "arguments",
+        "schedule",
+        "environment",
+        "created_at",
+    )
     id: str = ""
     name: str = ""
     script: str = ""
@@ -216,11 +311,21 @@ class Job(Resource):
         return self.project.public_identifier if self.project else ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class JobRun(Resource):
     """One run of a job (CML's engine)."""
 
     kind: ClassVar[str] = "run"
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "id",
+        "status",
+        "job_id",
+        "project_id",
+        "arguments",
+        "environment",
+        "created_at",
+        "finished_at",
+    )
     id: str = ""
     project_id: str = ""
     job_id: str = ""
@@ -252,11 +357,19 @@ class JobRun(Resource):
         return self.status == "ENGINE_SUCCEEDED"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Model(Resource):
     """A model (served by its deployments)."""
 
     kind: ClassVar[str] = "model"
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "name",
+        "id",
+        "project",
+        "description",
+        "auth_enabled",
+        "created_at",
+    )
     id: str = ""
     name: str = ""
     description: str = ""
@@ -284,11 +397,20 @@ class Model(Resource):
         return self.project.public_identifier if self.project else ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ModelBuild(Resource):
     """A build of a model. `project_id` is filled by the client (CML does not send it)."""
 
     kind: ClassVar[str] = "build"
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "id",
+        "status",
+        "model_id",
+        "file_path",
+        "function_name",
+        "created_at",
+        "built_at",
+    )
     id: str = ""
     model_id: str = ""
     project_id: str = field(default="", metadata={"json": False})
@@ -322,11 +444,20 @@ class ModelBuild(Resource):
         return self.status.lower() in BUILD_SUCCEEDED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ModelDeployment(Resource):
     """A deployment of a model build."""
 
     kind: ClassVar[str] = "deployment"
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "id",
+        "status",
+        "model_id",
+        "build_id",
+        "replicas",
+        "environment",
+        "created_at",
+    )
     id: str = ""
     project_id: str = ""
     model_id: str = ""
@@ -358,11 +489,20 @@ class ModelDeployment(Resource):
         return self.status.lower() == "deployed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Application(Resource):
     """An application. `project_id` is filled by the client (CML does not send it)."""
 
     kind: ClassVar[str] = "application"
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "name",
+        "id",
+        "status",
+        "subdomain",
+        "script",
+        "environment",
+        "created_at",
+    )
     id: str = ""
     project_id: str = field(default="", metadata={"json": False})
     name: str = ""
@@ -397,11 +537,19 @@ class Application(Resource):
         return self.status in APPLICATION_TERMINAL
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Runtime(Resource):
     """A runtime image; `image_identifier` is its id."""
 
     kind: ClassVar[str] = "runtime"
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "image_identifier",
+        "editor",
+        "kernel",
+        "edition",
+        "full_version",
+        "status",
+    )
     image_identifier: str = ""
     editor: str = ""
     kernel: str = ""
@@ -413,22 +561,24 @@ class Runtime(Resource):
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FileInfo(Resource):
     """A file or folder of a project; `path` is relative to the folder listed."""
 
     kind: ClassVar[str] = "file"
+    SUMMARY: ClassVar[tuple[str, ...]] = ("path", "is_dir", "file_size")
     path: str = ""
     is_dir: bool = False
     file_size: int = 0
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KeyCheck(Resource):
     """The answer of `POST /api/v2/auth/validate_key`."""
 
     kind: ClassVar[str] = "key"
+    SUMMARY: ClassVar[tuple[str, ...]] = ("valid", "username", "message")
     valid: bool = False
     username: str = ""
     message: str = ""
