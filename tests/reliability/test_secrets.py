@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from cml_magic.api import CML
 from cml_magic.local import LocalCML
 
 PASSWORD = "pw-" + "h" * 20  # a job's DB_PASSWORD
+FINAL = ("SUCCEEDED", "FAILED", "STOPPED", "TIMEDOUT")
 TOKEN = "tok-" + "t" * 20  # given in a %%cml_job_env cell as SERVICE_TOKEN
 
 
@@ -192,3 +194,38 @@ def test_a_saved_notebook_holds_no_key(
     assert "urllib3" in text  # DEBUG logging reached the outputs
     assert server.api_key not in text
     assert TOKEN not in text.replace(f"SERVICE_TOKEN={TOKEN}", "")  # only the cell source
+
+
+def test_widget_state_holds_no_key_and_masks_secret_values(server: LocalCML) -> None:
+    """Every live ipywidget (run widget, run form, panels) after a watched run, serialised."""
+    from ipywidgets.widgets import widget as widget_module
+
+    from cml_magic import widgets
+    from cml_magic.widgets.poller import Poller
+
+    poller = Poller(interval=0.05)
+    with CML(server.url, server.api_key, timeout=10.0) as cml:
+        try:
+            run = cml.runs.create(
+                "with-secrets",
+                project="risk-analysis",
+                environment={"SERVICE_TOKEN": TOKEN, "API_KEY": server.api_key, "MODE": "fast"},
+            )
+            watched = widgets.RunWidget(run, cml, poller=poller)
+            form = widgets.run_job_form(cml, job="with-secrets", project="risk-analysis")
+            browser = widgets.project_browser(cml)
+            deadline = time.monotonic() + 20
+            while not watched.status.endswith(FINAL) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert watched.status.endswith(FINAL), watched.status
+            states = [
+                json.dumps(w.get_state(), default=str)
+                for w in list(widget_module._instances.values())
+            ]
+        finally:
+            poller.stop()
+    text = "\n".join(states)
+    assert "with-secrets" in text and "SERVICE_TOKEN" in text  # the widgets show the run
+    assert server.api_key not in text
+    assert TOKEN not in text and PASSWORD not in text
+    assert form is not None and browser is not None
