@@ -158,11 +158,11 @@ class Resource:
         """Jupyter's display: the key fields as a two-column table."""
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
-            f"<td style='text-align:left'>{html.escape(text)}</td></tr>"
+            f"<td style='text-align:left'>{html.escape(text)}</td></tr>\n"
             for name, text in self.summary()
         )
         caption = html.escape(type(self).__name__)
-        return f"<table class='cml-object'><caption>{caption}</caption>{rows}</table>"
+        return f"<table class='cml-object'><caption>{caption}</caption>\n{rows}</table>"
 
     @classmethod
     def from_json(cls, data: dict[str, Any], **extra: Any) -> Self:
