@@ -68,6 +68,34 @@ print(json.dumps({{"time": took, "peak": peak, "rows": rows, "requests": request
                   "server": server}}))
 """
 
+# Where the client's time goes, on one answer fetched beforehand: JSON decoding (both ways pay
+# it), parsing into Job objects, to_frame, and the floor's DataFrame of the raw dicts.
+BREAKDOWN = """
+import json, time
+import pandas as pd
+import requests
+from cml_magic.api.objects import Job, Listing
+from cml_magic.frames import to_frame
+
+answer = requests.get(
+    {url!r} + "/api/v2/projects/" + {project!r} + "/jobs",
+    params={{"page_size": {max_page}}},
+    headers={{"Authorization": "Bearer " + {key!r}}},
+    timeout=120,
+)
+t0 = time.perf_counter()
+rows = json.loads(answer.content)["jobs"]
+t1 = time.perf_counter()
+jobs = Listing([Job.from_json(r) for r in rows], "job")
+t2 = time.perf_counter()
+to_frame(jobs)
+t3 = time.perf_counter()
+pd.DataFrame(rows)
+t4 = time.perf_counter()
+took = {{"json": t1 - t0, "parse": t2 - t1, "to_frame": t3 - t2, "floor_frame": t4 - t3}}
+print(json.dumps(took))
+"""
+
 WAYS = {
     "client": "`to_frame(cml.jobs.list(project))` (client defaults)",
     "client_max": f"`to_frame(cml.jobs.list(project, page_size={MAX_PAGE}))`",
@@ -93,6 +121,12 @@ def measure(server: object, jobs: int, repeats: int) -> Figure:
                 raise RuntimeError(f"{way} listed {out['rows']} jobs, not {jobs}")
             for name, value in out.items():
                 results[way].setdefault(name, []).append(value)
+    parts: dict[str, list[float]] = {}
+    for _ in range(max(3, repeats)):
+        out = run_python(BREAKDOWN.format(url=url, key=key, project=project, max_page=MAX_PAGE))
+        for name, value in out.items():
+            parts.setdefault(name, []).append(value)
+    part = {k: median(v) for k, v in parts.items()}
     med = {w: {k: median(v) for k, v in r.items()} for w, r in results.items()}
     floor = med["floor"]
     fig = Figure(f"Bulk listing ({jobs:,} jobs)")
@@ -111,6 +145,13 @@ def measure(server: object, jobs: int, repeats: int) -> Figure:
             f"{m['server']:.2f} s",
             "" if is_floor else f"{floor['server']:.2f} s",
         )
+        outside, floor_outside = m["time"] - m["server"], floor["time"] - floor["server"]
+        fig.row(
+            f"{label}: outside the server (time - server)",
+            f"{outside:.2f} s",
+            "" if is_floor else f"{floor_outside:.2f} s",
+            "" if is_floor else f"{outside / floor_outside:.2f}x",
+        )
         fig.row(
             f"{label}: peak memory (tracemalloc)",
             f"{m['peak'] / 2**20:.0f} MiB",
@@ -125,6 +166,35 @@ def measure(server: object, jobs: int, repeats: int) -> Figure:
             "",
             "" if is_floor else f"<= floor: {verdict(m['requests'] <= floor['requests'])}",
         )
+    fig.row(
+        "breakdown: `json.loads` of the one answer (both ways)", f"{part['json'] * 1000:.0f} ms"
+    )
+    fig.row("breakdown: `Job.from_json` for every job", f"{part['parse'] * 1000:.0f} ms")
+    fig.row("breakdown: `to_frame` of the Job list", f"{part['to_frame'] * 1000:.0f} ms")
+    fig.row("breakdown: floor's `pd.DataFrame(rows)`", f"{part['floor_frame'] * 1000:.0f} ms")
+    pages = med["client"]["requests"]
+    fig.limits.append(
+        f"Client defaults: `list()` asks for 100 jobs a page, so {pages:.0f} requests, and the "
+        "local server builds the JSON of every job of the project for each page before cutting "
+        f"it (`routes_jobs.list_jobs`), so each page costs about what the whole list does: "
+        f"{med['client']['server'] / pages * 1000:.0f} ms a page against "
+        f"{floor['server'] * 1000:.0f} ms for all of them in one. Server time grows with "
+        "pages x jobs."
+    )
+    best, floor_out = med["client_max"], floor["time"] - floor["server"]
+    fig.limits.append(
+        f"At the largest page size the total is {best['time'] / floor['time']:.2f}x the floor, "
+        "but the server's share of both varies from run to run; outside the server the client "
+        f"takes {best['time'] - best['server']:.2f} s against the floor's {floor_out:.2f} s "
+        f"({(best['time'] - best['server']) / floor_out:.1f}x)."
+    )
+    fig.limits.append(
+        f"At the largest page size the requests match the floor; the time left over the floor "
+        f"is the client's object model: `Job.from_json` converts every field of every job "
+        f"(nested creator, owner and project objects, timestamps parsed, `raw` copied) "
+        f"in {part['parse'] * 1000:.0f} ms, then `to_frame` takes {part['to_frame'] * 1000:.0f} "
+        f"ms, where the floor's DataFrame of raw dicts takes {part['floor_frame'] * 1000:.0f} ms."
+    )
     fig.limits.append(
         f"Seeding {jobs:,} jobs through the API took {seeding:.0f} s. {repeats} repeats of the "
         "page_size and floor ways, one of the client-default way; each in its own fresh "

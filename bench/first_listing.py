@@ -75,10 +75,18 @@ def measure(server: object, repeats: int) -> Figure:
     fig.row("IPython shell creation (not counted above)", f"{median(shells) * 1000:.0f} ms")
     for name, took in imports.items():
         fig.row(f"`import {name}` alone, fresh process", f"{took * 1000:.0f} ms")
+    pandas = imports["pandas"]
     fig.limits.append(
-        "Beyond the server, the time is first-use imports: requests/urllib3, pandas (the listing "
-        "is a DataFrame) and the API module, then the DataFrame's text rendering. The server's "
-        "time is summed from each exchange's `elapsed` in the same process "
-        f"({repeats} fresh processes)."
+        "Beyond the server, the time is first-use imports (requests/urllib3, pandas, the API "
+        "module) and the DataFrame's text rendering. The server's time is summed from each "
+        f"exchange's `elapsed` in the same process ({repeats} fresh processes)."
     )
+    if median(beyond) >= 0.3:
+        fig.limits.append(
+            f"**Missed**: `import pandas` alone takes {pandas * 1000:.0f} ms here, "
+            f"{pandas / 0.3:.0%} of the 300 ms budget, and the listing is a pandas DataFrame, so "
+            "the first listing pays for it. The target can only be met by not importing pandas "
+            "for the first display: render the listing's table from the API objects (text and "
+            "HTML) and build the DataFrame when it is asked for (`-o NAME`, `df = %cml ...`)."
+        )
     return fig

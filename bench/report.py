@@ -40,7 +40,19 @@ def render(
         "|---|---|",
     ]
     out += [f"| {k} | {v} |" for k, v in machine.items()]
-    out += ["", *intro]
+    out += [
+        "",
+        *intro,
+        "## Targets at a glance",
+        "",
+        "| figure | measure | median | target |",
+        "|---|---|---|---|",
+    ]
+    for fig in figures:
+        for what, value, _floor, ratio, target in fig.rows:
+            if target and ":" in target:
+                shown = f"{value} ({ratio})" if ratio else value
+                out.append(f"| {fig.title} | {what} | {shown} | {target} |".replace("\n", " "))
     for fig in figures:
         out += ["", f"## {fig.title}", "", *_table(fig.rows)]
         if fig.limits:
