@@ -18,9 +18,11 @@ from cml_magic.local import LocalCML
 FINAL = ("ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT")
 
 
-@pytest.fixture
-def server(local_cml_factory: Any) -> LocalCML:
-    return local_cml_factory(seed="demo")
+@pytest.fixture(scope="module")
+def server() -> Any:
+    """One private demo server for this module: its tests leave the seeded state as it was."""
+    with LocalCML(seed="demo", phase_delay=0.05) as server:
+        yield server
 
 
 def _ids(server: LocalCML) -> dict[str, str]:
@@ -102,7 +104,10 @@ def test_a_script_path_cannot_leave_the_project_folder(server: LocalCML, script:
         assert cml.jobs.get("nightly", project=project.id).script == "analysis.py"
 
 
-def test_a_symlink_out_of_the_project_folder_is_refused(server: LocalCML, tmp_path: Path) -> None:
+def test_a_symlink_out_of_the_project_folder_is_refused(
+    local_cml_factory: Any, tmp_path: Path
+) -> None:
+    server: LocalCML = local_cml_factory(seed="demo")
     outside = tmp_path / "outside.py"
     outside.write_text("print('escaped')\n")
     with CML(server.url, server.api_key, timeout=10.0) as cml:
@@ -167,7 +172,8 @@ def test_state_survives_kill_9_with_no_lost_runs(local_cml_factory: Any, tmp_pat
         assert {j.id for j in cml.jobs.list(project=project.id)} == {j.id for j in jobs}
 
 
-def test_twenty_concurrent_clients_lose_nothing(server: LocalCML) -> None:
+def test_twenty_concurrent_clients_lose_nothing(local_cml_factory: Any) -> None:
+    server: LocalCML = local_cml_factory(seed="demo")
     with CML(server.url, server.api_key, timeout=30.0) as cml:
         project = cml.projects.create("busy", template="python")
     made: dict[int, list[str]] = {}
