@@ -47,8 +47,9 @@ def ok(body: Any) -> Response:
     return Response(json.dumps(body), 200, {"Content-Type": "application/json"})
 
 
-def test_a_503_burst_is_ridden_out_by_a_read(httpserver: HTTPServer) -> None:
-    handler = sequence(*[error(503, "busy")] * 3, ok(PROJECT_JSON))
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_503_burst_is_ridden_out_by_a_read(httpserver: HTTPServer, status: int) -> None:
+    handler = sequence(*[error(status, "busy")] * 3, ok(PROJECT_JSON))
     httpserver.expect_request(PROJECT_PATH, method="GET").respond_with_handler(handler)
     with quick_client(httpserver.url_for("/"), KEY) as cml:
         assert cml.projects.get(PROJECT).name == "p"

@@ -229,3 +229,23 @@ def test_widget_state_holds_no_key_and_masks_secret_values(server: LocalCML) -> 
     assert server.api_key not in text
     assert TOKEN not in text and PASSWORD not in text
     assert form is not None and browser is not None
+
+
+def test_a_server_that_echoes_the_key_does_not_leak_it(httpserver: Any) -> None:
+    """Some proxies put the request's Authorization header in their error page."""
+    from werkzeug import Request, Response
+
+    from cml_magic.api import AuthError
+
+    key = "echoed-" + "e" * 30
+
+    def echo(request: Request) -> Response:
+        text = json.dumps({"message": f"bad credentials: {request.headers.get('Authorization')}"})
+        return Response(text, 401)
+
+    httpserver.expect_request("/api/v2/projects").respond_with_handler(echo)
+    with CML(httpserver.url_for("/"), key, timeout=5.0) as cml, pytest.raises(AuthError) as caught:
+        cml.projects.list()
+    shown = f"{caught.value}\n{caught.value!r}\n{caught.value.message}"
+    assert "bad credentials: Bearer ****" in shown
+    assert key not in shown
