@@ -189,8 +189,7 @@ def measure(server: object, jobs: int, repeats: int) -> Figure:
         f"({(best['time'] - best['server']) / floor_out:.1f}x)."
     )
     fig.limits.append(
-        f"At the largest page size the requests match the floor; the time left over the floor "
-        f"is the client's object model: `Job.from_json` converts every field of every job "
+        "That gap is the client's object model: `Job.from_json` converts every field of every job "
         f"(nested creator, owner and project objects, timestamps parsed, `raw` copied) "
         f"in {part['parse'] * 1000:.0f} ms, then `to_frame` takes {part['to_frame'] * 1000:.0f} "
         f"ms, where the floor's DataFrame of raw dicts takes {part['floor_frame'] * 1000:.0f} ms."
