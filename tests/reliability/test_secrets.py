@@ -204,6 +204,7 @@ def test_widget_state_holds_no_key_and_masks_secret_values(server: LocalCML) -> 
     from cml_magic.widgets.poller import Poller
 
     poller = Poller(interval=0.05)
+    earlier = set(widget_module._instances)
     with CML(server.url, server.api_key, timeout=10.0) as cml:
         try:
             run = cml.runs.create(
@@ -218,10 +219,9 @@ def test_widget_state_holds_no_key_and_masks_secret_values(server: LocalCML) -> 
             while not watched.status.endswith(FINAL) and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert watched.status.endswith(FINAL), watched.status
-            states = [
-                json.dumps(w.get_state(), default=str)
-                for w in list(widget_module._instances.values())
-            ]
+            # Only this test's widgets: earlier tests may leave closed ones behind.
+            mine = [w for k, w in list(widget_module._instances.items()) if k not in earlier]
+            states = [json.dumps(w.get_state(), default=str) for w in mine]
         finally:
             poller.stop()
     text = "\n".join(states)
