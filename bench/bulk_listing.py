@@ -186,7 +186,11 @@ def measure(server: object, jobs: int, repeats: int) -> Figure:
         f"At the largest page size the total is {best['time'] / floor['time']:.2f}x the floor, "
         "but the server's share of both varies from run to run; outside the server the client "
         f"takes {best['time'] - best['server']:.2f} s against the floor's {floor_out:.2f} s "
-        f"({(best['time'] - best['server']) / floor_out:.1f}x)."
+        f"({(best['time'] - best['server']) / floor_out:.1f}x). Spread over the repeats: "
+        f"floor {min(results['floor']['time']):.2f}-{max(results['floor']['time']):.2f} s, "
+        f"client {min(results['client_max']['time']):.2f}-"
+        f"{max(results['client_max']['time']):.2f} s; a verdict this close to 1.15x can flip "
+        "between runs."
     )
     fig.limits.append(
         "That gap is the client's object model: `Job.from_json` converts every field of every job "
