@@ -90,6 +90,8 @@ def _parse_dotenv(body: str, namespace: Mapping[str, Any]) -> dict[str, str]:
     opened = 0  # and the line it was opened on
     for number, line in enumerate(lines, start=1):
         if quote:
+            # A line inside a multi-line quoted value is part of that value: its {name}s too.
+            _check_references(line, number, namespace)
             if _closes(line, quote):
                 quote = None
             continue

@@ -66,6 +66,7 @@ def test_json_object_and_dict_variable() -> None:
         ("1A=2\n", "line 1: expected KEY=VALUE"),
         ("A=1\nB={missing}\n", "line 2: {missing} is not defined"),
         ('A=1\nB="never closed\nC=3\n', 'line 2: the " quote is never closed'),
+        ("J='first\nE={missing}\nlast'\n", "line 2: {missing} is not defined"),
         ('{"A": 1,\n "B": }', "line 2: not valid JSON"),
         ('{"A": [1, 2]}', "A: a value must be a string, number or boolean"),
         ('{"bad-name": 1}', "bad variable name 'bad-name'"),
