@@ -30,7 +30,7 @@ APPLICATION_TERMINAL = frozenset(
 )
 
 
-# Environment variables whose values are never shown: the same rule as the widgets' masking.
+# Environment variables whose values are never shown (the widgets use this rule too).
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL|PRIVATE", re.IGNORECASE)
 MASK = "******"
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL|PRIVATE", re.IGNORECASE)
-MASK = "••••••"
+# One rule for what counts as secret, shared with the result objects' displays.
+from cml_magic.api.objects import MASK, SECRET_NAME
 
 
 def is_secret(name: str) -> bool:
     """True when the variable's name suggests its value must not be shown (API_KEY, DB_PASS...)."""
-    return bool(SECRET_KEY.search(name))
+    return bool(SECRET_NAME.search(name))
 
 
 _ASSIGNMENT = re.compile(
-    r"(?P<name>\b[A-Za-z_][A-Za-z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL|PRIVATE)"
+    rf"(?P<name>\b[A-Za-z_][A-Za-z0-9_]*(?:{SECRET_NAME.pattern})"
     r"[A-Za-z0-9_]*)(?P<sep>\s*[=:]\s*)(?P<value>\S+)",
     re.IGNORECASE,
 )
