@@ -3,7 +3,11 @@
 A daemon thread, started when the first item is watched and ended when the last one goes. Each
 tick it looks up every due item once (however many widgets show it), then sleeps until the next
 item is due. Items whose status stopped changing are polled less and less often, settled ones
-(a serving deployment) rarely, finished ones get one last update and are dropped. When a look-up
+(a serving deployment) rarely, finished ones get one last update and are dropped. An item's next
+look-up is counted from when its previous one was sent, so a change shows within one interval.
+Past `full_speed_items` watched items every interval stretches in proportion, which bounds the
+requests per second however many widgets are open (CML has no call returning several runs of
+different jobs, so look-ups cannot be merged into one request). When a look-up
 fails the item waits longer after each failure (its listeners hear "reconnecting"), every item of
 the same server waits with it, and a rate limit's `Retry-After` is honoured; the first success
 resumes normal polling by itself. Listeners that report themselves closed are dropped.
@@ -72,6 +76,9 @@ class Poller:
     `interval` is the normal delay between two look-ups of an active item; an item unchanged for
     `idle_after` seconds is polled at a doubling interval up to `idle_interval`; settled items every
     `settled_interval`; after failures the delay doubles from `interval` up to `max_backoff`.
+    With more than `full_speed_items` items watched, every interval is stretched by
+    `watched / full_speed_items` (see `pace`), so look-ups stay under
+    `full_speed_items / interval` per second.
     """
 
     def __init__(
@@ -81,12 +88,14 @@ class Poller:
         idle_interval: float = 10.0,
         settled_interval: float = 30.0,
         max_backoff: float = 30.0,
+        full_speed_items: int = 10,
     ) -> None:
         self.interval = interval
         self.idle_after = idle_after
         self.idle_interval = idle_interval
         self.settled_interval = settled_interval
         self.max_backoff = max_backoff
+        self.full_speed_items = full_speed_items
         self._items: dict[Hashable, _Item] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -139,6 +148,21 @@ class Poller:
             return len(self._items)
 
     @property
+    def pace(self) -> float:
+        """The interval between two look-ups of an active item, given how many are watched."""
+        with self._lock:
+            return self._pace()
+
+    def _pace(self) -> float:  # called with the lock held
+        return self.interval * max(1.0, len(self._items) / max(1, self.full_speed_items))
+
+    def next_lookup(self, key: Hashable) -> float | None:
+        """When (`time.monotonic()`) the item `key` is looked up next; None if not watched."""
+        with self._lock:
+            item = self._items.get(key)
+            return None if item is None else item.due
+
+    @property
     def running(self) -> bool:
         """True while the polling thread is alive."""
         thread = self._thread
@@ -161,14 +185,21 @@ class Poller:
     # -- the polling thread ---------------------------------------------------------------
 
     def _loop(self) -> None:
+        pruned = 0.0
         while True:
             with self._lock:
-                self._prune()
+                now = time.monotonic()
+                # Asking every widget whether it is closed costs more than a look-up with
+                # many open: do it at most once an interval (and before the thread may end).
+                if now - pruned >= self.interval or not self._items:
+                    self._prune()
+                    pruned = now
                 if not self._items:
                     self._thread = None
                     return
-                now = time.monotonic()
-                due = [i for i in self._items.values() if i.due <= now]
+                # Items due very soon join this tick: fewer wake-ups, none looked up late.
+                soon = now + self.interval / 20
+                due = [i for i in self._items.values() if i.due <= soon]
                 pause = min(i.due for i in self._items.values()) - now
             if not due:
                 self._wake.wait(max(0.0, min(pause, 1.0)))
@@ -190,6 +221,7 @@ class Poller:
                 message, delay = failed_groups[item.group]
                 self._failed(item, message, delay)
                 continue
+            sent = time.monotonic()
             try:
                 self.lookups += 1
                 obj = item.fetch()
@@ -202,7 +234,7 @@ class Poller:
                         failed_groups[item.group] = (message, delay)
                     self._failed(item, message, delay)
             else:
-                self._deliver(item, obj)
+                self._deliver(item, obj, sent)
 
     def _classify(self, item: _Item, exc: Exception) -> tuple[str, float | None]:
         """A one-line message, and the delay before the next try (None: do not retry)."""
@@ -227,7 +259,7 @@ class Poller:
         for listener in list(item.listeners):
             _call(listener.trouble, message, None)
 
-    def _deliver(self, item: _Item, obj: Any) -> None:
+    def _deliver(self, item: _Item, obj: Any, sent: float) -> None:
         now = time.monotonic()
         item.failures = 0
         item.last = obj
@@ -243,13 +275,17 @@ class Poller:
             with self._lock:
                 self._items.pop(item.key, None)
             return
+        with self._lock:
+            stretch = self._pace() / self.interval
         if status != item.status:
             item.status, item.changed_at, item.interval = status, now, self.interval
         elif activity is Activity.SETTLED:
             item.interval = self.settled_interval
         elif now - item.changed_at >= self.idle_after:
             item.interval = min(self.idle_interval, max(item.interval * 2, self.interval))
-        item.due = now + item.interval
+        # From when the look-up was sent: a change made on the server just after it was answered
+        # is then seen at most one interval later, however long the round trip took.
+        item.due = sent + item.interval * stretch
 
 
 def _alive(listener: Listener) -> bool:

@@ -11,7 +11,18 @@ from cml_magic.widgets.parts import button, environment_line, esc, html_widget
 from cml_magic.widgets.status import Activity, Phase
 
 OUTPUT_LINES = 20  # lines of the log shown
-OUTPUT_EVERY = 2.0  # seconds between two downloads of the log while the run goes on
+OUTPUT_EVERY = 2.0  # least seconds between two downloads of one run's log while it goes on
+OUTPUT_RATE = 1.0  # most log downloads per second while runs go on, all watched items together
+TAIL_CHARS = 64_000  # only the end of a big log is split into lines
+
+
+def output_every(watched: int) -> float:
+    """Seconds between two downloads of a running run's log, with `watched` items polled.
+
+    A log is fetched whole (CML's download has no range), so with many widgets open each one
+    waits longer: together they download at most `OUTPUT_RATE` logs a second.
+    """
+    return max(OUTPUT_EVERY, watched / OUTPUT_RATE)
 
 
 class RunWidget(LiveWidget):
@@ -19,7 +30,7 @@ class RunWidget(LiveWidget):
 
     def __init__(self, run: Any, cml: Any, poller: Any = None, job_name: str | None = None) -> None:
         self.job_name = job_name
-        self._output_at = 0.0
+        self._output_at = time.monotonic()  # the first tail comes one period after opening
         self._output_final = False
         self.environment = html_widget(cls="cml-env")
         self.output = html_widget(cls="cml-output")
@@ -57,7 +68,7 @@ class RunWidget(LiveWidget):
         if self._output_final or obj.status in ("ENGINE_SCHEDULING", "ENGINE_STARTING"):
             return
         now = time.monotonic()
-        if not final and now - self._output_at < OUTPUT_EVERY:
+        if not final and now - self._output_at < output_every(self.poller.watched()):
             return
         self._output_at = now
         try:
@@ -75,7 +86,8 @@ class RunWidget(LiveWidget):
                 '<span style="color:#8c959f">no output available through the API</span>'
             )
             return
-        tail = masked_text("\n".join(text.rstrip("\n").splitlines()[-OUTPUT_LINES:]))
+        lines = text[-TAIL_CHARS:].rstrip("\n").splitlines()[-OUTPUT_LINES:]
+        tail = masked_text("\n".join(lines))
         self.output.value = (
             '<pre style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
             f'background:#f6f8fa;font-size:85%">{esc(tail)}</pre>'

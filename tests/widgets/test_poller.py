@@ -4,6 +4,7 @@ without a server (the widget tests run it against the local CML server)."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -179,3 +180,64 @@ def test_a_failing_listener_does_not_stop_the_others(poller):
 
 def test_get_poller_is_one_per_kernel():
     assert get_poller() is get_poller()
+
+
+class SlowSource(Source):
+    """A Source whose look-ups take `delay` seconds and remember when each was sent."""
+
+    def __init__(self, delay: float, *script: object) -> None:
+        super().__init__(*script)
+        self.delay = delay
+        self.sent: list[float] = []
+
+    def __call__(self) -> Item:
+        self.sent.append(time.monotonic())
+        time.sleep(self.delay)
+        return super().__call__()
+
+
+def test_the_next_lookup_is_one_interval_after_the_previous_was_sent():
+    p = Poller(interval=5.0)
+    try:
+        source = SlowSource(0.3, "ENGINE_RUNNING")
+        p.watch("r1", source, Recorder(), activity=run_activity)
+        due = wait_for(lambda: source.sent and (p.next_lookup("r1") or 0) > source.sent[0] + 1)
+        assert due
+        # Not one interval after the (0.3 s late) answer: a change made on the server right
+        # after the look-up was answered is seen at most one interval later.
+        assert p.next_lookup("r1") == pytest.approx(source.sent[0] + 5.0, abs=0.1)
+    finally:
+        p.stop()
+
+
+def test_many_items_stretch_every_interval_to_bound_the_request_rate():
+    p = Poller(interval=1.0, full_speed_items=2)
+    try:
+        sources = {f"r{i}": SlowSource(0.0, "ENGINE_RUNNING") for i in range(6)}
+        assert p.pace == 1.0
+        for key, source in sources.items():
+            p.watch(key, source, Recorder(), activity=run_activity)
+        assert p.pace == 3.0  # 6 items, 2 at full speed: 3 s apart, 2 look-ups a second
+        wait_for(lambda: all(s.sent for s in sources.values()), what="first look-ups")
+        wait_for(lambda: all((p.next_lookup(k) or 0) > s.sent[0] for k, s in sources.items()))
+        for key, source in sources.items():
+            assert p.next_lookup(key) == pytest.approx(source.sent[0] + 3.0, abs=0.1)
+            assert source.calls == 1
+    finally:
+        p.stop()
+
+
+def test_up_to_full_speed_items_are_polled_at_the_interval():
+    p = Poller(interval=1.0, full_speed_items=2)
+    try:
+        sources = {f"r{i}": SlowSource(0.0, "ENGINE_RUNNING") for i in range(2)}
+        for key, source in sources.items():
+            p.watch(key, source, Recorder(), activity=run_activity)
+        assert p.pace == 1.0
+        wait_for(
+            lambda: all((p.next_lookup(k) or 0) > (s.sent or [1e18])[0] for k, s in sources.items())
+        )
+        for key, source in sources.items():
+            assert p.next_lookup(key) == pytest.approx(source.sent[0] + 1.0, abs=0.1)
+    finally:
+        p.stop()

@@ -7,6 +7,7 @@ import pytest
 from widget_helpers import client, idle_job, wait_for
 
 from cml_magic import widgets
+from cml_magic.widgets import run_widget
 from cml_magic.widgets.masking import MASK
 from cml_magic.widgets.run_widget import RunWidget
 from cml_magic.widgets.text import TextProgress
@@ -134,3 +135,26 @@ def test_the_api_key_is_in_no_widget_state(cml, poller, local_cml):
         stack.extend(getattr(part, "children", ()))
     assert local_cml.api_key not in "".join(states)
     assert local_cml.api_key not in repr(widget.controller)
+
+
+def test_log_is_fetched_once_at_the_end_of_a_short_run(cml, poller, monkeypatch):
+    # A run shorter than the tail's period: its log is downloaded once, when it ends.
+    monkeypatch.setattr(run_widget, "OUTPUT_EVERY", 60.0)
+    downloads: list[str] = []
+
+    def count(response, *args, **kwargs):
+        if ":download" in response.url:
+            downloads.append(response.url)
+
+    cml.transport.session.hooks["response"].append(count)
+    run = start(cml, 0.5)
+    widget = RunWidget(run, cml, poller=poller)
+    wait_for(lambda: widget.status == "ENGINE_SUCCEEDED", what="run to succeed")
+    wait_for(lambda: "analysis starting" in widget.output.value, what="output tail")
+    assert len(downloads) == 1
+    widget.close()
+
+
+def test_many_watched_items_space_out_the_log_downloads():
+    assert run_widget.output_every(1) == run_widget.OUTPUT_EVERY
+    assert run_widget.output_every(100) == 100 / run_widget.OUTPUT_RATE
