@@ -10,7 +10,8 @@ from cml_magic.api.errors import CMLError
 from cml_magic.api.transport import Transport
 
 T = TypeVar("T")
-DEFAULT_PAGE_SIZE = 100
+# Without a limit, ask for pages as large as CML takes: one request instead of one per 100 items.
+MAX_PAGE_SIZE = 100_000
 
 
 def filter_text(search_filter: Mapping[str, Any] | str | None) -> str | None:
@@ -41,6 +42,8 @@ def iterate(
 ) -> Iterator[T]:
     """Yield the items under `key` of every page of `GET path`, at most `limit` of them.
 
+    Pages hold `page_size` items, else `limit` (at most 100,000), else 100,000.
+
     The same parameters go with every page (CML asks for that), plus the page token of
     the previous answer; iteration ends on an empty token. An item (by `id`) that comes again
     on a later page, because items were added while paging, is yielded once. A token that
@@ -48,7 +51,7 @@ def iterate(
     """
     if limit is not None and limit <= 0:
         return
-    size = page_size or min(limit or DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE)
+    size = page_size or min(limit or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
     base = {
         **(params or {}),
         "search_filter": filter_text(search_filter),

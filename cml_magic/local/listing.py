@@ -13,12 +13,14 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from cml_magic.local.errors import bad_request
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100_000  # public clients ask for up to 100 000 and expect everything
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,14 +113,19 @@ def decode_token(token: str) -> int:
 
 
 def paginate(
-    items: list[dict[str, Any]],
+    items: Sequence[T],
     params: ListParams,
     filter_keys: Sequence[str],
     sort_keys: Sequence[str],
     status_prefix: str | None = None,
     default_sort: Callable[[dict[str, Any]], Any] | None = None,
+    shape: Callable[[T], dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
-    """Filter, sort and cut one page; returns (page, next_page_token)."""
+    """Filter, sort and cut one page; returns (page, next_page_token).
+
+    `shape` turns a stored item into its JSON; given, only the page's items are shaped when
+    the request neither filters nor sorts (filters and sort keys look at the JSON).
+    """
     wanted = parse_filter(params.search_filter, filter_keys)
     order = parse_sort(params.sort, sort_keys)
     size = params.page_size
@@ -127,10 +134,16 @@ def paginate(
     if size < 0 or size > MAX_PAGE_SIZE:
         raise bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
     start = decode_token(params.page_token) if params.page_token else 0
+    if shape is not None and not wanted and not order and default_sort is None:
+        token = encode_token(start + size) if start + size < len(items) else ""
+        return [shape(item) for item in items[start : start + size]], token
 
+    shaped: list[dict[str, Any]] = (
+        [shape(item) for item in items] if shape is not None else list(items)  # type: ignore[arg-type]
+    )
     selected = [
         item
-        for item in items
+        for item in shaped
         if all(
             _matches(_lookup(item, key), value, key, status_prefix) for key, value in wanted.items()
         )

@@ -65,8 +65,15 @@ def _check_subdomain(ctx: Ctx, subdomain: str, app_id: str | None = None) -> Non
 @router.get("/projects/{project_id}/applications", summary="List applications")
 def list_applications(ctx: V2, project_id: str, params: Listing) -> dict[str, Any]:
     ctx.project(project_id)
-    items = [shapes.application(ctx.store, a) for a in ctx.store.find("application", project_id)]
-    chosen, token = paginate(items, params, APP_FILTER, APP_SORT, status_prefix="APPLICATION_")
+    users = shapes.RememberedUsers(ctx.store)
+    chosen, token = paginate(
+        ctx.store.find("application", project_id),
+        params,
+        APP_FILTER,
+        APP_SORT,
+        status_prefix="APPLICATION_",
+        shape=lambda a: shapes.application(users, a),
+    )
     return page("applications", chosen, token)
 
 

@@ -95,20 +95,24 @@ def create_job(ctx: Ctx, project: Doc, body: JobFields, legacy_id: int | None = 
 @router.get("/projects/{project_id}/jobs", summary="List jobs")
 def list_jobs(ctx: V2, project_id: str, params: Listing) -> dict[str, Any]:
     project = ctx.project(project_id)
-    items = [shapes.job(ctx.store, j, project) for j in ctx.store.find("job", project_id)]
-    chosen, token = paginate(items, params, JOB_FILTER, JOB_SORT)
+    users = shapes.RememberedUsers(ctx.store)
+    jobs = ctx.store.find("job", project_id)
+    chosen, token = paginate(
+        jobs, params, JOB_FILTER, JOB_SORT, shape=lambda j: shapes.job(users, j, project)
+    )
     return page("jobs", chosen, token)
 
 
 @router.get("/jobs", summary="List the jobs of every project the caller can see")
 def list_all_jobs(ctx: V2, params: Listing) -> dict[str, Any]:
-    items = []
+    users = shapes.RememberedUsers(ctx.store)
+    pairs = []
     for project in ctx.store.find("project"):
         if ctx.can_see(project):
-            items += [
-                shapes.job(ctx.store, j, project) for j in ctx.store.find("job", project["id"])
-            ]
-    chosen, token = paginate(items, params, JOB_FILTER, JOB_SORT)
+            pairs += [(j, project) for j in ctx.store.find("job", project["id"])]
+    chosen, token = paginate(
+        pairs, params, JOB_FILTER, JOB_SORT, shape=lambda p: shapes.job(users, *p)
+    )
     return page("jobs", chosen, token)
 
 
@@ -166,11 +170,15 @@ def list_runs(ctx: V2, project_id: str, job_id: str, params: Listing) -> dict[st
     added = {k: job_keys[k] for k in ("name", "script", "type", "paused")}
     added["description"] = ""
     # Runs are filtered by their job's keys too; those keys are dropped before answering.
-    items = [
-        {**added, **shapes.job_run(ctx.store, r)}
-        for r in ctx.store.find("run", project_id, job_id=job_id)
-    ]
-    chosen, token = paginate(items, params, RUN_FILTER, RUN_SORT, status_prefix="ENGINE_")
+    users = shapes.RememberedUsers(ctx.store)
+    chosen, token = paginate(
+        ctx.store.find("run", project_id, job_id=job_id),
+        params,
+        RUN_FILTER,
+        RUN_SORT,
+        status_prefix="ENGINE_",
+        shape=lambda r: {**added, **shapes.job_run(users, r)},
+    )
     runs = [{k: v for k, v in c.items() if k not in added} for c in chosen]
     return page("job_runs", runs, token)
 

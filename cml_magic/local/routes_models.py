@@ -102,19 +102,24 @@ def create_deployment(ctx: Ctx, build: Doc, body: CreateDeployment) -> Doc:
 @router.get("/projects/{project_id}/models", summary="List models")
 def list_models(ctx: V2, project_id: str, params: Listing) -> dict[str, Any]:
     project = ctx.project(project_id)
-    items = [shapes.model(ctx.store, m, project) for m in ctx.store.find("model", project_id)]
-    chosen, token = paginate(items, params, MODEL_FILTER, MODEL_SORT)
+    users = shapes.RememberedUsers(ctx.store)
+    models = ctx.store.find("model", project_id)
+    chosen, token = paginate(
+        models, params, MODEL_FILTER, MODEL_SORT, shape=lambda m: shapes.model(users, m, project)
+    )
     return page("models", chosen, token)
 
 
 @router.get("/models", summary="List the models of every project the caller can see")
 def list_all_models(ctx: V2, params: Listing) -> dict[str, Any]:
-    items = []
+    users = shapes.RememberedUsers(ctx.store)
+    pairs = []
     for project in ctx.store.find("project"):
         if ctx.can_see(project):
-            models = ctx.store.find("model", project["id"])
-            items += [shapes.model(ctx.store, m, project) for m in models]
-    chosen, token = paginate(items, params, MODEL_FILTER, MODEL_SORT)
+            pairs += [(m, project) for m in ctx.store.find("model", project["id"])]
+    chosen, token = paginate(
+        pairs, params, MODEL_FILTER, MODEL_SORT, shape=lambda p: shapes.model(users, *p)
+    )
     return page("models", chosen, token)
 
 
@@ -197,8 +202,10 @@ def delete_model(ctx: V2, project_id: str, model_id: str) -> dict[str, Any]:
 def list_builds(ctx: V2, project_id: str, model_id: str, params: Listing) -> dict[str, Any]:
     _model(ctx, project_id, model_id)
     builds = ctx.store.find("build", project_id, model_id=model_id)
-    items = [shapes.model_build(ctx.store, b) for b in builds]
-    chosen, token = paginate(items, params, BUILD_FILTER, BUILD_SORT)
+    users = shapes.RememberedUsers(ctx.store)
+    chosen, token = paginate(
+        builds, params, BUILD_FILTER, BUILD_SORT, shape=lambda b: shapes.model_build(users, b)
+    )
     return page("model_builds", chosen, token)
 
 
@@ -238,8 +245,14 @@ def list_deployments(
 ) -> dict[str, Any]:
     _build(ctx, project_id, model_id, build_id)
     deps = ctx.store.find("deployment", project_id, build_id=build_id)
-    items = [shapes.model_deployment(ctx.store, d) for d in deps]
-    chosen, token = paginate(items, params, DEPLOYMENT_KEYS, DEPLOYMENT_KEYS)
+    users = shapes.RememberedUsers(ctx.store)
+    chosen, token = paginate(
+        deps,
+        params,
+        DEPLOYMENT_KEYS,
+        DEPLOYMENT_KEYS,
+        shape=lambda d: shapes.model_deployment(users, d),
+    )
     return page("model_deployments", chosen, token)
 
 

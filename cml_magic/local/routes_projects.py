@@ -98,8 +98,14 @@ def list_projects(
         for d in ctx.store.find("project")
         if d["owner"] == ctx.username or (public and d.get("visibility") == "public")
     ]
-    items = [shapes.project(ctx.store, d, ctx.username) for d in docs]
-    chosen, token = paginate(items, params, PROJECT_FILTER, PROJECT_SORT)
+    users = shapes.RememberedUsers(ctx.store)
+    chosen, token = paginate(
+        docs,
+        params,
+        PROJECT_FILTER,
+        PROJECT_SORT,
+        shape=lambda d: shapes.project(users, d, ctx.username),
+    )
     return page("projects", chosen, token)
 
 

@@ -7,10 +7,29 @@ grpc-gateway emits every field with its zero value (`""`, `0`, `false`, `[]`, ze
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from cml_magic.local.store import Doc, Store
 from cml_magic.local.timeutil import ZERO_TIME
+
+
+class Users(Protocol):
+    """Where shapes look users up: the `Store`, or `RememberedUsers` over it."""
+
+    def user(self, username: str) -> dict[str, str] | None: ...
+
+
+class RememberedUsers:
+    """The store's users, each looked up once: a listing names the same few users per item."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._found: dict[str, dict[str, str] | None] = {}
+
+    def user(self, username: str) -> dict[str, str] | None:
+        if username not in self._found:
+            self._found[username] = self._store.user(username)
+        return self._found[username]
 
 
 def int64(value: Any) -> str:
@@ -22,7 +41,7 @@ def env_text(env: dict[str, str] | None) -> str:
     return json.dumps(env) if env is not None else "null"
 
 
-def short_user(store: Store, username: str | None) -> dict[str, str]:
+def short_user(store: Users, username: str | None) -> dict[str, str]:
     user = store.user(username) if username else None
     if user is None:
         return {"username": username or "", "name": "", "email": ""}
@@ -38,7 +57,7 @@ def short_project(project: Doc) -> dict[str, str]:
     }
 
 
-def project(store: Store, doc: Doc, username: str) -> dict[str, Any]:
+def project(store: Users, doc: Doc, username: str) -> dict[str, Any]:
     owner = doc["owner"] == username
     return {
         "id": doc["id"],
@@ -67,7 +86,7 @@ def project(store: Store, doc: Doc, username: str) -> dict[str, Any]:
     }
 
 
-def job(store: Store, doc: Doc, proj: Doc) -> dict[str, Any]:
+def job(store: Users, doc: Doc, proj: Doc) -> dict[str, Any]:
     return {
         "id": doc["id"],
         "cpu": float(doc.get("cpu", 1)),
@@ -124,7 +143,7 @@ def recipient(doc: Doc) -> dict[str, Any]:
     }
 
 
-def job_run(store: Store, doc: Doc) -> dict[str, Any]:
+def job_run(store: Users, doc: Doc) -> dict[str, Any]:
     return {
         "project_id": doc["project_id"],
         "job_id": doc["job_id"],
@@ -147,7 +166,7 @@ def job_run(store: Store, doc: Doc) -> dict[str, Any]:
     }
 
 
-def model(store: Store, doc: Doc, proj: Doc) -> dict[str, Any]:
+def model(store: Users, doc: Doc, proj: Doc) -> dict[str, Any]:
     return {
         "id": doc["id"],
         "name": doc["name"],
@@ -178,7 +197,7 @@ def model(store: Store, doc: Doc, proj: Doc) -> dict[str, Any]:
     }
 
 
-def model_build(store: Store, doc: Doc) -> dict[str, Any]:
+def model_build(store: Users, doc: Doc) -> dict[str, Any]:
     return {
         "id": doc["id"],
         "model_id": doc["model_id"],
@@ -202,7 +221,7 @@ def model_build(store: Store, doc: Doc) -> dict[str, Any]:
     }
 
 
-def model_deployment(store: Store, doc: Doc) -> dict[str, Any]:
+def model_deployment(store: Users, doc: Doc) -> dict[str, Any]:
     return {
         "project_id": doc["project_id"],
         "model_id": doc["model_id"],
@@ -225,7 +244,7 @@ def model_deployment(store: Store, doc: Doc) -> dict[str, Any]:
     }
 
 
-def application(store: Store, doc: Doc) -> dict[str, Any]:
+def application(store: Users, doc: Doc) -> dict[str, Any]:
     return {
         "id": doc["id"],
         "name": doc["name"],

@@ -128,3 +128,23 @@ def test_body_that_is_not_json_is_400(alice: Api) -> None:
         headers={"content-type": "application/json"},
     )
     assert resp.status_code == 400 and "JSON" in resp.json()["message"]
+
+
+def test_pages_hold_the_same_json_as_the_whole_list_and_single_gets(alice: Api, five_jobs) -> None:
+    project, _ = five_jobs
+    path = f"/projects/{project['id']}/jobs"
+    whole = alice.get(path, params={"page_size": 100})["jobs"]
+    paged, token = [], ""
+    while True:
+        params = {"page_size": 2, **({"page_token": token} if token else {})}
+        page = alice.get(path, params=params)
+        paged += page["jobs"]
+        token = page["next_page_token"]
+        if not token:
+            break
+    assert paged == whole
+    assert whole == [alice.get(f"{path}/{job['id']}") for job in whole]
+    sorted_page = alice.get(path, params={"sort": "name", "page_size": 2})["jobs"]
+    assert [j["name"] for j in sorted_page] == ["Bravo", "alpha"]
+    by_name = {j["name"]: j for j in whole}
+    assert sorted_page == [by_name["Bravo"], by_name["alpha"]]
