@@ -173,3 +173,63 @@ def test_project_from_an_older_workspace() -> None:
         "ml_runtime",
     )
     assert project.raw == old
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        None,
+        "0001-01-01T00:00:00Z",
+        "2026-11-25T20:00:00Z",
+        "2026-11-25T20:00:00.123456789Z",
+        "2026-11-25T20:00:00.5+01:00",
+        "2026-11-25T20:00:00",
+        "2026-11-25 20:00:00z",
+        "not a time",
+    ],
+)
+def test_object_timestamps_agree_with_convert(text: str | None) -> None:
+    run = JobRun.from_json({**RUN, "created_at": text})
+    assert run.created_at == timestamp(text)
+    assert run.created_at is None or run.created_at.tzinfo is not None
+
+
+def test_values_of_other_json_types_are_converted() -> None:
+    job = Job.from_json(
+        {
+            "name": 7,
+            "cpu": "2.5",
+            "memory": 3,
+            "nvidia_gpu": "1",
+            "timeout": 1.0,
+            "paused": "t",
+            "kill_on_timeout": "false",
+            "retry_enabled": 1,
+            "environment": {"A": None},
+            "recipients": None,
+            "creator": "not an object",
+        }
+    )
+    assert (job.name, job.cpu, job.memory, job.nvidia_gpu, job.timeout) == ("7", 2.5, 3.0, 1, 1)
+    assert type(job.memory) is float and type(job.timeout) is int
+    assert job.paused is True and job.kill_on_timeout is False and job.retry_enabled is True
+    assert job.environment == {"A": ""} and job.recipients == () and job.creator is None
+
+
+def test_nested_objects_of_equal_json_are_shared_and_equal() -> None:
+    alice = {"username": "alice", "name": "Alice", "email": "a@x"}
+    first, second = (Job.from_json({"id": i, "creator": dict(alice)}) for i in ("a", "b"))
+    assert first.creator is second.creator
+    bob = Job.from_json({"creator": {**alice, "username": "bob"}}).creator
+    assert bob is not None and bob.username == "bob" and first.creator is not None
+    assert first.creator.username == "alice" and first.creator.raw == alice
+    odd = {"username": "carol", "name": ["not", "hashable"]}
+    assert Job.from_json({"creator": odd}).creator == Job.from_json({"creator": odd}).creator
+
+
+def test_unknown_extra_fields_are_a_type_error() -> None:
+    with pytest.raises(TypeError, match="bogus"):
+        Job.from_json({}, bogus=1)
+    assert ModelBuild.from_json({"id": "b"}, project_id="p").project_id == "p"
+    assert ModelBuild.from_json({"id": "b", "project_id": "ignored"}).project_id == ""
