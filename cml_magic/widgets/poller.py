@@ -4,7 +4,8 @@ A daemon thread, started when the first item is watched and ended when the last 
 tick it looks up every due item once (however many widgets show it), then sleeps until the next
 item is due. Items whose status stopped changing are polled less and less often, settled ones
 (a serving deployment) rarely, finished ones get one last update and are dropped. An item's next
-look-up is counted from when its previous one was sent, so a change shows within one interval.
+look-up is sent so that its answer comes one interval after the previous look-up was sent, so a
+change shows within one interval.
 Past `full_speed_items` watched items every interval stretches in proportion, which bounds the
 requests per second however many widgets are open (CML has no call returning several runs of
 different jobs, so look-ups cannot be merged into one request). When a look-up
@@ -88,7 +89,7 @@ class Poller:
         idle_interval: float = 10.0,
         settled_interval: float = 30.0,
         max_backoff: float = 30.0,
-        full_speed_items: int = 10,
+        full_speed_items: int = 8,
     ) -> None:
         self.interval = interval
         self.idle_after = idle_after
@@ -283,9 +284,11 @@ class Poller:
             item.interval = self.settled_interval
         elif now - item.changed_at >= self.idle_after:
             item.interval = min(self.idle_interval, max(item.interval * 2, self.interval))
-        # From when the look-up was sent: a change made on the server just after it was answered
-        # is then seen at most one interval later, however long the round trip took.
-        item.due = sent + item.interval * stretch
+        # Counted from when the look-up was sent, less its round trip (the next one likely takes
+        # as long): the next answer then arrives one interval after this one was sent, so a change
+        # made on the server just after it answered is shown within one interval.
+        every = item.interval * stretch
+        item.due = sent + every - min(now - sent, every / 2)
 
 
 def _alive(listener: Listener) -> bool:
