@@ -72,18 +72,18 @@ def _shared(cls: type[Resource]) -> Any:
     objects saves thousands of allocations (and the garbage collector's passes over them).
     """
     build = cls.from_json
-    known: dict[tuple[tuple[str, Any], ...], Any] = {}
+    known: dict[Any, Any] = {}  # the first field's value -> the last object built with it
+    first = dataclasses.fields(cls)[0].name
 
     def nested(value: dict[str, Any]) -> Any:
-        try:
-            key = tuple(value.items())
-            found = known.get(key)
-        except TypeError:  # a value that is not hashable: build it afresh
-            return build(value)
-        if found is None:
-            if len(known) >= 1024:
-                known.clear()
-            found = known[key] = build(value)
+        key = value.get(first)
+        found = known.get(key) if key.__class__ is str else None
+        if found is None or found.raw != value:
+            found = build(value)
+            if key.__class__ is str:
+                if len(known) >= 1024:
+                    known.clear()
+                known[key] = found
         return found
 
     return nested
