@@ -147,7 +147,8 @@ def _expression(name: str, hint: Any, index: int, names: dict[str, Any]) -> str:
     if hint is bool:
         return "v if v is True or v is False else _boolean(v)"
     if hint is int:
-        return "v if v.__class__ is int else _integer(v)"
+        # int64 fields arrive as strings, and unset ones ("0") are the common case.
+        return "v if v.__class__ is int else 0 if v == '0' else _integer(v)"
     if hint is float:
         return "v if v.__class__ is float else _number(v)"
     if name == "environment":
