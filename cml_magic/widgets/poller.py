@@ -89,7 +89,7 @@ class Poller:
         idle_interval: float = 10.0,
         settled_interval: float = 30.0,
         max_backoff: float = 30.0,
-        full_speed_items: int = 8,
+        full_speed_items: int = 6,
     ) -> None:
         self.interval = interval
         self.idle_after = idle_after
