@@ -36,7 +36,9 @@ class CMLMagics(Magics, Configurable):
         config=True,
         help="default project name or id (default: CML_MAGIC_PROJECT or CDSW_PROJECT_ID)",
     )
-    page_size = Int(100, config=True, help="items asked for per page by listings")
+    page_size = Int(
+        0, config=True, help="items asked for per page by listings; 0 lets the client choose"
+    )
     display_limit = Int(
         20,
         config=True,
@@ -64,10 +66,16 @@ class CMLMagics(Magics, Configurable):
         # `%config CMLMagic.host = ...` (singular) is accepted as well.
         return ["CMLMagic", *super().section_names()]
 
-    @validate("page_size", "poll_interval", "timeout")
+    @validate("poll_interval", "timeout")
     def _positive(self, proposal: Any) -> Any:
         if proposal["value"] <= 0:
             raise TraitError(f"{proposal['trait'].name} must be positive")
+        return proposal["value"]
+
+    @validate("page_size")
+    def _page_size(self, proposal: Any) -> Any:
+        if proposal["value"] < 0:
+            raise TraitError("page_size must be 0 (the client chooses) or positive")
         return proposal["value"]
 
     @observe("host", "verify", "timeout", "project")

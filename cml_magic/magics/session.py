@@ -72,7 +72,7 @@ def config(magic: CMLMagics, words: list[str]) -> None:
         ("host", getattr(client, "host", None) or magic.host or "not set"),
         ("project", getattr(client, "project", None) or magic.project or "none"),
         ("api key", "********  " + key if key.startswith("set") else key),
-        ("page_size", magic.page_size),
+        ("page_size", magic.page_size or "auto (the client asks for large pages)"),
         ("display_limit", magic.display_limit),
         ("poll_interval", magic.poll_interval),
         ("verify", "environment or default (True)" if magic.verify is None else magic.verify),

@@ -24,9 +24,9 @@ def test_config_magic_sets_traits_under_both_spellings(ip: Any, magics: Any) -> 
 
 def test_config_magic_rejects_bad_values(ip: Any, magics: Any) -> None:
     with capture_output():
-        ip.run_line_magic("config", "CMLMagics.page_size = 0")
+        ip.run_line_magic("config", "CMLMagics.page_size = -1")
         ip.run_line_magic("config", "CMLMagics.poll_interval = -1")
-    assert magics.page_size == 100
+    assert magics.page_size == 0
     assert magics.poll_interval == 2.0
 
 
