@@ -45,6 +45,15 @@ class Ctx:
     def can_see(self, project: Doc) -> bool:
         return bool(project["owner"] == self.username or project.get("visibility") == "public")
 
+    def visible(self, kind: str) -> list[tuple[Doc, Doc]]:
+        """Every document of `kind` in a project the caller may see, with its project."""
+        return [
+            (doc, project)
+            for project in self.store.find("project")
+            if self.can_see(project)
+            for doc in self.store.find(kind, project["id"])
+        ]
+
     def job(self, project_id: str, job_id: str, write: bool = False) -> tuple[Doc, Doc]:
         project = self.project(project_id, write)
         check_id("JobId", job_id)

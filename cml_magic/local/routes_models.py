@@ -113,12 +113,12 @@ def list_models(ctx: V2, project_id: str, params: Listing) -> dict[str, Any]:
 @router.get("/models", summary="List the models of every project the caller can see")
 def list_all_models(ctx: V2, params: Listing) -> dict[str, Any]:
     users = shapes.RememberedUsers(ctx.store)
-    pairs = []
-    for project in ctx.store.find("project"):
-        if ctx.can_see(project):
-            pairs += [(m, project) for m in ctx.store.find("model", project["id"])]
     chosen, token = paginate(
-        pairs, params, MODEL_FILTER, MODEL_SORT, shape=lambda p: shapes.model(users, *p)
+        ctx.visible("model"),
+        params,
+        MODEL_FILTER,
+        MODEL_SORT,
+        shape=lambda p: shapes.model(users, *p),
     )
     return page("models", chosen, token)
 
