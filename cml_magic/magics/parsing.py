@@ -90,26 +90,24 @@ def variable_name(text: str) -> str:
     return text
 
 
-def positive_int(text: str) -> int:
-    """argparse type for counts such as `--limit`."""
+def _whole_number(text: str, least: int, too_small: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text!r} {too_small}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type for counts such as `--limit`."""
+    return _whole_number(text, 1, "must be at least 1")
 
 
 def count(text: str) -> int:
     """argparse type for counts that may be zero, such as `--gpu`."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value
+    return _whole_number(text, 0, "must not be negative")
 
 
 def positive_float(text: str) -> float:
