@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from cml_magic.api import paths
-from cml_magic.api.applications import Applications
-from cml_magic.api.builds import Builds
 from cml_magic.api.config import Settings, mask, normalize_host, resolve
-from cml_magic.api.deployments import Deployments
 from cml_magic.api.errors import ConfigError
-from cml_magic.api.files import Files
-from cml_magic.api.jobs import Jobs
-from cml_magic.api.legacy import Legacy
-from cml_magic.api.models import Models
-from cml_magic.api.objects import JobRun, KeyCheck, ModelBuild, ModelDeployment
-from cml_magic.api.projects import Projects
-from cml_magic.api.runs import Runs
-from cml_magic.api.runtimes import Runtimes
 from cml_magic.api.transport import Transport
-from cml_magic.api.waits import wait_until
+
+# Each resource module loads on first use of its accessor (`cml.jobs` ...): a first listing
+# imports only what it needs.
+if TYPE_CHECKING:
+    from cml_magic.api.applications import Applications
+    from cml_magic.api.builds import Builds
+    from cml_magic.api.deployments import Deployments
+    from cml_magic.api.files import Files
+    from cml_magic.api.jobs import Jobs
+    from cml_magic.api.legacy import Legacy
+    from cml_magic.api.models import Models
+    from cml_magic.api.objects import JobRun, KeyCheck, ModelBuild, ModelDeployment
+    from cml_magic.api.projects import Projects
+    from cml_magic.api.runs import Runs
+    from cml_magic.api.runtimes import Runtimes
 
 
 class CML:
@@ -68,16 +72,76 @@ class CML:
             max_backoff=max_backoff,
         )
         self._masked_key = mask(api_key)
-        self.projects = Projects(self)
-        self.jobs = Jobs(self)
-        self.runs = Runs(self)
-        self.models = Models(self)
-        self.builds = Builds(self)
-        self.deployments = Deployments(self)
-        self.applications = Applications(self)
-        self.runtimes = Runtimes(self)
-        self.files = Files(self)
-        self.legacy = Legacy(self)
+
+    @cached_property
+    def projects(self) -> Projects:
+        """The projects the caller can see."""
+        from cml_magic.api.projects import Projects
+
+        return Projects(self)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        """The jobs of a project."""
+        from cml_magic.api.jobs import Jobs
+
+        return Jobs(self)
+
+    @cached_property
+    def runs(self) -> Runs:
+        """The runs of a job."""
+        from cml_magic.api.runs import Runs
+
+        return Runs(self)
+
+    @cached_property
+    def models(self) -> Models:
+        """The models of a project."""
+        from cml_magic.api.models import Models
+
+        return Models(self)
+
+    @cached_property
+    def builds(self) -> Builds:
+        """The builds of a model."""
+        from cml_magic.api.builds import Builds
+
+        return Builds(self)
+
+    @cached_property
+    def deployments(self) -> Deployments:
+        """The deployments of a model build."""
+        from cml_magic.api.deployments import Deployments
+
+        return Deployments(self)
+
+    @cached_property
+    def applications(self) -> Applications:
+        """The applications of a project."""
+        from cml_magic.api.applications import Applications
+
+        return Applications(self)
+
+    @cached_property
+    def runtimes(self) -> Runtimes:
+        """The runtime images of the workspace."""
+        from cml_magic.api.runtimes import Runtimes
+
+        return Runtimes(self)
+
+    @cached_property
+    def files(self) -> Files:
+        """The files of a project."""
+        from cml_magic.api.files import Files
+
+        return Files(self)
+
+    @cached_property
+    def legacy(self) -> Legacy:
+        """The legacy Jobs API v1."""
+        from cml_magic.api.legacy import Legacy
+
+        return Legacy(self)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> CML:
@@ -148,6 +212,8 @@ class CML:
             json_body={"audience": "API"},
             idempotent=True,
         )
+        from cml_magic.api.objects import KeyCheck
+
         return KeyCheck.from_json(answer)
 
     def wait_for_run(
@@ -158,6 +224,8 @@ class CML:
         on_status: Callable[[JobRun], object] | None = None,
     ) -> JobRun:
         """Poll a run until it finished (succeeded, failed, timed out, stopped, skipped)."""
+        from cml_magic.api.waits import wait_until
+
         return wait_until(
             run,
             self.runs.refresh,
@@ -176,6 +244,8 @@ class CML:
         on_status: Callable[[ModelBuild], object] | None = None,
     ) -> ModelBuild:
         """Poll a model build until it is built or failed."""
+        from cml_magic.api.waits import wait_until
+
         return wait_until(
             build,
             self.builds.refresh,
@@ -194,6 +264,8 @@ class CML:
         on_status: Callable[[ModelDeployment], object] | None = None,
     ) -> ModelDeployment:
         """Poll a model deployment until it is deployed, failed or stopped."""
+        from cml_magic.api.waits import wait_until
+
         return wait_until(
             deployment,
             self.deployments.refresh,

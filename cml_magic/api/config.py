@@ -5,7 +5,6 @@ CML session provides, then a TOML config file; the first source that has a setti
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,10 +61,16 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """The flat table of the config file; empty when there is no file."""
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            # Imported here: most sessions have no config file, and the parser is not free.
+            import tomllib
+
+            try:
+                return tomllib.load(handle)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"cannot read the config file {path}: {exc}") from None
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"cannot read the config file {path}: {exc}") from None
 
 

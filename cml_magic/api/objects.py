@@ -8,7 +8,6 @@ object keeps the JSON as received in `.raw`.
 from __future__ import annotations
 
 import dataclasses
-import html
 import re
 import types
 import typing
@@ -241,6 +240,8 @@ class Resource:
 
     def _repr_html_(self) -> str:
         """Jupyter's display: the key fields as a two-column table."""
+        import html
+
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
             f"<td style='text-align:left'>{html.escape(text)}</td></tr>\n"

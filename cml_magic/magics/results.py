@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import weakref
 from typing import Any
 
@@ -21,6 +20,8 @@ def limit_display(frame: Any, limit: int) -> Any:
     total = len(frame)
 
     def bundle(include: Any = None, exclude: Any = None) -> dict[str, str]:
+        import html
+
         import pandas as pd
 
         target = ref()
