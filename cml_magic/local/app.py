@@ -1,5 +1,6 @@
 """The FastAPI application: routers, CML's error envelope for every failure, the OpenAPI
-description at `/api/v2/swagger.json`, and the server's life (recovery, clean shutdown).
+description at `/api/v2/swagger.json`, and the server's life (recovery, cron schedules, clean
+shutdown).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from cml_magic.local import errors
+from cml_magic.local.scheduler import Scheduler
 from cml_magic.local.store import Store
 from cml_magic.local.supervisor import Settings, Supervisor
 
@@ -49,11 +51,15 @@ def create_app(data_dir: str, settings: Settings) -> FastAPI:
     """Build the application over the state in `data_dir`."""
     store = Store(data_dir)  # type: ignore[arg-type]
     sup = Supervisor(store, settings)
+    # A scheduled run is started as the job's creator, like one started from the job's page.
+    cron = Scheduler(store, lambda job: sup.create_run(job, job["creator"]))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sup.recover()
+        cron.start()
         yield
+        cron.stop()
         sup.shutdown()
         store.close()
 

@@ -11,6 +11,7 @@ from cml_magic.local.bodies import CreateJobRun, JobFields
 from cml_magic.local.context import V2, Ctx, Listing, page
 from cml_magic.local.errors import bad_request, not_found
 from cml_magic.local.listing import paginate
+from cml_magic.local.scheduler import schedule_problem
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import now
 
@@ -39,6 +40,12 @@ def _check_script(ctx: Ctx, project_id: str, script: str) -> None:
         raise bad_request(f"script '{script}' not found in project directory")
 
 
+def _check_schedule(schedule: str | None) -> None:
+    problem = schedule_problem(schedule) if schedule else None
+    if problem:
+        raise bad_request(problem)
+
+
 def _job_type(fields: dict[str, Any]) -> str:
     if fields.get("parent_id"):
         return "dependent"
@@ -58,6 +65,7 @@ def create_job(ctx: Ctx, project: Doc, body: JobFields, legacy_id: int | None = 
     _check_script(ctx, project["id"], fields.get("script", ""))
     if fields.get("timeout", 0) < 0:
         raise bad_request("timeout must be zero (none) or a number of seconds")
+    _check_schedule(fields.get("schedule"))
     if fields.get("parent_id"):
         if fields.get("schedule"):
             raise bad_request("a job has either a schedule or a parent job, not both")
@@ -134,6 +142,7 @@ def patch_job(ctx: V2, project_id: str, job_id: str, body: JobFields) -> dict[st
     fields.pop("timezone", None)
     if "script" in fields:
         _check_script(ctx, project_id, fields["script"])
+    _check_schedule(fields.get("schedule"))
     if "name" in fields and not fields["name"].strip():
         raise bad_request("Problem with field Name: a job needs a name")
     if fields.get("timeout", 0) < 0:
