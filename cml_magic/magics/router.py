@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from cml_magic.magics.commands import Resource, Verb, resources
+from cml_magic.magics.commands import Resource, Verb, resource_named, resources
 from cml_magic.magics.errors import HelpRequested, usage_error
 from cml_magic.magics.parsing import split_line
 
@@ -44,9 +44,9 @@ def parse(line: str) -> Invocation | tuple[str, list[str]]:
     head, rest = words[0], words[1:]
     if head in SESSION_COMMANDS:
         return head, rest
-    table = resources()
-    resource = table.get(head)
-    if resource is None:
+    found = resource_named(head)
+    if found is None:
+        table = resources()
         raise usage_error(
             f"unknown command {head!r}{_did_you_mean(head, table)}; one of: "
             + ", ".join(_names(table) + sorted(SESSION_COMMANDS)),
@@ -54,23 +54,23 @@ def parse(line: str) -> Invocation | tuple[str, list[str]]:
         )
     if not rest or rest[0] in {"-h", "--help"}:
         if rest:
-            raise HelpRequested(resource.usage())
+            raise HelpRequested(found.usage())
         raise usage_error(
-            f"%cml {resource.name} needs a verb: one of {', '.join(resource.verbs)}"
-            f" (e.g. %cml {resource.name} list; %cml {resource.name} --help)",
+            f"%cml {found.name} needs a verb: one of {', '.join(found.verbs)}"
+            f" (e.g. %cml {found.name} list; %cml {found.name} --help)",
             "bad_command",
         )
-    verb = resource.verbs.get(rest[0])
+    verb = found.verbs.get(rest[0])
     if verb is None:
         raise usage_error(
-            f"%cml {resource.name} has no verb {rest[0]!r}"
-            f"{_did_you_mean(rest[0], resource.verbs)}; one of: {', '.join(resource.verbs)}",
+            f"%cml {found.name} has no verb {rest[0]!r}"
+            f"{_did_you_mean(rest[0], found.verbs)}; one of: {', '.join(found.verbs)}",
             "bad_command",
         )
-    parser = resource.parser(verb.name)
+    parser = found.parser(verb.name)
     if any(word in {"-h", "--help"} for word in rest[1:]):
         raise HelpRequested(parser.format_help())  # help wins over any mistake beside it
-    return Invocation(resource, verb, parser.parse_args(rest[1:]))
+    return Invocation(found, verb, parser.parse_args(rest[1:]))
 
 
 def help_text(topic: list[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from cml_magic.magics.parsing import (
@@ -123,24 +124,37 @@ def build_parser(resource: str, verb: Verb) -> CommandParser:
     return parser
 
 
+# Each resource's module, in help order, and every spelling of it: one command imports one
+# module (tests check this index against the modules' own names and aliases).
+MODULES: dict[str, tuple[str, ...]] = {
+    "projects": ("projects", "project"),
+    "jobs": ("jobs", "job"),
+    "runs": ("runs", "run"),
+    "models": ("models", "model"),
+    "builds": ("builds", "build"),
+    "deployments": ("deployments", "deployment", "deploys"),
+    "apps": ("apps", "app", "applications", "application"),
+    "runtimes": ("runtimes", "runtime"),
+    "files": ("files", "file"),
+}
+_MODULE_OF = {spelling: module for module, names in MODULES.items() for spelling in names}
+
+
+def resource_named(name: str) -> Resource | None:
+    """The resource called `name` (or one of its aliases), loading only its module."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        return None
+    found: Resource = import_module(f"{__name__}.{module}").RESOURCE
+    return found
+
+
 def resources() -> dict[str, Resource]:
     """Every resource by name and alias, in help order."""
-    from cml_magic.magics.commands import (
-        apps,
-        builds,
-        deployments,
-        files,
-        jobs,
-        models,
-        projects,
-        runs,
-        runtimes,
-    )
-
     table: dict[str, Resource] = {}
-    for module in (projects, jobs, runs, models, builds, deployments, apps, runtimes, files):
-        resource: Resource = module.RESOURCE
-        table[resource.name] = resource
-        for alias in resource.aliases:
-            table[alias] = resource
+    for module in MODULES:
+        found: Resource = import_module(f"{__name__}.{module}").RESOURCE
+        table[found.name] = found
+        for alias in found.aliases:
+            table[alias] = found
     return table

@@ -1,0 +1,77 @@
+"""The first `%cml jobs list` loads only what a job listing needs, and still gives a DataFrame."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import import_module
+from typing import Any
+
+from cml_magic.magics.commands import MODULES, resource_named, resources
+
+# Loaded by other commands only.
+NOT_FOR_A_JOB_LISTING = (
+    "cml_magic.api.runs",
+    "cml_magic.api.models",
+    "cml_magic.api.builds",
+    "cml_magic.api.deployments",
+    "cml_magic.api.applications",
+    "cml_magic.api.runtimes",
+    "cml_magic.api.files",
+    "cml_magic.api.legacy",
+    "cml_magic.magics.commands.runs",
+    "cml_magic.magics.commands.models",
+    "cml_magic.magics.commands.apps",
+    "cml_magic.magics.commands.files",
+    "cml_magic.widgets",
+    "tomllib",
+)
+
+SCRIPT = f"""
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.run_line_magic("load_ext", "cml_magic")
+result = shell.run_cell("%cml jobs list --project risk-analysis")
+print(json.dumps({{
+    "frame": isinstance(result.result, sys.modules["pandas"].DataFrame),
+    "rows": len(result.result),
+    "loaded": sorted(m for m in {NOT_FOR_A_JOB_LISTING!r} if m in sys.modules),
+}}))
+"""
+
+
+def test_the_module_index_matches_each_modules_names_and_aliases() -> None:
+    for module, spellings in MODULES.items():
+        declared = import_module(f"cml_magic.magics.commands.{module}").RESOURCE
+        assert (declared.name, *declared.aliases) == spellings
+        for spelling in spellings:
+            assert resource_named(spelling) is declared
+    assert resource_named("widgets") is None
+    table = resources()
+    assert [name for name, found in table.items() if name == found.name] == list(MODULES)
+    assert sorted(table) == sorted(s for spellings in MODULES.values() for s in spellings)
+
+
+def test_first_job_listing_loads_only_what_it_needs(magic_server: Any, tmp_path: Any) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "CML_MAGIC_HOST": magic_server.url,
+        "CML_MAGIC_API_KEY": magic_server.api_key,
+        "CML_MAGIC_CONFIG": str(tmp_path / "no-config.toml"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["frame"] is True
+    assert out["rows"] > 0
+    assert out["loaded"] == []
