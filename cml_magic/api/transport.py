@@ -2,13 +2,22 @@
 
 Every HTTP request of the client goes through `Transport.request`, over one
 `requests.Session` so that connections are reused.
+
+A live widget polls one GET per watched run, so the client's own CPU per exchange bounds the
+poll rate. `Session.request` re-reads the whole environment (proxies, CA bundle) and re-merges
+the session's settings on every call; here what stays the same between requests is worked out
+once (auth header value, headers, URL of a path, proxy and TLS settings of the host) and each
+request is prepared directly and handed to `Session.send`. The session's hooks, cookies,
+adapters and redirect handling stay in charge, exactly as with `Session.request`.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -18,6 +27,8 @@ from typing import Any, Literal
 import requests
 import urllib3.exceptions
 from requests.auth import AuthBase
+from requests.cookies import RequestsCookieJar
+from requests.structures import CaseInsensitiveDict
 
 from cml_magic.api.config import mask
 from cml_magic.api.errors import (
@@ -34,15 +45,33 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 Expect = Literal["json", "bytes"]
 _NO_BODY: Any = object()
 
+# The variables requests reads to pick the proxy and CA bundle of an http(s) URL
+# (urllib.request.getproxies_environment, requests.Session.merge_environment_settings).
+# When none of them changed since the last request, the settings worked out then still hold.
+PROXY_AND_TLS_VARIABLES = (
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "REQUEST_METHOD",  # CGI: HTTP_PROXY is then ignored
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
+
 
 class BearerAuth(AuthBase):
     """`authorization: Bearer <key>` (API v2); its repr hides the key."""
 
     def __init__(self, key: str) -> None:
         self._key = key
+        self._value = f"Bearer {key}"
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._key}"
+        request.headers["Authorization"] = self._value
         return request
 
     def __repr__(self) -> str:
@@ -53,12 +82,15 @@ class LegacyAuth(AuthBase):
     """HTTP Basic with the legacy key as user name and an empty password (API v1)."""
 
     def __init__(self, key: str) -> None:
-        self._basic = requests.auth.HTTPBasicAuth(key, "")
+        # Encoded once, by requests' own Basic auth.
+        probe = requests.PreparedRequest()
+        probe.headers = CaseInsensitiveDict()
+        self._value = requests.auth.HTTPBasicAuth(key, "")(probe).headers["Authorization"]
         self._masked = mask(key)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        prepared: requests.PreparedRequest = self._basic(request)
-        return prepared
+        request.headers["Authorization"] = self._value
+        return request
 
     def __repr__(self) -> str:
         return f"LegacyAuth({self._masked!r})"
@@ -132,6 +164,12 @@ class Transport:
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "cml-magic"
+        # Worked out again only when what they derive from changed (see `_headers`,
+        # `_send_settings`).
+        self._headers_of: tuple[Any, ...] | None = None
+        self._headers_cache: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        self._settings_of: tuple[Any, ...] | None = None
+        self._settings_cache: dict[str, Any] = {}
         if verify is False:
             _warn_unverified(host)
 
@@ -163,23 +201,22 @@ class Transport:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT
-        kwargs: dict[str, Any] = {
-            "params": _clean_params(params),
-            "auth": self._legacy_auth if legacy else self._auth,
-            "timeout": self.timeout,
-            "verify": self.verify,
-            "allow_redirects": method in ("GET", "HEAD"),
-        }
-        if json_body is not _NO_BODY:
-            kwargs["json"] = json_body
-        if files is not None:
-            kwargs["files"] = files
+        params = _clean_params(params)
+        auth = self._legacy_auth if legacy else self._auth
+        allow_redirects = method in ("GET", "HEAD")
         url = self.host + path
+        debug = log.isEnabledFor(logging.DEBUG)
         attempt = 0
         while True:
-            started = time.monotonic()
+            started = time.monotonic() if debug else 0.0
             try:
-                response = self.session.request(method, url, **kwargs)
+                prepared = self._prepare(method, url, params, json_body, files, auth)
+                response = self.session.send(
+                    prepared,
+                    timeout=self.timeout,
+                    allow_redirects=allow_redirects,
+                    **self._send_settings(url),
+                )
             except requests.RequestException as exc:
                 may_retry = _transient(exc) and (idempotent or _nothing_sent(exc))
                 if may_retry and attempt < self.max_retries:
@@ -193,13 +230,14 @@ class Transport:
                 raise CMLConnectionError(
                     self._scrub(_describe(exc)), method=method, path=path
                 ) from None
-            log.debug(
-                "%s %s -> %s (%.0f ms)",
-                method,
-                path,
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-            )
+            if debug:
+                log.debug(
+                    "%s %s -> %s (%.0f ms)",
+                    method,
+                    path,
+                    response.status_code,
+                    (time.monotonic() - started) * 1000,
+                )
             if response.status_code in RETRY_STATUSES and idempotent:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if attempt < self.max_retries and (
@@ -220,6 +258,79 @@ class Transport:
                     path=path,
                 )
             return self._decode(response, method, path, expect)
+
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        json_body: Any,
+        files: Any,
+        auth: AuthBase,
+    ) -> requests.PreparedRequest:
+        """What `Session.prepare_request` builds for this request, without re-merging the
+        session's settings each time (same steps, same order)."""
+        session = self.session
+        body = None if json_body is _NO_BODY else json_body
+        if session.params:  # not ours; let requests merge them
+            request = requests.Request(
+                method, url, files=files, json=body, params=params, auth=auth
+            )
+            return session.prepare_request(request)
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(method)
+        if params:
+            prepared.prepare_url(url, params)
+        else:
+            prepared.url = _prepared_url(url)
+        prepared.headers = self._headers().copy()
+        cookies = RequestsCookieJar()  # a copy, as requests makes: redirects add to it
+        cookies.update(session.cookies)
+        prepared.prepare_cookies(cookies)
+        prepared.prepare_body([], files or [], body)
+        prepared.prepare_auth(auth, url)
+        prepared.prepare_hooks(session.hooks)
+        return prepared
+
+    def _headers(self) -> CaseInsensitiveDict[str]:
+        """The session's headers, checked and prepared once per change of them."""
+        current = tuple(self.session.headers.items())
+        if current != self._headers_of:
+            probe = requests.PreparedRequest()
+            probe.prepare_headers({k: v for k, v in current if v is not None})
+            self._headers_cache = probe.headers
+            self._headers_of = current
+        return self._headers_cache
+
+    def _send_settings(self, url: str) -> dict[str, Any]:
+        """Proxies, TLS verification, client certificate and streaming for `url`, as
+        `Session.request` merges them from the environment and the session.
+
+        requests reads every environment variable twice per request to find proxies; here
+        they are worked out again only when one of the variables that decide them (or the
+        session's own settings) changed since the last request, so a proxy or CA bundle set
+        after the client was made still applies from the next request on.
+        """
+        session = self.session
+        env = tuple(map(os.environ.get, PROXY_AND_TLS_VARIABLES)) if session.trust_env else None
+        current = (
+            self.host,
+            self.verify,
+            env,
+            session.trust_env,
+            tuple(session.proxies.items()),
+            session.verify,
+            session.cert,
+            session.stream,
+        )
+        if current != self._settings_of:
+            merged = session.merge_environment_settings(url, {}, None, self.verify, None)
+            self._settings_cache = dict(merged)
+            self._settings_of = current
+        settings = dict(self._settings_cache)
+        if settings["proxies"] is not None:
+            settings["proxies"] = dict(settings["proxies"])  # a copy: requests may add to it
+        return settings
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -273,6 +384,15 @@ def _warn_unverified(host: str) -> None:
     warnings.filterwarnings(
         "ignore", category=urllib3.exceptions.InsecureRequestWarning, module="urllib3"
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _prepared_url(url: str) -> str:
+    """`url` as requests sends it (checked, IDNA host, re-quoted); a poller asks for the same
+    few URLs over and over."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return str(prepared.url)
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
