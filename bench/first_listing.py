@@ -150,7 +150,7 @@ def measure(server: object, repeats: int) -> Figure:
         "Every child loads modules from compiled bytecode, as an installed package does "
         '(pip compiles on install; Python caches on first import). The row "compiled from '
         'source each time" shows the cost where bytecode cannot be cached '
-        "(PYTHONDONTWRITEBYTECODE set and no cache present, as on this benchmark machine "
+        "(PYTHONDONTWRITEBYTECODE set and no cache present, as in this machine's "
         "environment): our modules are then compiled in every fresh process."
     )
     if median(beyond) >= 0.3:
