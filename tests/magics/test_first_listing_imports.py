@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib import import_module
@@ -55,9 +56,8 @@ def test_the_module_index_matches_each_modules_names_and_aliases() -> None:
 
 
 def test_first_job_listing_loads_only_what_it_needs(magic_server: Any, tmp_path: Any) -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_MAGIC_", "CDSW_"))}
+    env |= {
         "CML_MAGIC_HOST": magic_server.url,
         "CML_MAGIC_API_KEY": magic_server.api_key,
         "CML_MAGIC_CONFIG": str(tmp_path / "no-config.toml"),
