@@ -164,12 +164,12 @@ class Transport:
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "cml-magic"
-        # Worked out again only when what they derive from changed (see `_headers`,
-        # `_send_settings`).
-        self._headers_of: tuple[Any, ...] | None = None
-        self._headers_cache: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-        self._settings_of: tuple[Any, ...] | None = None
-        self._settings_cache: dict[str, Any] = {}
+        # Worked out again only when what they derive from changed (`_session_headers`,
+        # `_send_settings`), each kept as one (source, result) pair so that the poller's
+        # thread and the kernel's never pair one's source with the other's result.
+        self._headers: tuple[tuple[Any, ...], CaseInsensitiveDict[str]]
+        self._headers = ((), CaseInsensitiveDict())
+        self._settings: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         if verify is False:
             _warn_unverified(host)
 
@@ -215,7 +215,7 @@ class Transport:
                     prepared,
                     timeout=self.timeout,
                     allow_redirects=allow_redirects,
-                    **self._send_settings(url),
+                    **self._send_settings(prepared.url or url),
                 )
             except requests.RequestException as exc:
                 may_retry = _transient(exc) and (idempotent or _nothing_sent(exc))
@@ -283,24 +283,25 @@ class Transport:
             prepared.prepare_url(url, params)
         else:
             prepared.url = _prepared_url(url)
-        prepared.headers = self._headers().copy()
+        prepared.headers = self._session_headers().copy()
         cookies = RequestsCookieJar()  # a copy, as requests makes: redirects add to it
         cookies.update(session.cookies)
         prepared.prepare_cookies(cookies)
-        prepared.prepare_body([], files or [], body)
+        prepared.prepare_body({}, files or [], body)
         prepared.prepare_auth(auth, url)
         prepared.prepare_hooks(session.hooks)
         return prepared
 
-    def _headers(self) -> CaseInsensitiveDict[str]:
+    def _session_headers(self) -> CaseInsensitiveDict[str]:
         """The session's headers, checked and prepared once per change of them."""
         current = tuple(self.session.headers.items())
-        if current != self._headers_of:
+        known, headers = self._headers
+        if current != known:
             probe = requests.PreparedRequest()
             probe.prepare_headers({k: v for k, v in current if v is not None})
-            self._headers_cache = probe.headers
-            self._headers_of = current
-        return self._headers_cache
+            headers = probe.headers
+            self._headers = (current, headers)
+        return headers
 
     def _send_settings(self, url: str) -> dict[str, Any]:
         """Proxies, TLS verification, client certificate and streaming for `url`, as
@@ -314,7 +315,7 @@ class Transport:
         session = self.session
         env = tuple(map(os.environ.get, PROXY_AND_TLS_VARIABLES)) if session.trust_env else None
         current = (
-            self.host,
+            _origin(url),  # all that proxy and TLS settings depend on in a URL
             self.verify,
             env,
             session.trust_env,
@@ -323,11 +324,11 @@ class Transport:
             session.cert,
             session.stream,
         )
-        if current != self._settings_of:
-            merged = session.merge_environment_settings(url, {}, None, self.verify, None)
-            self._settings_cache = dict(merged)
-            self._settings_of = current
-        settings = dict(self._settings_cache)
+        known, settings = self._settings
+        if current != known:
+            settings = dict(session.merge_environment_settings(url, {}, None, self.verify, None))
+            self._settings = (current, settings)
+        settings = dict(settings)
         if settings["proxies"] is not None:
             settings["proxies"] = dict(settings["proxies"])  # a copy: requests may add to it
         return settings
@@ -393,6 +394,12 @@ def _prepared_url(url: str) -> str:
     prepared = requests.PreparedRequest()
     prepared.prepare_url(url, None)
     return str(prepared.url)
+
+
+def _origin(url: str) -> str:
+    """`scheme://host:port` of a prepared URL (which always has a path)."""
+    end = url.find("/", url.find("//") + 2)
+    return url if end < 0 else url[:end]
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
