@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from cml_magic.api.objects import field_columns
+
 # kind -> columns, in order. Names are the API's JSON names.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
     "project": (
@@ -80,13 +82,6 @@ def _kind_of(items: list[Any], kind: str | type | None) -> str | None:
     return key
 
 
-def _cell(item: Any, column: str) -> Any:
-    value = getattr(item, column, None)
-    if column in USER_COLUMNS:
-        return getattr(value, "username", "") if value is not None else ""
-    return value
-
-
 def to_frame(items: Iterable[Any], kind: str | type | None = None) -> pd.DataFrame:
     """A DataFrame of API objects, with the columns `COLUMNS[kind]`.
 
@@ -98,7 +93,9 @@ def to_frame(items: Iterable[Any], kind: str | type | None = None) -> pd.DataFra
     if key is None:
         return pd.DataFrame()
     columns = COLUMNS[key]
-    data = {column: [_cell(item, column) for item in rows] for column in columns}
+    data = field_columns(rows, columns, None)
+    for column in USER_COLUMNS.intersection(columns):
+        data[column] = [getattr(u, "username", "") if u is not None else "" for u in data[column]]
     frame = pd.DataFrame(data, columns=list(columns))
     for column in columns:
         if column in TIME_COLUMNS:

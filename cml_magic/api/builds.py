@@ -39,7 +39,7 @@ class Builds:
             self._cml.transport,
             f"{paths.model(project_id, model_id)}/builds",
             "model_builds",
-            lambda item: ModelBuild.from_json(item, project_id=project_id),
+            lambda item: ModelBuild._from_answer(item, project_id=project_id),
             page_size=page_size,
             search_filter=search_filter,
             sort=sort,

@@ -30,8 +30,8 @@ class ProjectCollection(Generic[R]):
 
     def _parse(self, data: dict[str, Any], project_id: str) -> R:
         if self._fills_project_id:
-            return self._item.from_json(data, project_id=project_id)
-        return self._item.from_json(data)
+            return self._item._from_answer(data, project_id=project_id)
+        return self._item._from_answer(data)
 
     def _describe(self, item: R) -> dict[str, str]:
         """What tells apart objects of the same name (for `AmbiguousNameError`)."""

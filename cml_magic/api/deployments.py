@@ -52,7 +52,7 @@ class Deployments:
                 self._cml.transport,
                 self._path(project_id, model_id, build_id),
                 "model_deployments",
-                ModelDeployment.from_json,
+                ModelDeployment._from_answer,
                 page_size=page_size,
                 limit=remaining,
             )

@@ -1,8 +1,8 @@
 """The result objects: frozen dataclasses whose field names are CML's JSON names.
 
-Values are converted once, on the way in: timestamps become aware `datetime`s (None for CML's
-zero time), 64-bit integers sent as strings become `int`, `environment` becomes a dict. Each
-object keeps the JSON as received in `.raw`.
+Each object keeps the JSON as received in `.raw`, and converts a field from it when the field
+is first read (then keeps the value): timestamps become aware `datetime`s (None for CML's zero
+time), 64-bit integers sent as strings become `int`, `environment` becomes a dict.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from cml_magic.api import convert
 
@@ -32,16 +32,6 @@ APPLICATION_TERMINAL = frozenset(
 # Environment variables whose values are never shown (the widgets use this rule too).
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL|PRIVATE", re.IGNORECASE)
 MASK = "******"
-
-_BUILDERS: dict[type, Any] = {}
-
-
-def _builder(cls: type) -> Any:
-    """`cls`'s compiled `(data, extra) -> object` function, made on first use."""
-    found = _BUILDERS.get(cls)
-    if found is None:
-        found = _BUILDERS[cls] = _compile_builder(cls)
-    return found
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -64,8 +54,41 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# One converter per field type: JSON value -> field value. Each returns the plain JSON value
+# when it already has the field's type, the common case.
+def _to_str(value: Any) -> str:
+    return value if value.__class__ is str else _text(value)
+
+
+def _to_bool(value: Any) -> bool:
+    return value if value is True or value is False else _boolean(value)
+
+
+def _to_int(value: Any) -> int:
+    # int64 fields arrive as strings, and unset ones ("0") are the common case.
+    if value.__class__ is int:
+        return value
+    return 0 if value == "0" else convert.integer(value)
+
+
+def _to_float(value: Any) -> float:
+    return value if value.__class__ is float else convert.number(value)
+
+
+def _to_environment(value: Any) -> dict[str, str]:
+    return {} if value == "{}" else convert.environment(value)
+
+
+def _to_tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value or ())
+
+
+def _to_dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def _shared(cls: type[Resource]) -> Any:
-    """`cls.from_json` for nested objects, one instance per distinct JSON.
+    """The converter of a nested object: `cls.from_json`, one instance per distinct JSON.
 
     The items of a listing name the same few users and one project; sharing those frozen
     objects saves thousands of allocations (and the garbage collector's passes over them).
@@ -74,7 +97,9 @@ def _shared(cls: type[Resource]) -> Any:
     known: dict[Any, Any] = {}  # the first field's value -> the last object built with it
     first = dataclasses.fields(cls)[0].name
 
-    def nested(value: dict[str, Any]) -> Any:
+    def nested(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return None
         key = value.get(first)
         found = known.get(key) if key.__class__ is str else None
         if found is None or found.raw != value:
@@ -88,78 +113,90 @@ def _shared(cls: type[Resource]) -> Any:
     return nested
 
 
-def _compile_builder(cls: type) -> Any:
-    """Write one function per class that converts every field in turn.
-
-    Listings convert thousands of objects: a per-field loop over converter functions, plus
-    the frozen dataclass `__init__`, cost several times what straight-line code does.
-    Each line keeps the plain JSON value when it already has the field's type.
-    """
-    hints = typing.get_type_hints(cls)
-    names: dict[str, Any] = {
-        "_new": object.__new__,
-        "_cls": cls,
-        "_text": _text,
-        "_boolean": _boolean,
-        "_integer": convert.integer,
-        "_number": convert.number,
-        "_timestamp": _timestamp,
-        "_environment": convert.environment,
-        "_fields": frozenset(f.name for f in dataclasses.fields(cls)),
-    }
-    lines = [
-        "def build(data, extra):",
-        "    if extra:",
-        "        unknown = extra.keys() - _fields",
-        "        if unknown:",
-        "            raise TypeError(f'unexpected fields for {_cls.__name__}: {sorted(unknown)}')",
-        "    get = data.get",
-        "    obj = _new(_cls)",
-        "    d = obj.__dict__",
-    ]
-    for i, f in enumerate(dataclasses.fields(cls)):
-        if f.name == "raw":
-            lines.append("    d['raw'] = dict(data)")
-            continue
-        if not f.metadata.get("json", True):
-            # Not sent by CML: its default, unless `extra` gives it.
-            names[f"_default{i}"] = f.default
-            lines.append(f"    d[{f.name!r}] = _default{i}")
-            continue
-        lines.append(f"    v = get({f.name!r})")
-        lines.append(f"    d[{f.name!r}] = {_expression(f.name, hints[f.name], i, names)}")
-    lines += ["    if extra:", "        d.update(extra)", "    return obj"]
-    exec("\n".join(lines), names)  # noqa: S102 - our own generated code, like dataclasses'
-    return names["build"]
-
-
-def _expression(name: str, hint: Any, index: int, names: dict[str, Any]) -> str:
-    """The expression converting JSON value `v` to field `name`'s type."""
+def _converter(name: str, hint: Any) -> Any:
+    """The function converting a JSON value to field `name`'s type."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union) and len(args) == 1:
         hint, origin = args[0], typing.get_origin(args[0])
-    if hint is datetime:
-        return "_timestamp(v)"
-    if hint is str:
-        return "v if v.__class__ is str else _text(v)"
-    if hint is bool:
-        return "v if v is True or v is False else _boolean(v)"
-    if hint is int:
-        # int64 fields arrive as strings, and unset ones ("0") are the common case.
-        return "v if v.__class__ is int else 0 if v == '0' else _integer(v)"
-    if hint is float:
-        return "v if v.__class__ is float else _number(v)"
+    simple = {datetime: _timestamp, str: _to_str, bool: _to_bool, int: _to_int, float: _to_float}
+    if hint in simple:
+        return simple[hint]
     if name == "environment":
-        return "{} if v == '{}' else _environment(v)"
+        return _to_environment
     if origin is tuple:
-        return "tuple(v or ())"
+        return _to_tuple
     if origin is dict:
-        return "dict(v) if isinstance(v, dict) else {}"
+        return _to_dict
     if isinstance(hint, type) and issubclass(hint, Resource):
-        names[f"_nested{index}"] = _shared(hint)
-        return f"_nested{index}(v) if isinstance(v, dict) else None"
+        return _shared(hint)
     raise TypeError(f"no converter for {name}: {hint}")  # pragma: no cover - a coding error
+
+
+class _Spec:
+    """What building `cls` from JSON needs, made on the class's first use.
+
+    Fields are converted from `raw` on first access (`Resource.__getattr__`) rather than all
+    at once: a listing of thousands of objects whose DataFrame shows ten fields converts ten.
+    """
+
+    def __init__(self, cls: type[Resource]) -> None:
+        fields = dataclasses.fields(cls)
+        hints = typing.get_type_hints(cls)
+        self.names = frozenset(f.name for f in fields)
+        # Not sent by CML (filled by the client): the default, unless `extra` gives one.
+        self.defaults = {f.name: f.default for f in fields if not f.metadata.get("json", True)}
+        self.convert: dict[str, Any] = {
+            f.name: _converter(f.name, hints[f.name])
+            for f in fields
+            if f.name != "raw" and f.name not in self.defaults
+        }
+        # A default left on the class would be found before `__getattr__` is asked.
+        for name in self.convert:
+            if name in cls.__dict__:
+                delattr(cls, name)
+
+
+_SPECS: dict[type, _Spec] = {}
+
+
+def _spec(cls: type[Resource]) -> _Spec:
+    found = _SPECS.get(cls)
+    if found is None:
+        found = _SPECS[cls] = _Spec(cls)
+    return found
+
+
+_MISSING: Any = object()
+
+
+def field_columns(
+    items: Iterable[Any], names: Iterable[str], default: Any = _MISSING
+) -> dict[str, list[Any]]:
+    """`{name: [item.<name> for item in items]}` for each name; `default` (when given) for
+    items without that field.
+
+    A field not read yet is converted from the item's `raw` without being kept in the item:
+    a DataFrame of a long listing reads each of its columns once.
+    """
+    rows = list(items)
+    classes = {type(item) for item in rows}
+    only = classes.pop() if len(classes) == 1 else None
+    spec = _spec(only) if only is not None and issubclass(only, Resource) else None
+    attributes = [item.__dict__ for item in rows] if spec is not None else []
+    columns: dict[str, list[Any]] = {}
+    for name in names:
+        convert = spec.convert.get(name) if spec is not None else None
+        if convert is not None:
+            # Every item is of one kind: a field is either read already or converted from raw.
+            columns[name] = [
+                d[name] if name in d else convert(d["raw"].get(name)) for d in attributes
+            ]
+        elif default is _MISSING:
+            columns[name] = [getattr(item, name) for item in rows]
+        else:
+            columns[name] = [getattr(item, name, default) for item in rows]
+    return columns
 
 
 T = TypeVar("T")
@@ -252,9 +289,46 @@ class Resource:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], **extra: Any) -> Self:
-        """Build the object from CML's JSON; `extra` fills fields CML does not send."""
-        built: Self = _builder(cls)(data, extra)
-        return built
+        """Build the object from CML's JSON; `extra` fills fields CML does not send.
+
+        Each field is converted from `.raw` (a copy of `data`) when first read, then kept.
+        """
+        return cls._build(dict(data), extra)
+
+    @classmethod
+    def _from_answer(cls, data: dict[str, Any], **extra: Any) -> Self:
+        """`from_json` of JSON just decoded from an answer, which nothing else holds: the
+        object keeps `data` itself as `.raw` (listings of thousands skip a copy each)."""
+        return cls._build(data, extra)
+
+    @classmethod
+    def _build(cls, raw: dict[str, Any], extra: dict[str, Any]) -> Self:
+        spec = _spec(cls)
+        if extra:
+            unknown = extra.keys() - spec.names
+            if unknown:
+                raise TypeError(f"unexpected fields for {cls.__name__}: {sorted(unknown)}")
+        obj = object.__new__(cls)
+        attributes = obj.__dict__
+        attributes["raw"] = raw
+        if spec.defaults:
+            attributes.update(spec.defaults)
+        if extra:
+            attributes.update(extra)
+        return obj
+
+    if not TYPE_CHECKING:  # mypy keeps checking attribute names
+
+        def __getattr__(self, name: str) -> Any:
+            # Asked only for names the instance lacks: a field of an object built by
+            # `from_json` that was not read yet.
+            convert = _spec(type(self)).convert.get(name)
+            attributes = self.__dict__
+            raw = attributes.get("raw")
+            if convert is None or raw is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = attributes[name] = convert(raw.get(name))
+            return value
 
 
 @dataclass(frozen=True, repr=False)
@@ -321,13 +395,12 @@ class Project(Resource):
     )
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], **extra: Any) -> Self:
-        """Build the project from CML's JSON, old or new field names."""
-        current = dict(data)
+    def _build(cls, raw: dict[str, Any], extra: dict[str, Any]) -> Self:
+        # Old or new field names alike.
         for new, old in cls._OLD_NAMES:
-            if not current.get(new) and current.get(old):
-                current[new] = current[old]
-        return super().from_json(current, raw=dict(data), **extra)
+            if not raw.get(new) and raw.get(old) and new not in extra:
+                extra = {**extra, new: _to_str(raw[old])}
+        return super()._build(raw, extra)
 
 
 @dataclass(frozen=True, repr=False)

@@ -40,7 +40,7 @@ class Projects:
             self._cml.transport,
             f"{paths.V2}/projects",
             "projects",
-            Project.from_json,
+            Project._from_answer,
             page_size=page_size,
             search_filter=merged_filter(search_filter, name=search),
             sort=sort,

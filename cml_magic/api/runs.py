@@ -55,7 +55,7 @@ class Runs:
             self._cml.transport,
             f"{paths.job(project_id, job_id)}/runs",
             "job_runs",
-            JobRun.from_json,
+            JobRun._from_answer,
             page_size=page_size,
             search_filter=merged_filter(search_filter, status=status_filter(status)),
             sort=sort or NEWEST_FIRST,

@@ -35,7 +35,7 @@ class Runtimes:
             self._cml.transport,
             f"{paths.V2}/runtimes",
             "runtimes",
-            Runtime.from_json,
+            Runtime._from_answer,
             page_size=page_size,
             search_filter=search_filter,
             sort=sort,
