@@ -7,6 +7,7 @@ time), 64-bit integers sent as strings become `int`, `environment` becomes a dic
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import types
@@ -151,10 +152,12 @@ class _Spec:
             for f in fields
             if f.name != "raw" and f.name not in self.defaults
         }
-        # A default left on the class would be found before `__getattr__` is asked.
-        for name in self.convert:
-            if name in cls.__dict__:
-                delattr(cls, name)
+        # A default left on the class (or a base) would be found before `__getattr__` is
+        # asked. Made objects keep theirs: the dataclass `__init__` holds its own copies.
+        for klass in cls.__mro__:
+            for name in self.convert.keys() & vars(klass).keys():
+                with contextlib.suppress(AttributeError):  # another thread was first
+                    delattr(klass, name)
 
 
 _SPECS: dict[type, _Spec] = {}

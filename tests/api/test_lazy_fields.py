@@ -133,3 +133,13 @@ def test_objects_made_directly_keep_their_defaults() -> None:
         {},
     )
     assert not hasattr(job, "bogus")
+
+
+def test_a_subclass_built_from_json_converts_inherited_fields() -> None:
+    @dataclasses.dataclass(frozen=True, repr=False)
+    class TaggedJob(Job):
+        tag: str = ""
+
+    job = TaggedJob.from_json({**JOBS[0], "tag": 5})
+    assert (job.cpu, job.timeout, job.paused, job.tag) == (1.5, 0, True, "5")
+    assert TaggedJob(tag="x").cpu == 0.0
