@@ -84,6 +84,10 @@ class Controller:
     def activity(kind: str) -> Callable[[Any], Activity]:
         return lambda obj: phase(kind, obj.status).activity
 
+    @staticmethod
+    def transitional(kind: str) -> Callable[[Any], bool]:
+        return lambda obj: phase(kind, obj.status).transitional
+
     def follow(
         self, obj: Any, listener: Listener, poller: Poller, project: str | None = None
     ) -> Subscription:
@@ -94,6 +98,7 @@ class Controller:
             listener,
             activity=self.activity(kind_of(obj)),
             group=self.host,
+            transitional=self.transitional(kind_of(obj)),
         )
 
     def build_project(self, build: Any, project: str | None) -> str | None:

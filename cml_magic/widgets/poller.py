@@ -6,19 +6,28 @@ item is due. Items whose status stopped changing are polled less and less often,
 (a serving deployment) rarely, finished ones get one last update and are dropped. An item's next
 look-up is sent so that its answer comes one interval after the previous look-up was sent, so a
 change shows within one interval.
-Past `full_speed_items` watched items every interval stretches in proportion, which bounds the
-requests per second however many widgets are open (CML has no call returning several runs of
-different jobs, so look-ups cannot be merged into one request). When a look-up
-fails the item waits longer after each failure (its listeners hear "reconnecting"), every item of
-the same server waits with it, and a rate limit's `Retry-After` is honoured; the first success
-resumes normal polling by itself. Listeners that report themselves closed are dropped.
+
+The thread keeps to a CPU budget, `cpu_share` of one core: it measures its own CPU per look-up
+(`time.thread_time()`, everything the thread did since the previous one, listeners' work
+included: a run widget's log download counts) and, when the watched items would need more
+look-ups per second than the budget pays for, stretches their intervals just enough. Items in a
+short step (scheduling, starting, stopping) are served first; items in a long step (running)
+absorb the stretch, though they always keep half of the budget. The stretched interval of an
+active item is `pace`: a change shows within it. CML has no call returning several runs of
+different jobs, so look-ups cannot be merged into one request.
+When a look-up fails the item waits longer after each failure (its listeners hear
+"reconnecting"), every item of the same server waits with it, and a rate limit's `Retry-After`
+is honoured; the first success resumes normal polling by itself. Listeners that report
+themselves closed are dropped.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,6 +36,12 @@ from cml_magic.widgets.failures import is_permanent, one_line
 from cml_magic.widgets.status import Activity
 
 log = logging.getLogger(__name__)
+
+COST_SAMPLES = 64  # recent look-ups whose CPU cost is averaged
+LONG_STEP_SHARE = 0.5  # share of the budget kept for items in long steps when both kinds wait
+BURST_SECONDS = 1.0  # the thread may spend this many seconds' worth of its budget at once
+JOIN_SHARE = 0.1  # look-ups due within this share of the pace are sent together
+LOOSENED = 0.75  # stretches this far below their recent high bring due look-ups forward
 
 
 class Listener(Protocol):
@@ -62,13 +77,33 @@ class _Item:
     fetch: Callable[[], Any]
     activity: Callable[[Any], Activity]
     status_of: Callable[[Any], Any]
+    transitional_of: Callable[[Any], bool] | None
     listeners: list[Listener]
     due: float
-    interval: float
-    changed_at: float
+    interval: float = 1.0  # before any stretch for the CPU budget
+    changed_at: float = 0.0
+    transitional: bool = True  # until the first answer says otherwise
     status: Any = None
     failures: int = 0
+    sent: float | None = None  # when the last successful look-up was sent
+    round_trip: float = 0.0
     last: Any = field(default=None, repr=False)
+
+
+def stretches(rate: float, transitional_load: float, other_load: float) -> tuple[float, float]:
+    """How much to stretch the intervals of items in short and in long steps.
+
+    `rate`: look-ups per second the CPU budget pays for; the loads: look-ups per second the
+    items of each kind want at their own intervals. Short steps are served first, but items in
+    long steps keep at least `LONG_STEP_SHARE` of the rate when they need it. Returns the
+    factors (short, long), each at least 1.
+    """
+    if transitional_load + other_load <= rate:
+        return 1.0, 1.0
+    kept = min(other_load, max(rate * LONG_STEP_SHARE, rate - transitional_load))
+    other = other_load / kept if kept > 0 else 1.0
+    short = max(1.0, transitional_load / (rate - kept)) if transitional_load > 0 else 1.0
+    return short, other
 
 
 class Poller:
@@ -77,9 +112,9 @@ class Poller:
     `interval` is the normal delay between two look-ups of an active item; an item unchanged for
     `idle_after` seconds is polled at a doubling interval up to `idle_interval`; settled items every
     `settled_interval`; after failures the delay doubles from `interval` up to `max_backoff`.
-    With more than `full_speed_items` items watched, every interval is stretched by
-    `watched / full_speed_items` (see `pace`), so look-ups stay under
-    `full_speed_items / interval` per second.
+    The thread spends at most `cpu_share` of one core (on average): past what that pays for,
+    intervals are stretched (`pace` is the interval of an active item in effect, `rate` the
+    look-ups per second the budget pays for, `cost` the CPU seconds of one look-up).
     """
 
     def __init__(
@@ -89,18 +124,31 @@ class Poller:
         idle_interval: float = 10.0,
         settled_interval: float = 30.0,
         max_backoff: float = 30.0,
-        full_speed_items: int = 6,
+        cpu_share: float = 0.015,
     ) -> None:
+        if cpu_share <= 0:
+            raise ValueError(f"cpu_share must be a positive share of one core, not {cpu_share}")
         self.interval = interval
         self.idle_after = idle_after
         self.idle_interval = idle_interval
         self.settled_interval = settled_interval
         self.max_backoff = max_backoff
-        self.full_speed_items = full_speed_items
+        self.cpu_share = cpu_share
         self._items: dict[Hashable, _Item] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._costs: deque[float] = deque(maxlen=COST_SAMPLES)
+        self._cost = 0.0  # CPU seconds per look-up, recent average; 0 until measured
+        self._cpu_mark = 0.0  # thread CPU when the last look-up was charged
+        self._debit_mark = 0.0  # thread CPU when the budget was last charged
+        self._tasks: deque[Callable[[], None]] = deque()
+        self._stretch = {True: 1.0, False: 1.0}  # by item.transitional
+        self._high = dict(self._stretch)  # highest stretches since items were last brought forward
+        # CPU seconds the thread may spend before it must rest: filled at `cpu_share` per second
+        # up to BURST_SECONDS' worth, so a burst (many widgets opened at once) is spread out.
+        self._tokens = cpu_share * BURST_SECONDS
+        self._refilled = time.monotonic()
         self.lookups = 0  # look-ups sent so far: lets tests and benchmarks see the batching
 
     # -- registration (any thread) -------------------------------------------------------
@@ -114,17 +162,22 @@ class Poller:
         activity: Callable[[Any], Activity],
         status_of: Callable[[Any], Any] = lambda obj: getattr(obj, "status", None),
         group: Hashable = None,
+        transitional: Callable[[Any], bool] | None = None,
     ) -> Subscription:
         """Watch the item `key`, looked up by `fetch()`, and tell `listener` about each copy.
 
         Listeners of the same `key` share one look-up per tick. Items of the same `group` (one
-        server) back off together when look-ups fail. The first look-up is sent at once.
+        server) back off together when look-ups fail. `transitional(obj)` says whether the item
+        is in a short step, served first when the CPU budget is tight (without it: a long step).
+        The first look-up is sent at once.
         """
         now = time.monotonic()
         with self._lock:
             item = self._items.get(key)
             if item is None:
-                item = _Item(key, group, fetch, activity, status_of, [], now, self.interval, now)
+                item = _Item(key, group, fetch, activity, status_of, transitional, [], now)
+                item.interval, item.changed_at = self.interval, now
+                item.transitional = transitional is not None
                 self._items[key] = item
             else:
                 item.due = min(item.due, now)
@@ -132,6 +185,14 @@ class Poller:
             self._ensure_thread()
         self._wake.set()
         return Subscription(self, key, listener)
+
+    def later(self, task: Callable[[], None]) -> None:
+        """Run `task` (a log download) in the poller's thread when no look-up is due and the
+        CPU budget allows: it shares the budget, after the look-ups."""
+        with self._lock:
+            self._tasks.append(task)
+            self._ensure_thread()
+        self._wake.set()
 
     def unwatch(self, sub: Subscription) -> None:
         """Forget one listener; the item goes when its last listener does."""
@@ -149,13 +210,19 @@ class Poller:
             return len(self._items)
 
     @property
-    def pace(self) -> float:
-        """The interval between two look-ups of an active item, given how many are watched."""
-        with self._lock:
-            return self._pace()
+    def cost(self) -> float:
+        """CPU seconds the thread spends per look-up (recent average; 0 before the first)."""
+        return self._cost
 
-    def _pace(self) -> float:  # called with the lock held
-        return self.interval * max(1.0, len(self._items) / max(1, self.full_speed_items))
+    @property
+    def rate(self) -> float:
+        """Look-ups per second the CPU budget pays for (infinite until one was measured)."""
+        return self.cpu_share / self._cost if self._cost > 0 else math.inf
+
+    @property
+    def pace(self) -> float:
+        """The interval between two look-ups of an active item, stretched for the CPU budget."""
+        return self.interval * max(self._stretch.values())
 
     def next_lookup(self, key: Hashable) -> float | None:
         """When (`time.monotonic()`) the item `key` is looked up next; None if not watched."""
@@ -173,6 +240,7 @@ class Poller:
         """Forget every item and wait for the thread to end."""
         with self._lock:
             self._items.clear()
+            self._tasks.clear()
             thread = self._thread
         self._wake.set()
         if thread is not None and thread is not threading.current_thread():
@@ -187,6 +255,7 @@ class Poller:
 
     def _loop(self) -> None:
         pruned = 0.0
+        self._cpu_mark = self._debit_mark = time.thread_time()
         while True:
             with self._lock:
                 now = time.monotonic()
@@ -195,18 +264,83 @@ class Poller:
                 if now - pruned >= self.interval or not self._items:
                     self._prune()
                     pruned = now
-                if not self._items:
+                if not self._items and not self._tasks:
                     self._thread = None
                     return
-                # Items due very soon join this tick: fewer wake-ups, none looked up late.
-                soon = now + self.interval / 20
-                due = [i for i in self._items.values() if i.due <= soon]
-                pause = min(i.due for i in self._items.values()) - now
-            if not due:
-                self._wake.wait(max(0.0, min(pause, 1.0)))
+                # Items due soon join this tick: none is looked up late, and look-ups sent back
+                # to back cost the thread about a third less CPU each than lone ones (warm
+                # caches), which pays for the few sent early when intervals are stretched.
+                soon = now + max(self.interval / 20, self.pace * JOIN_SHARE)
+                due: list[_Item] = []
+                first = math.inf
+                load = {True: 0.0, False: 0.0}
+                for item in self._items.values():
+                    load[item.transitional] += 1.0 / max(item.interval, 1e-3)
+                    if item.due <= soon:
+                        due.append(item)
+                    elif item.due < first:
+                        first = item.due
+                if self._plan(load[True], load[False]):
+                    continue  # the budget loosened: some items are due earlier now
+                rest = self._rest(now)
+                task = self._tasks.popleft() if self._tasks and not due and not rest else None
+            if task is not None:
+                self._run(task)
+                continue
+            if not due or rest > 0:
+                self._wake.wait(min(rest if due else max(0.0, first - now), 1.0))
                 self._wake.clear()
                 continue
+            due.sort(key=lambda i: (not i.transitional, i.due))
             self._tick(due)
+
+    def _run(self, task: Callable[[], None]) -> None:
+        try:
+            task()
+        except Exception:  # a broken task must not stop the look-ups
+            log.exception("cml_magic poller: task %r failed", task)
+        # Charged to the budget now, and to the cost of the next look-up (which it rides on).
+        self._charge()
+
+    def _charge(self) -> None:
+        mark = time.thread_time()
+        self._tokens -= mark - self._debit_mark
+        self._debit_mark = mark
+
+    def _rest(self, now: float) -> float:
+        """Seconds the thread must rest before its next look-up to keep to its budget."""
+        full = self.cpu_share * BURST_SECONDS
+        self._tokens = min(full, self._tokens + (now - self._refilled) * self.cpu_share)
+        self._refilled = now
+        if self._tokens >= 0:
+            return 0.0
+        # Rest until half the burst is back: look-ups then go out a few at a time, cheaper.
+        return (full / 2 - self._tokens) / self.cpu_share
+
+    def _plan(self, transitional_load: float, other_load: float) -> bool:
+        """Set the stretches for the budget (lock held); True if some items moved earlier."""
+        short, other = stretches(self.rate, transitional_load, other_load)
+        self._stretch = {True: short, False: other}
+        # Only a clear drop (items went) brings look-ups forward: the cost measured wobbles a
+        # little, and following each wobble down would overspend the budget.
+        high = {True: max(short, self._high[True]), False: max(other, self._high[False])}
+        loosened = short < high[True] * LOOSENED or other < high[False] * LOOSENED
+        self._high = dict(self._stretch) if loosened else high
+        if not loosened:
+            return False
+        # Items went (or got cheaper): the others need not wait out their stretched interval.
+        for item in self._items.values():
+            if item.failures == 0 and item.sent is not None:
+                item.due = min(item.due, self._planned(item))
+        return True
+
+    def _planned(self, item: _Item) -> float:
+        # Counted from when the look-up was sent, less its round trip (the next one likely takes
+        # as long): the next answer then arrives one interval after this one was sent, so a change
+        # made on the server just after it answered is shown within one interval.
+        sent = item.sent if item.sent is not None else time.monotonic()
+        every = item.interval * self._stretch[item.transitional]
+        return sent + every - min(item.round_trip, every / 2)
 
     def _prune(self) -> None:  # called with the lock held
         for key, item in list(self._items.items()):
@@ -223,19 +357,32 @@ class Poller:
                 self._failed(item, message, delay)
                 continue
             sent = time.monotonic()
+            if self._rest(sent) > 0:
+                break  # out of budget: the rest stay due, served first when it refills
             try:
                 self.lookups += 1
                 obj = item.fetch()
             except Exception as exc:  # any failure must leave the thread alive
-                message, delay = self._classify(item, exc)
-                if delay is None:
+                message, retry = self._classify(item, exc)
+                if retry is None:
                     self._give_up(item, message)
                 else:
                     if item.group is not None:
-                        failed_groups[item.group] = (message, delay)
-                    self._failed(item, message, delay)
+                        failed_groups[item.group] = (message, retry)
+                    self._failed(item, message, retry)
             else:
-                self._deliver(item, obj, sent)
+                self._deliver(item, obj, sent, time.monotonic())
+            self._count_cpu()
+
+    def _count_cpu(self) -> None:
+        """Charge the thread's CPU since the previous look-up to this one."""
+        mark = time.thread_time()
+        self._costs.append(mark - self._cpu_mark)
+        self._cpu_mark = mark
+        self._charge()
+        total, n = sum(self._costs), len(self._costs)
+        # Leave out the dearest sample: a first look-up's warm-up must not halt the others.
+        self._cost = (total - max(self._costs)) / (n - 1) if n > 1 else total
 
     def _classify(self, item: _Item, exc: Exception) -> tuple[str, float | None]:
         """A one-line message, and the delay before the next try (None: do not retry)."""
@@ -260,8 +407,7 @@ class Poller:
         for listener in list(item.listeners):
             _call(listener.trouble, message, None)
 
-    def _deliver(self, item: _Item, obj: Any, sent: float) -> None:
-        now = time.monotonic()
+    def _deliver(self, item: _Item, obj: Any, sent: float, answered: float) -> None:
         item.failures = 0
         item.last = obj
         for listener in list(item.listeners):
@@ -269,26 +415,24 @@ class Poller:
         try:
             activity = item.activity(obj)
             status = item.status_of(obj)
+            transitional = item.transitional_of is not None and bool(item.transitional_of(obj))
         except Exception:
             log.exception("cml_magic poller: cannot classify %r", item.key)
-            activity, status = Activity.ACTIVE, None
+            activity, status, transitional = Activity.ACTIVE, None, False
         if activity is Activity.FINAL:
             with self._lock:
                 self._items.pop(item.key, None)
             return
-        with self._lock:
-            stretch = self._pace() / self.interval
         if status != item.status:
-            item.status, item.changed_at, item.interval = status, now, self.interval
+            item.status, item.changed_at, item.interval = status, answered, self.interval
         elif activity is Activity.SETTLED:
             item.interval = self.settled_interval
-        elif now - item.changed_at >= self.idle_after:
+        elif answered - item.changed_at >= self.idle_after:
             item.interval = min(self.idle_interval, max(item.interval * 2, self.interval))
-        # Counted from when the look-up was sent, less its round trip (the next one likely takes
-        # as long): the next answer then arrives one interval after this one was sent, so a change
-        # made on the server just after it answered is shown within one interval.
-        every = item.interval * stretch
-        item.due = sent + every - min(now - sent, every / 2)
+        with self._lock:
+            item.transitional = transitional
+            item.sent, item.round_trip = sent, answered - sent
+            item.due = self._planned(item)
 
 
 def _alive(listener: Listener) -> bool:

@@ -12,17 +12,19 @@ from cml_magic.widgets.status import Activity, Phase
 
 OUTPUT_LINES = 20  # lines of the log shown
 OUTPUT_EVERY = 2.0  # least seconds between two downloads of one run's log while it goes on
-OUTPUT_RATE = 1.0  # most log downloads per second while runs go on, all watched items together
+OUTPUT_SHARE = 0.25  # most log downloads per second, as a share of the poller's look-up rate
 TAIL_CHARS = 64_000  # only the end of a big log is split into lines
 
 
-def output_every(watched: int) -> float:
-    """Seconds between two downloads of a running run's log, with `watched` items polled.
+def output_every(watched: int, rate: float) -> float:
+    """Seconds between two downloads of a running run's log, with `watched` items polled and
+    `rate` look-ups per second within the poller's CPU budget (`Poller.rate`).
 
-    A log is fetched whole (CML's download has no range), so with many widgets open each one
-    waits longer: together they download at most `OUTPUT_RATE` logs a second.
+    A log is fetched whole (CML's download has no range) and costs about what a look-up does,
+    in the same budget: with many widgets open each one waits longer, so that together they
+    download at most `OUTPUT_SHARE * rate` logs a second. A final run's log is always fetched.
     """
-    return max(OUTPUT_EVERY, watched / OUTPUT_RATE)
+    return max(OUTPUT_EVERY, watched / (OUTPUT_SHARE * rate))
 
 
 class RunWidget(LiveWidget):
@@ -32,6 +34,7 @@ class RunWidget(LiveWidget):
         self.job_name = job_name
         self._output_at = time.monotonic()  # the first tail comes one period after opening
         self._output_final = False
+        self._output_queued = False
         self.environment = html_widget(cls="cml-env")
         self.output = html_widget(cls="cml-output")
         self.stop_button = button(
@@ -64,19 +67,31 @@ class RunWidget(LiveWidget):
         self._refresh_output(obj, final)
 
     def _refresh_output(self, obj: Any, final: bool) -> None:
-        """Fetch the log's tail while running (throttled) and once more when final."""
+        """Fetch the log's tail while running (throttled) and once more when final.
+
+        The download is left to the poller's thread, after the look-ups due: it shares their
+        CPU budget, and a status change is shown without waiting for the log.
+        """
         if self._output_final or obj.status in ("ENGINE_SCHEDULING", "ENGINE_STARTING"):
             return
         now = time.monotonic()
-        if not final and now - self._output_at < output_every(self.poller.watched()):
+        every = output_every(self.poller.watched(), self.poller.rate)
+        if not final and now - self._output_at < every:
             return
         self._output_at = now
+        self._output_final = final
+        if not self._output_queued:  # one queued download fetches the latest log
+            self._output_queued = True
+            self.poller.later(self._fetch_output)
+
+    def _fetch_output(self) -> None:
+        self._output_queued = False
+        if self._closed:
+            return
         try:
-            text = self.controller.output(obj)
+            text = self.controller.output(self.obj)
         except Exception:
             return  # the log is a nicety; the status still updates
-        if final:
-            self._output_final = True
         self.set_output(text)
 
     def set_output(self, text: str | None) -> None:

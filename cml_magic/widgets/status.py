@@ -30,6 +30,12 @@ class Phase:
     activity: Activity
     succeeded: bool = False
 
+    @property
+    def transitional(self) -> bool:
+        """A short step (scheduling, starting, stopping, deploying...): the next change is near,
+        so the poller serves it before items in a long step (running, building)."""
+        return self.activity is Activity.ACTIVE and self.label in _TRANSITIONAL
+
 
 GREY, BLUE, GREEN, RED, ORANGE = "#6c757d", "#1f6feb", "#1a7f37", "#cf222e", "#bf8700"
 
@@ -38,6 +44,9 @@ BUILD_STEPS = ("queued", "building", "finished")
 DEPLOYMENT_STEPS = ("pending", "deploying", "deployed")
 
 _A, _S, _F = Activity.ACTIVE, Activity.SETTLED, Activity.FINAL
+_TRANSITIONAL = frozenset(
+    {"scheduling", "starting", "stopping", "pending", "queued", "pushing", "deploying"}
+)
 
 _RUN = {
     "ENGINE_SCHEDULING": Phase(0, "scheduling", GREY, "info", _A),

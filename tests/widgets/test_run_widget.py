@@ -53,6 +53,16 @@ def test_stop_button_stops_the_run(cml, poller):
     assert cml.runs.get(run.id, "nightly").status == "ENGINE_STOPPED"
 
 
+def test_a_final_run_shows_at_once_and_its_log_follows_from_the_poller(cml, poller):
+    run = start(cml, 0.1)
+    done = cml.wait_for_run(run, timeout=30, poll_interval=0.05)
+    widget = RunWidget(done, cml, poller=poller)
+    assert "succeeded" in widget.status_html.value  # no look-up, no wait for the log
+    wait_for(lambda: "analysis starting" in widget.output.value, what="the log, downloaded later")
+    wait_for(lambda: not poller.running, what="the poller to end once the log is in")
+    assert poller.lookups == 0
+
+
 def test_a_failing_stop_is_one_line_in_the_widget(cml, poller):
     run = start(cml, 0.1)
     done = cml.wait_for_run(run, timeout=30, poll_interval=0.05)
@@ -156,5 +166,7 @@ def test_log_is_fetched_once_at_the_end_of_a_short_run(cml, poller, monkeypatch)
 
 
 def test_many_watched_items_space_out_the_log_downloads():
-    assert run_widget.output_every(1) == run_widget.OUTPUT_EVERY
-    assert run_widget.output_every(100) == 100 / run_widget.OUTPUT_RATE
+    # Few widgets: every OUTPUT_EVERY; many: a quarter of the look-ups the budget pays for.
+    assert run_widget.output_every(1, 20.0) == run_widget.OUTPUT_EVERY
+    assert run_widget.output_every(1, float("inf")) == run_widget.OUTPUT_EVERY
+    assert run_widget.output_every(100, 20.0) == 100 / (run_widget.OUTPUT_SHARE * 20.0)
