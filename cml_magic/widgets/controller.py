@@ -131,7 +131,8 @@ class Controller:
 
     def output(self, run: Any) -> str | None:
         """The run's log (None where CML keeps none that the API can reach)."""
-        return self.cml.runs.output(run)
+        text: str | None = self.cml.runs.output(run)
+        return text
 
     def start_run(
         self, job: Any, project: str | None = None, environment: Mapping[str, str] | None = None

@@ -77,6 +77,11 @@ def button(description: str, cls: str, handler: Callable[[Any], object], **kw: A
     return b
 
 
+def calling(action: Callable[..., object], *args: Any) -> Callable[[Any], object]:
+    """A click handler that calls `action(*args)` (the clicked button is not passed on)."""
+    return lambda _button: action(*args)
+
+
 def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], cls: str) -> w.GridBox:
     """A table whose cells may be widgets (buttons) or HTML text."""
     cells: list[Any] = [html_widget(f"<b>{esc(h)}</b>") for h in headers]

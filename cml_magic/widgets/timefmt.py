@@ -32,7 +32,7 @@ def started(obj: Any) -> datetime | None:
 def ended(obj: Any) -> datetime | None:
     """When it ended, if it did: finished (runs), built (builds), stopped (deployments)."""
     for name in ("finished_at", "built_at", "stopped_at"):
-        value = getattr(obj, name, None)
+        value: datetime | None = getattr(obj, name, None)
         if value is not None:
             return value
     return None

@@ -103,7 +103,8 @@ class AppsPanel(w.VBox):  # type: ignore[misc]
 
     @property
     def project(self) -> str | None:
-        return self.picker.value
+        chosen: str | None = self.picker.value  # an id, None before a choice
+        return chosen
 
     def refresh(self) -> None:
         """Reload the application list."""

@@ -8,7 +8,15 @@ import ipywidgets as w
 
 from cml_magic.widgets.controller import Controller, as_controller
 from cml_magic.widgets.panels.common import project_picker
-from cml_magic.widgets.parts import Messages, button, esc, grid, html_widget, status_badge
+from cml_magic.widgets.parts import (
+    Messages,
+    button,
+    calling,
+    esc,
+    grid,
+    html_widget,
+    status_badge,
+)
 from cml_magic.widgets.status import phase
 from cml_magic.widgets.timefmt import clock
 
@@ -60,11 +68,13 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
 
     @property
     def project(self) -> str | None:
-        return self.picker.value
+        chosen: str | None = self.picker.value  # an id, None before a choice
+        return chosen
 
     @property
     def model(self) -> str | None:
-        return self.models.value
+        chosen: str | None = self.models.value  # an id, None before a choice
+        return chosen
 
     def load_models(self) -> None:
         """Reload the model list of the chosen project."""
@@ -90,7 +100,7 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
         deps = self.messages.run(lambda: self.controller.deployments(model, project))
         rows = []
         for b in builds or []:
-            deploy = button("Deploy", "cml-build-deploy", lambda _b, x=b: self.deploy(x))
+            deploy = button("Deploy", "cml-build-deploy", calling(self.deploy, b))
             deploy.disabled = not phase("build", b.status).succeeded
             self.deploy_buttons[b.id] = deploy
             target = f"{getattr(b, 'file_path', '')}:{getattr(b, 'function_name', '')}"

@@ -8,7 +8,15 @@ import ipywidgets as w
 
 from cml_magic.widgets.controller import Controller, as_controller
 from cml_magic.widgets.panels.common import project_label
-from cml_magic.widgets.parts import Messages, button, esc, grid, html_widget, status_badge
+from cml_magic.widgets.parts import (
+    Messages,
+    button,
+    calling,
+    esc,
+    grid,
+    html_widget,
+    status_badge,
+)
 from cml_magic.widgets.status import Activity, phase
 from cml_magic.widgets.timefmt import clock, elapsed
 
@@ -59,7 +67,8 @@ class ProjectBrowser(w.VBox):  # type: ignore[misc]
 
     @property
     def project(self) -> str | None:
-        return self.projects.value
+        chosen: str | None = self.projects.value  # an id, None before a choice
+        return chosen
 
     def show_jobs(self) -> None:
         """List the selected project's jobs."""
@@ -74,9 +83,9 @@ class ProjectBrowser(w.VBox):  # type: ignore[misc]
             return
         rows = []
         for job in jobs:
-            name = button(job.name, "cml-job", lambda _b, j=job: self.show_runs(j))
+            name = button(job.name, "cml-job", calling(self.show_runs, job))
             name.tooltip = f"recent runs of {job.name}"
-            run = button("Run…", "cml-job-run", lambda _b, j=job: self.open_form(j), icon="play")
+            run = button("Run…", "cml-job-run", calling(self.open_form, job), icon="play")
             self.job_buttons[job.name], self.run_buttons[job.name] = name, run
             schedule = getattr(job, "schedule", "") or getattr(job, "type", "")
             rows.append([name, f"<code>{esc(job.script)}</code>", esc(schedule), run])
