@@ -3,7 +3,8 @@ list parameters, and look-up by exact name."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from cml_magic.api import paths
@@ -28,10 +29,11 @@ class ProjectCollection(Generic[R]):
     def __init__(self, cml: CML) -> None:
         self._cml = cml
 
-    def _parse(self, data: dict[str, Any], project_id: str) -> R:
+    def _parser(self, project_id: str) -> Callable[[dict[str, Any]], R]:
+        """Item JSON -> object (called once per item: no wrapper in between)."""
         if self._fills_project_id:
-            return self._item._from_answer(data, project_id=project_id)
-        return self._item._from_answer(data)
+            return functools.partial(self._item._from_answer, project_id=project_id)
+        return self._item._from_answer
 
     def _describe(self, item: R) -> dict[str, str]:
         """What tells apart objects of the same name (for `AmbiguousNameError`)."""
@@ -54,7 +56,7 @@ class ProjectCollection(Generic[R]):
             self._cml.transport,
             f"{paths.project(project_id)}/{self._segment}",
             self._segment,
-            lambda data: self._parse(data, project_id),
+            self._parser(project_id),
             page_size=page_size,
             search_filter=merged_filter(search_filter, name=search),
             sort=sort,

@@ -296,16 +296,12 @@ class Resource:
 
         Each field is converted from `.raw` (a copy of `data`) when first read, then kept.
         """
-        return cls._build(dict(data), extra)
+        return cls._from_answer(dict(data), **extra)
 
     @classmethod
     def _from_answer(cls, data: dict[str, Any], **extra: Any) -> Self:
         """`from_json` of JSON just decoded from an answer, which nothing else holds: the
         object keeps `data` itself as `.raw` (listings of thousands skip a copy each)."""
-        return cls._build(data, extra)
-
-    @classmethod
-    def _build(cls, raw: dict[str, Any], extra: dict[str, Any]) -> Self:
         spec = _spec(cls)
         if extra:
             unknown = extra.keys() - spec.names
@@ -313,7 +309,7 @@ class Resource:
                 raise TypeError(f"unexpected fields for {cls.__name__}: {sorted(unknown)}")
         obj = object.__new__(cls)
         attributes = obj.__dict__
-        attributes["raw"] = raw
+        attributes["raw"] = data
         if spec.defaults:
             attributes.update(spec.defaults)
         if extra:
@@ -398,12 +394,12 @@ class Project(Resource):
     )
 
     @classmethod
-    def _build(cls, raw: dict[str, Any], extra: dict[str, Any]) -> Self:
+    def _from_answer(cls, data: dict[str, Any], **extra: Any) -> Self:
         # Old or new field names alike.
         for new, old in cls._OLD_NAMES:
-            if not raw.get(new) and raw.get(old) and new not in extra:
-                extra = {**extra, new: _to_str(raw[old])}
-        return super()._build(raw, extra)
+            if not data.get(new) and data.get(old) and new not in extra:
+                extra[new] = _to_str(data[old])
+        return super()._from_answer(data, **extra)
 
 
 @dataclass(frozen=True, repr=False)
