@@ -187,10 +187,21 @@ def field_columns(
     only = classes.pop() if len(classes) == 1 else None
     spec = _spec(only) if only is not None and issubclass(only, Resource) else None
     attributes = [item.__dict__ for item in rows] if spec is not None else []
+    # Items of which no field was read yet hold only `raw` and the client's defaults: the
+    # common case of a fresh listing, taken straight from `raw`.
+    unread = 1 + len(spec.defaults) if spec is not None else 0
+    raws = [d["raw"] for d in attributes] if all(len(d) == unread for d in attributes) else None
     columns: dict[str, list[Any]] = {}
     for name in names:
         convert = spec.convert.get(name) if spec is not None else None
-        if convert is not None:
+        if convert is not None and raws is not None:
+            if convert is _to_str:  # most columns: the check inline, no call per string
+                columns[name] = [
+                    v if (v := raw.get(name)).__class__ is str else _text(v) for raw in raws
+                ]
+            else:
+                columns[name] = [convert(raw.get(name)) for raw in raws]
+        elif convert is not None:
             # Every item is of one kind: a field is either read already or converted from raw.
             columns[name] = [
                 d[name] if name in d else convert(d["raw"].get(name)) for d in attributes

@@ -32,7 +32,7 @@ JOBS = [
         "project": {"public_identifier": "pppp-qqqq-rrrr-ssss", "name": "risk"},
     }
     for i in range(7)
-]
+] + [{"id": 12345, "name": 7, "type": None, "creator": "not an object", "created_at": 0}]
 OLD_PROJECT = {
     "id": "llgb-lqu2-7ivf-is2r",
     "name": "API V2 Demo",
@@ -73,7 +73,7 @@ def test_a_frame_of_unread_objects_equals_one_of_read_objects() -> None:
     read = Listing([read_all(Job.from_json(d)) for d in JOBS], "job")
     frame = to_frame(unread)
     pd.testing.assert_frame_equal(frame, to_frame(read), check_exact=True)
-    assert list(frame["creator"]) == [j.creator.username for j in read if j.creator]
+    assert list(frame["creator"]) == [j.creator.username if j.creator else "" for j in read]
     assert frame["updated_at"].isna().tolist() == [j.updated_at is None for j in read]
     # Reading columns for a frame leaves the objects as they were.
     assert all(set(vars(job)) == {"raw"} for job in unread)
