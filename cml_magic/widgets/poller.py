@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 COST_SAMPLES = 64  # recent look-ups whose CPU cost is averaged
 LONG_STEP_SHARE = 0.5  # share of the budget kept for items in long steps when both kinds wait
 BURST_SECONDS = 1.0  # the thread may spend this many seconds' worth of its budget at once
+REFILL = 0.5  # out of budget, the thread rests until this share of the burst is back
 JOIN_SHARE = 0.1  # look-ups due within this share of the pace are sent together
 LOOSENED = 0.75  # stretches this far below their recent high bring due look-ups forward
 
@@ -284,11 +285,14 @@ class Poller:
                     continue  # the budget loosened: some items are due earlier now
                 rest = self._rest(now)
                 task = self._tasks.popleft() if self._tasks and not due and not rest else None
+                # Asleep until the next look-up is due, or the budget has refilled for those
+                # due (or for a waiting task).
+                pause = rest if due else min(first - now, rest if self._tasks else math.inf)
             if task is not None:
                 self._run(task)
                 continue
             if not due or rest > 0:
-                self._wake.wait(min(rest if due else max(0.0, first - now), 1.0))
+                self._wake.wait(min(max(0.0, pause), 1.0))
                 self._wake.clear()
                 continue
             due.sort(key=lambda i: (not i.transitional, i.due))
@@ -314,8 +318,8 @@ class Poller:
         self._refilled = now
         if self._tokens >= 0:
             return 0.0
-        # Rest until half the burst is back: look-ups then go out a few at a time, cheaper.
-        return (full / 2 - self._tokens) / self.cpu_share
+        # Rest until part of the burst is back: look-ups then go out a few at a time, cheaper.
+        return (full * REFILL - self._tokens) / self.cpu_share
 
     def _plan(self, transitional_load: float, other_load: float) -> bool:
         """Set the stretches for the budget (lock held); True if some items moved earlier."""
