@@ -10,11 +10,14 @@ change shows within one interval.
 The thread keeps to a CPU budget, `cpu_share` of one core: it measures its own CPU per look-up
 (`time.thread_time()`, everything the thread did since the previous one, listeners' work
 included: a run widget's log download counts) and, when the watched items would need more
-look-ups per second than the budget pays for, stretches their intervals just enough. Items in a
+look-ups per second than the budget pays for, stretches their intervals just enough (planning
+for 90 % of it: look-ups due soon are sent early, together, which is cheaper). Items in a
 short step (scheduling, starting, stopping) are served first; items in a long step (running)
 absorb the stretch, though they always keep half of the budget. The stretched interval of an
-active item is `pace`: a change shows within it. CML has no call returning several runs of
-different jobs, so look-ups cannot be merged into one request.
+active item is `pace`: a change shows within it. Out of budget (many widgets opened at once)
+the thread rests until part of it is back, so look-ups go out a few at a time. `later(task)`
+runs other work, such as a log download, in the same thread and budget after the look-ups due.
+CML has no call returning several runs of different jobs, so look-ups cannot be merged.
 When a look-up fails the item waits longer after each failure (its listeners hear
 "reconnecting"), every item of the same server waits with it, and a rate limit's `Retry-After`
 is honoured; the first success resumes normal polling by itself. Listeners that report
@@ -42,6 +45,7 @@ LONG_STEP_SHARE = 0.5  # share of the budget kept for items in long steps when b
 BURST_SECONDS = 1.0  # the thread may spend this many seconds' worth of its budget at once
 REFILL = 0.5  # out of budget, the thread rests until this share of the burst is back
 JOIN_SHARE = 0.1  # look-ups due within this share of the pace are sent together
+PLANNED_SHARE = 0.9  # of the budget, planned for; the rest pays for look-ups sent early
 LOOSENED = 0.75  # stretches this far below their recent high bring due look-ups forward
 
 
@@ -323,7 +327,7 @@ class Poller:
 
     def _plan(self, transitional_load: float, other_load: float) -> bool:
         """Set the stretches for the budget (lock held); True if some items moved earlier."""
-        short, other = stretches(self.rate, transitional_load, other_load)
+        short, other = stretches(self.rate * PLANNED_SHARE, transitional_load, other_load)
         self._stretch = {True: short, False: other}
         # Only a clear drop (items went) brings look-ups forward: the cost measured wobbles a
         # little, and following each wobble down would overspend the budget.
