@@ -1,0 +1,56 @@
+"""Several run widgets against the local CML server under a tight CPU budget: the real client,
+the real poller, intervals stretched by what the look-ups really cost."""
+
+from __future__ import annotations
+
+import threading
+
+from widget_helpers import client, wait_for
+
+from cml_magic.widgets.poller import Poller
+from cml_magic.widgets.run_widget import RunWidget
+
+RUNS = 6
+
+
+def test_run_widgets_on_a_tight_budget_follow_every_run_to_its_log(local_cml_factory):
+    server = local_cml_factory()
+    # 1 % of a core pays for about ten look-ups a second; six runs at 0.05 s want 120.
+    poller = Poller(interval=0.05, idle_after=60, cpu_share=0.01)
+    downloads: list[str] = []
+    lock = threading.Lock()
+
+    def count(response, *args, **kwargs):
+        if ":download" in response.url:
+            with lock:
+                downloads.append(response.url)
+
+    with client(server) as cml:
+        cml.transport.session.hooks["response"].append(count)
+        runs = []
+        for i in range(RUNS):
+            job = cml.jobs.create(f"budget-{i}", "analysis.py")
+            runs.append(cml.runs.create(job.id, environment={"ANALYSIS_SECONDS": "1"}))
+        widgets = [RunWidget(run, cml, poller=poller, job_name=run.job_id) for run in runs]
+        paces = []
+        try:
+
+            def all_done() -> bool:
+                paces.append(poller.pace)
+                return all(w.status == "ENGINE_SUCCEEDED" for w in widgets)
+
+            wait_for(all_done, timeout=30, what="every run to succeed in its widget")
+            wait_for(
+                lambda: all("wrote output" in w.output.value for w in widgets),
+                what="every run's final log",
+            )
+            wait_for(lambda: not poller.running, what="the poller to end")
+        finally:
+            for widget in widgets:
+                widget.close()
+            poller.stop()
+    assert max(paces) > 4 * poller.interval  # the budget stretched the intervals
+    assert poller.cost > 0
+    # With this budget a running run's tail comes at most every few seconds: the logs were
+    # fetched about once each, when the runs ended.
+    assert RUNS <= len(downloads) <= 2 * RUNS
