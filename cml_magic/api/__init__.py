@@ -10,6 +10,8 @@ for job in cml.jobs.list(project="risk-analysis"):
 ```
 """
 
+from typing import TYPE_CHECKING, Any
+
 from cml_magic.api.client import CML
 from cml_magic.api.errors import (
     AmbiguousNameError,
@@ -25,21 +27,35 @@ from cml_magic.api.errors import (
     WaitTimeout,
 )
 from cml_magic.api.objects import (
-    Application,
     FileInfo,
     Job,
     JobRun,
     KeyCheck,
     Listing,
-    Model,
-    ModelBuild,
-    ModelDeployment,
     Project,
     Resource,
     Runtime,
     ShortProject,
     User,
 )
+
+if TYPE_CHECKING:
+    from cml_magic.api.serving_objects import (
+        Application,
+        Model,
+        ModelBuild,
+        ModelDeployment,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # The model and application classes load on first use (a job listing needs none).
+    if name in ("Application", "Model", "ModelBuild", "ModelDeployment"):
+        from cml_magic.api import serving_objects
+
+        return getattr(serving_objects, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CML",

@@ -9,7 +9,7 @@ from cml_magic.api import paths
 from cml_magic.api.collection import ProjectCollection
 from cml_magic.api.convert import environment_text, set_fields
 from cml_magic.api.names import is_id
-from cml_magic.api.objects import Application
+from cml_magic.api.serving_objects import Application
 
 
 class Applications(ProjectCollection[Application]):

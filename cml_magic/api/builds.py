@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from cml_magic.api import paths
 from cml_magic.api.convert import set_fields
-from cml_magic.api.objects import Listing, ModelBuild
+from cml_magic.api.objects import Listing
 from cml_magic.api.paging import iterate
+from cml_magic.api.serving_objects import ModelBuild
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML

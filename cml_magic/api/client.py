@@ -21,10 +21,11 @@ if TYPE_CHECKING:
     from cml_magic.api.jobs import Jobs
     from cml_magic.api.legacy import Legacy
     from cml_magic.api.models import Models
-    from cml_magic.api.objects import JobRun, KeyCheck, ModelBuild, ModelDeployment
+    from cml_magic.api.objects import JobRun, KeyCheck
     from cml_magic.api.projects import Projects
     from cml_magic.api.runs import Runs
     from cml_magic.api.runtimes import Runtimes
+    from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
 
 
 class CML:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from cml_magic.api import paths
 from cml_magic.api.convert import set_fields
 from cml_magic.api.errors import NotFoundError
-from cml_magic.api.objects import Listing, ModelDeployment
+from cml_magic.api.objects import Listing
 from cml_magic.api.paging import iterate
+from cml_magic.api.serving_objects import ModelDeployment
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML

@@ -8,7 +8,7 @@ from cml_magic.api import paths
 from cml_magic.api.collection import ProjectCollection
 from cml_magic.api.convert import set_fields
 from cml_magic.api.names import is_id
-from cml_magic.api.objects import Model
+from cml_magic.api.serving_objects import Model
 
 
 class Models(ProjectCollection[Model]):

@@ -21,6 +21,7 @@ NOT_FOR_A_JOB_LISTING = (
     "cml_magic.api.runtimes",
     "cml_magic.api.files",
     "cml_magic.api.legacy",
+    "cml_magic.api.serving_objects",
     "cml_magic.magics.commands.runs",
     "cml_magic.magics.commands.models",
     "cml_magic.magics.commands.apps",
