@@ -25,7 +25,7 @@ RUN_TERMINAL = frozenset(
 
 
 # Defined in `serving_objects`, loaded on first use: a job listing needs none of them.
-SERVING = ("Model", "ModelBuild", "ModelDeployment", "Application")
+_SERVING = ("Model", "ModelBuild", "ModelDeployment", "Application")
 
 if TYPE_CHECKING:
     from cml_magic.api.serving_objects import Application as Application
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name in SERVING:
+    if name in _SERVING:
         from cml_magic.api import serving_objects
 
         return getattr(serving_objects, name)
