@@ -154,6 +154,7 @@ class Poller:
         # up to BURST_SECONDS' worth, so a burst (many widgets opened at once) is spread out.
         self._tokens = cpu_share * BURST_SECONDS
         self._refilled = time.monotonic()
+        self._resting_until = 0.0  # out of budget until then: new items need not wake the thread
         self.lookups = 0  # look-ups sent so far: lets tests and benchmarks see the batching
 
     # -- registration (any thread) -------------------------------------------------------
@@ -188,7 +189,10 @@ class Poller:
                 item.due = min(item.due, now)
             item.listeners.append(listener)
             self._ensure_thread()
-        self._wake.set()
+        # Resting for its budget, the thread could not look the item up anyway; waking it for
+        # each of many widgets opened at once would cost more than the look-ups.
+        if now >= self._resting_until:
+            self._wake.set()
         return Subscription(self, key, listener)
 
     def later(self, task: Callable[[], None]) -> None:
@@ -296,7 +300,9 @@ class Poller:
                 self._run(task)
                 continue
             if not due or rest > 0:
-                self._wake.wait(min(max(0.0, pause), 1.0))
+                pause = min(max(0.0, pause), 1.0)
+                self._resting_until = now + pause if rest > 0 else 0.0
+                self._wake.wait(pause)
                 self._wake.clear()
                 continue
             due.sort(key=lambda i: (not i.transitional, i.due))
