@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import keyword
 import re
 import shlex
@@ -52,6 +51,8 @@ class CommandParser(argparse.ArgumentParser):
         prefix = "unrecognized arguments: "
         if not message.startswith(prefix):
             return message
+        import difflib  # only a mistyped flag needs it; importing it costs ~5 ms
+
         known = [o for action in self._actions for o in action.option_strings]
         parts = []
         for word in message[len(prefix) :].split():

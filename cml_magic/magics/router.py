@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,5 +123,7 @@ def _names(table: dict[str, Resource]) -> list[str]:
 
 
 def _did_you_mean(word: str, choices: Any) -> str:
+    import difflib  # only a mistyped word needs it; importing it costs a first listing ~5 ms
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
