@@ -43,7 +43,8 @@ print(json.dumps({"shell": t1 - t0, "ours": t2 - t1, "server": sum(exchanges),
 
 # The floor: the least any tool can do for the same listing as a pandas DataFrame, from the
 # same starting point (an IPython shell already made, not counted): import requests and
-# pandas, one GET of the same page, the DataFrame of its JSON, and its text.
+# pandas, one GET of the same page, the DataFrame of its JSON, shown by the shell as a cell's
+# result (its text and HTML table, the same display work as ours).
 FLOOR = """
 import json, os, time
 from IPython.core.interactiveshell import InteractiveShell
@@ -56,8 +57,8 @@ answer = requests.get(
     headers={"authorization": "Bearer " + os.environ["CML_MAGIC_API_KEY"]},
 )
 answer.raise_for_status()
-frame = pandas.DataFrame(answer.json()["jobs"])
-text = repr(frame)
+shell.user_ns["frame"] = pandas.DataFrame(answer.json()["jobs"])
+frame = shell.run_cell("frame").result
 t2 = time.perf_counter()
 print(json.dumps({"floor": t2 - t1, "server": answer.elapsed.total_seconds(),
                   "ok": len(frame) == 20}))
@@ -148,9 +149,9 @@ def measure(server: object, repeats: int) -> Figure:
     fig.limits.append(
         "Floor: a fresh process that, after the same IPython shell start-up (not counted), "
         "imports requests and pandas, GETs the same page (`page_size=100000`), builds "
-        "`pandas.DataFrame` of its JSON and takes its `repr`. Ours also renders the HTML table "
-        "IPython asks for, as a notebook would, parses the line, and converts the JSON into "
-        "typed objects and fixed columns."
+        "`pandas.DataFrame` of its JSON and shows it as a cell's result (IPython renders its text "
+        "and HTML table, as a notebook would; ours does the same). Ours also parses the line "
+        "and converts the JSON into typed objects and fixed columns."
     )
     fig.limits.append(
         "Beyond the server, both are mostly first-use imports: `import pandas` alone takes "
@@ -168,8 +169,7 @@ def measure(server: object, repeats: int) -> Figure:
     gap = median(beyond) - median(floor_beyond)
     fig.limits.append(
         f"Ours over the floor: {gap * 1000:.0f} ms, for importing our own modules (setting up "
-        "the result dataclasses is the largest part), parsing the line, the typed columns "
-        "and the HTML table."
+        "the result dataclasses is the largest part), parsing the line and the typed columns."
         + (
             " A verdict this close to 300 ms can flip between runs and machines."
             if abs(median(beyond) - 0.3) < 0.03
