@@ -39,6 +39,10 @@ def api_error(exc: Any) -> UsageError:
     message = " ".join(message.split())
     hint = _HINTS.get(name, "")
     if name == "ConfigError":
+        # The API's own advice (`pass host=`) is for Python callers; a notebook has its own ways.
+        for start, advice in _NOT_CONFIGURED.items():
+            if message.startswith(start):
+                return usage_error(f"{start}: {advice}", "not_configured")
         if "project" in message and "host" not in message:
             hint = " (%cml use PROJECT sets one for the notebook; or add --project NAME)"
         return usage_error(f"{message}{hint}", "not_configured")
@@ -49,12 +53,20 @@ def api_error(exc: Any) -> UsageError:
     return usage_error(f"{prefix}{message}{hint}", kind)
 
 
+_NOT_CONFIGURED = {
+    "no CML host": (
+        "set it with %config CMLMagics.host = 'https://...' or the CML_MAGIC_HOST variable"
+        " (inside a CML session it comes from CDSW_API_URL)"
+    ),
+    "no CML API key": (
+        "give it with %cml login, or set CML_MAGIC_API_KEY"
+        " (inside a CML session it comes from CDSW_APIV2_KEY)"
+    ),
+}
+
 _HINTS = {
     "AuthError": " (check the API key: %cml login, or CML_MAGIC_API_KEY)",
-    "ConfigError": (
-        " (set the host with %config CMLMagics.host = 'https://...' or CML_MAGIC_HOST,"
-        " and the key with %cml login or CML_MAGIC_API_KEY)"
-    ),
+    "ConfigError": " (see %cml config for the settings in effect)",
     "AmbiguousNameError": " (pass the id instead, or a more exact name)",
     "CMLConnectionError": " (is the host right? see %cml config)",
     "WaitTimeout": " (the run goes on; wait again with --timeout, or check it later)",

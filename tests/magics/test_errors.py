@@ -63,7 +63,17 @@ def test_missing_host_says_how_to_set_it(ip: Any) -> None:
     with pytest.raises(UsageError) as caught:
         ip.run_line_magic("cml", "projects list")
     assert caught.value.kind == "not_configured"
-    assert "%config CMLMagics.host" in str(caught.value)
+    assert str(caught.value).startswith("no CML host: set it with %config CMLMagics.host")
+    assert "pass host=" not in str(caught.value)  # advice for Python callers, not a notebook
+
+
+def test_missing_key_says_how_to_give_it(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CML_MAGIC_HOST", "https://cml.example.invalid")
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("cml", "projects list")
+    assert caught.value.kind == "not_configured"
+    assert str(caught.value).startswith("no CML API key: give it with %cml login")
+    assert "api_key=" not in str(caught.value)
 
 
 def test_missing_project_says_how_to_choose_one(cml_ip: Any) -> None:
