@@ -15,6 +15,7 @@ from bench.common import (
     seed_jobs,
     verdict,
 )
+from bench.kernel_cells import CellRun, run_in_fresh_kernel
 
 # The child counts and times every HTTP exchange (requests' own `elapsed`: request sent to answer
 # headers read, i.e. the server's time plus loopback) by wrapping Session.send; nothing else
@@ -64,6 +65,35 @@ print(json.dumps({"floor": t2 - t1, "server": answer.elapsed.total_seconds(),
                   "ok": len(frame) == 20}))
 """
 
+# The same two things in a fresh Jupyter kernel, as a notebook's first cell: the cell is timed
+# from the client; an untimed probe cell afterwards reports the server's share.
+KERNEL_CELL = "%load_ext cml_magic\n%cml jobs list"
+KERNEL_PROBE = """
+import json, requests
+rows, exchanges, send = len(_), [], requests.Session.send
+def timed_send(self, request, **kw):
+    response = send(self, request, **kw)
+    exchanges.append(response.elapsed.total_seconds())
+    return response
+requests.Session.send = timed_send
+get_ipython().run_line_magic("cml", "jobs list")
+print(json.dumps({"server": sum(exchanges), "requests": len(exchanges), "rows": rows}))
+"""
+KERNEL_FLOOR_CELL = """
+import os, requests, pandas
+answer = requests.get(
+    os.environ["CML_MAGIC_HOST"] + "/api/v2/projects/" + os.environ["CML_MAGIC_PROJECT"] + "/jobs",
+    params={"page_size": 100000},
+    headers={"authorization": "Bearer " + os.environ["CML_MAGIC_API_KEY"]},
+)
+answer.raise_for_status()
+pandas.DataFrame(answer.json()["jobs"])
+"""
+KERNEL_FLOOR_PROBE = """
+import json
+print(json.dumps({"server": answer.elapsed.total_seconds(), "rows": len(_)}))
+"""
+
 IMPORT = """
 import json, time
 t = time.perf_counter()
@@ -77,6 +107,33 @@ def cached_bytecode(cache: str) -> dict[str, str]:
     package, written to `cache` (this tree stays clean) even where PYTHONDONTWRITEBYTECODE
     is set."""
     return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": cache}
+
+
+def _collections(runs: list[CellRun]) -> str:
+    pauses = [p for r in runs for p in r.full_collections]
+    return f"{len(pauses)} ({sum(pauses) * 1000:.0f} ms)"
+
+
+def _less_collections(times: list[float], runs: list[CellRun]) -> list[float]:
+    return [t - sum(r.full_collections) for t, r in zip(times, runs, strict=True)]
+
+
+def _in_kernels(env: dict[str, str], repeats: int) -> tuple[list[CellRun], list[CellRun]]:
+    """Ours and the floor as the first cell of fresh kernels, alternating."""
+    ours, floors = [], []
+    # Not counted: a first kernel of each fills the bytecode cache.
+    run_in_fresh_kernel(KERNEL_CELL, KERNEL_PROBE, env)
+    run_in_fresh_kernel(KERNEL_FLOOR_CELL, KERNEL_FLOOR_PROBE, env)
+    for _ in range(repeats):
+        for cell, probe, runs in (
+            (KERNEL_CELL, KERNEL_PROBE, ours),
+            (KERNEL_FLOOR_CELL, KERNEL_FLOOR_PROBE, floors),
+        ):
+            run = run_in_fresh_kernel(cell, probe, env)
+            if run.probe["rows"] != 20 or "text/html" not in run.result:
+                raise RuntimeError("a kernel did not show the 20 jobs as an HTML table")
+            runs.append(run)
+    return ours, floors
 
 
 def measure(server: object, repeats: int) -> Figure:
@@ -108,6 +165,7 @@ def measure(server: object, repeats: int) -> Figure:
             name: median([run_python(IMPORT.format(name=name), env)["t"] for _ in range(repeats)])
             for name in ("pandas", "requests", "cml_magic.api")
         }
+        kernel_ours, kernel_floor = _in_kernels(env, repeats)
     # Our modules compiled from source in every process (no bytecode cache anywhere).
     uncached = client_env(url, key, project) | {"PYTHONDONTWRITEBYTECODE": "1"}
     for _ in range(repeats):
@@ -115,19 +173,51 @@ def measure(server: object, repeats: int) -> Figure:
         sources.append(out["ours"] - out["server"])
     beyond = [o - s for o, s in zip(ours, servers, strict=True)]
     floor_beyond = [f - s for f, s in zip(floors, floor_servers, strict=True)]
+    in_kernel = [r.seconds - r.probe["server"] for r in kernel_ours]
+    floor_in_kernel = [r.seconds - r.probe["server"] for r in kernel_floor]
     fig = Figure("First listing")
     fig.row(
-        "`%load_ext` + `%cml jobs list` (20 jobs), fresh process",
+        "fresh kernel, first cell `%load_ext cml_magic` + `%cml jobs list` (20 jobs): "
+        "beyond the server's own time",
+        f"{median(in_kernel) * 1000:.0f} ms",
+        f"{median(floor_in_kernel) * 1000:.0f} ms",
+        f"{median(in_kernel) / median(floor_in_kernel):.2f}x",
+        f"< 300 ms: {verdict(median(in_kernel) < 0.3)}",
+    )
+    fig.row(
+        "fresh kernel: runs under 300 ms",
+        f"{sum(t < 0.3 for t in in_kernel)} of {len(in_kernel)}",
+        f"{sum(t < 0.3 for t in floor_in_kernel)} of {len(floor_in_kernel)}",
+    )
+    fig.row(
+        "fresh kernel: server + loopback (probe cell) / kernel message round trip (subtracted)",
+        f"{median([r.probe['server'] for r in kernel_ours]) * 1000:.1f} ms / "
+        f"{median([r.round_trip for r in kernel_ours]) * 1000:.1f} ms",
+        f"{median([r.probe['server'] for r in kernel_floor]) * 1000:.1f} ms / "
+        f"{median([r.round_trip for r in kernel_floor]) * 1000:.1f} ms",
+    )
+    fig.row(
+        "fresh kernel: full garbage collections inside the cell, all runs (their time)",
+        _collections(kernel_ours),
+        _collections(kernel_floor),
+    )
+    fig.row(
+        "fresh kernel: beyond the server's own time, less those full collections",
+        f"{median(_less_collections(in_kernel, kernel_ours)) * 1000:.0f} ms",
+        f"{median(_less_collections(floor_in_kernel, kernel_floor)) * 1000:.0f} ms",
+    )
+    fig.row(
+        "bare IPython shell in a fresh process (no kernel): `%load_ext` + `%cml jobs list`",
         f"{median(ours) * 1000:.0f} ms",
         f"{median(floors) * 1000:.0f} ms",
         f"{median(ours) / median(floors):.2f}x",
     )
     fig.row(
-        "beyond the server's own time",
+        "bare IPython shell: beyond the server's own time",
         f"{median(beyond) * 1000:.0f} ms",
         f"{median(floor_beyond) * 1000:.0f} ms",
         f"{median(beyond) / median(floor_beyond):.2f}x",
-        f"< 300 ms: {verdict(median(beyond) < 0.3)}",
+        f"(stricter than the target) < 300 ms: {verdict(median(beyond) < 0.3)}",
     )
     fig.row(
         "server + loopback (summed `elapsed`)",
@@ -147,7 +237,26 @@ def measure(server: object, repeats: int) -> Figure:
         fig.row(f"`import {name}` alone, fresh process", f"{took * 1000:.0f} ms")
     pandas = imports["pandas"]
     fig.limits.append(
-        "Floor: a fresh process that, after the same IPython shell start-up (not counted), "
+        "The target is judged as the issue states it, end to end in a fresh kernel: a Jupyter "
+        "kernel (ipykernel, started by jupyter_client as a notebook server does) whose first "
+        "cell is `%load_ext cml_magic` and `%cml jobs list`, timed from the client from the "
+        "execute request to the kernel going idle with the HTML table sent, minus the "
+        "kernel's own message round trip (an empty cell in the same kernel) and minus the "
+        "server's time (the same listing again in an untimed cell, its exchange's `elapsed`). "
+        "The floor is the same cell made of `import requests, pandas`, one `requests.get` of "
+        "the same page and `pandas.DataFrame` of its JSON as the cell's result. A kernel has "
+        "already imported much of the standard library that requests needs (ssl, email, "
+        "http), so a first listing costs less there than in a bare process. A kernel's "
+        "heap is larger, though, and a full garbage collection there takes 35-45 ms. Python "
+        "runs one when enough objects have been made since the last; importing pandas brings "
+        "a fresh kernel close to that point, the floor's cell stops just short of it and ours, "
+        "which also imports our own modules (their classes and functions), crosses it: the "
+        "row of full collections shows where they fell. The collection is owed by the "
+        "pandas import and would come with the next few allocations of any later cell; the "
+        "row without it shows our own cost."
+    )
+    fig.limits.append(
+        "Bare shell: a fresh process that, after the same IPython shell start-up (not counted), "
         "imports requests and pandas, GETs the same page (`page_size=100000`), builds "
         "`pandas.DataFrame` of its JSON and shows it as a cell's result (IPython renders its text "
         "and HTML table, as a notebook would; ours does the same). Ours also parses the line "
@@ -166,20 +275,29 @@ def measure(server: object, repeats: int) -> Figure:
         "(PYTHONDONTWRITEBYTECODE set and no cache present, as in this machine's "
         "environment): our modules are then compiled in every fresh process."
     )
-    gap = median(beyond) - median(floor_beyond)
+    gap = median(in_kernel) - median(floor_in_kernel)
     fig.limits.append(
-        f"Ours over the floor: {gap * 1000:.0f} ms, for importing our own modules (setting up "
-        "the result dataclasses is the largest part), parsing the line and the typed columns."
+        f"Ours over the floor, in a fresh kernel: {gap * 1000:.0f} ms (bare shell: "
+        f"{(median(beyond) - median(floor_beyond)) * 1000:.0f} ms), for importing our own "
+        "modules (setting up the result dataclasses is the largest part), parsing the line "
+        "and the typed columns."
         + (
             " A verdict this close to 300 ms can flip between runs and machines."
-            if abs(median(beyond) - 0.3) < 0.03
+            if abs(median(in_kernel) - 0.3) < 0.03
             else ""
         )
     )
-    if median(beyond) >= 0.3:
+    if median(in_kernel) >= 0.3:
         fig.limits.append(
-            "**Missed**: the time beyond the server is over 300 ms; the floor's own time "
-            f"({median(floor_beyond) * 1000:.0f} ms) shows how much of it any pandas listing "
-            "pays on this machine."
+            "**Missed**: in a fresh kernel the time beyond the server is over 300 ms; the "
+            f"floor's own time ({median(floor_in_kernel) * 1000:.0f} ms) shows how much of it "
+            "any pandas listing pays on this machine."
+        )
+    elif median(beyond) >= 0.3:
+        fig.limits.append(
+            "Met in a fresh kernel. In a bare process, where nothing has imported the standard "
+            "library modules requests needs, the same listing takes "
+            f"{median(beyond) * 1000:.0f} ms beyond the server, against a floor of "
+            f"{median(floor_beyond) * 1000:.0f} ms."
         )
     return fig

@@ -1,0 +1,86 @@
+"""Time cells in fresh Jupyter kernels, as a notebook runs them: the first cell a user runs
+after the kernel is ready, seen from the client (execute request sent -> kernel idle again)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.common import ROOT
+
+
+@dataclass
+class CellRun:
+    """One timed cell in a fresh kernel."""
+
+    seconds: float  # execute request sent -> kernel idle, minus the kernel's message round trip
+    round_trip: float  # the same for an empty cell in that kernel (subtracted above)
+    result: dict[str, Any]  # the cell's execute_result data (mime type -> content)
+    probe: Any  # what the untimed probe cell printed last, decoded from JSON
+    full_collections: list[float]  # seconds of each full garbage collection during the cell
+
+
+# Garbage collections are timed by a callback set before the timed cell (a cell of its own, so
+# the timed one is unchanged) and read after it.
+WATCH_GC = """
+import gc as _gc, time as _time
+_gc_events = []
+_gc_watch = lambda phase, info: _gc_events.append((phase, info["generation"], _time.perf_counter()))
+_gc.callbacks.append(_gc_watch)
+"""
+FULL_COLLECTIONS = """
+import json as _json
+_gc.callbacks.remove(_gc_watch)
+_full = [t for phase, generation, t in _gc_events if generation == 2]
+print(_json.dumps([end - start for start, end in zip(_full[::2], _full[1::2])]))
+"""
+
+
+def run_in_fresh_kernel(cell: str, probe: str, env: dict[str, str]) -> CellRun:
+    """Start a kernel, time `cell` (its first code), then run the untimed `probe` cell, which
+    prints one JSON line (e.g. the server's time of the exchanges `cell` made)."""
+    from jupyter_client.manager import start_new_kernel
+
+    # The kernel's start-up warnings (plain TCP on loopback) are noise in a report.
+    with open(os.devnull, "w") as quiet:
+        manager, client = start_new_kernel(
+            kernel_name="python3", env={**os.environ, **env}, cwd=str(ROOT), stderr=quiet
+        )
+    try:
+        # The empty cells warm nothing a listing uses; they measure the messaging alone.
+        round_trip = min(_timed(client, "")[0] for _ in range(3))
+        _timed(client, WATCH_GC)
+        seconds, result, _ = _timed(client, cell)
+        _, _, collections = _timed(client, FULL_COLLECTIONS)
+        _, _, printed = _timed(client, probe)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    lines = [line for line in printed.splitlines() if line.strip()]
+    return CellRun(
+        seconds - round_trip, round_trip, result, json.loads(lines[-1]), json.loads(collections)
+    )
+
+
+def _timed(client: Any, code: str) -> tuple[float, dict[str, Any], str]:
+    result: dict[str, Any] = {}
+    printed: list[str] = []
+
+    def collect(message: dict[str, Any]) -> None:
+        kind, content = message["header"]["msg_type"], message["content"]
+        if kind == "execute_result":
+            result.update(content["data"])
+        elif kind == "stream":
+            printed.append(content["text"])
+        elif kind == "error":
+            raise RuntimeError(f"cell failed: {content['ename']}: {content['evalue']}")
+
+    started = time.perf_counter()
+    reply = client.execute_interactive(code, timeout=120, output_hook=collect)
+    took = time.perf_counter() - started
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"cell failed: {reply['content'].get('evalue', '')}")
+    return took, result, "".join(printed)
