@@ -3,6 +3,12 @@
 `to_frame(cml.jobs.list())` has the columns `COLUMNS["job"]` whatever the listing holds, also
 when it is empty. User columns (`creator`, `owner`, `deployer`) hold the user name. Time
 columns are `datetime64[ns, UTC]`, NaT where CML sent its zero time (a phase not reached).
+
+A listing across projects (`cml.jobs.list_in_all_projects()`, a `Listing` whose
+`across_projects` is true) adds a `project` column right after `name`: the name of each item's
+project (its id where CML sent no name). `with_project_column(COLUMNS[kind])` is that column
+list, the same also when the listing is empty; `to_frame(..., project_column=True)` asks for it
+for any list of jobs or models.
 """
 
 from __future__ import annotations
@@ -82,20 +88,35 @@ def _kind_of(items: list[Any], kind: str | type | None) -> str | None:
     return key
 
 
-def to_frame(items: Iterable[Any], kind: str | type | None = None) -> pd.DataFrame:
+def with_project_column(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """`columns` with `project` right after `name` (after the first column if there is none)."""
+    at = columns.index("name") + 1 if "name" in columns else 1
+    return (*columns[:at], "project", *columns[at:])
+
+
+def to_frame(
+    items: Iterable[Any], kind: str | type | None = None, *, project_column: bool | None = None
+) -> pd.DataFrame:
     """A DataFrame of API objects, with the columns `COLUMNS[kind]`.
 
     `kind` ("job", "run", ... or the class, e.g. `JobRun`) is found from the listing or its
     items when not given; an empty plain list without `kind` gives an empty frame.
+    `project_column` (default: the listing's `across_projects`) adds the `project` column.
     """
     rows = list(items)
     key = _kind_of(items if hasattr(items, "kind") else rows, kind)  # type: ignore[arg-type]
     if key is None:
         return pd.DataFrame()
     columns = COLUMNS[key]
+    if project_column is None:
+        project_column = bool(getattr(items, "across_projects", False))
+    if project_column:
+        columns = with_project_column(columns)
     data = field_columns(rows, columns, None)
     for column in USER_COLUMNS.intersection(columns):
         data[column] = [getattr(u, "username", "") if u is not None else "" for u in data[column]]
+    if project_column:
+        data["project"] = [_project_name(p) for p in data["project"]]
     frame = pd.DataFrame(data, columns=list(columns))
     for column in columns:
         if column in TIME_COLUMNS:
@@ -105,3 +126,10 @@ def to_frame(items: Iterable[Any], kind: str | type | None = None) -> pd.DataFra
         else:
             frame[column] = frame[column].astype(str)
     return frame
+
+
+def _project_name(project: Any) -> str:
+    """The name of a job's or model's `project` (a `ShortProject`), else its id."""
+    if project is None:
+        return ""
+    return str(getattr(project, "name", "") or getattr(project, "public_identifier", ""))

@@ -1,5 +1,5 @@
 """What jobs, models and applications share: a list endpoint under a project, with the same
-list parameters, and look-up by exact name."""
+list parameters, and look-up by exact name; jobs and models are also listed across projects."""
 
 from __future__ import annotations
 
@@ -80,3 +80,40 @@ class ProjectCollection(Generic[R]):
         found = self.iter(project_id, search_filter={"name": name})
         kind = self._item.kind
         return exactly_one(kind, name, found, self._describe, f" in project {project_id}")
+
+
+class CrossProjectCollection(ProjectCollection[R]):
+    """A kind CML also lists across every project the caller can see (`GET /api/v2/<kind>`:
+    `ListAllJobs`, `ListAllModels`). That listing takes no `sort`."""
+
+    def iter_in_all_projects(
+        self,
+        search: str | None = None,
+        search_filter: Mapping[str, Any] | str | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> Iterator[R]:
+        """Every object of every project the caller can see (own and public ones), lazily,
+        page by page; `search` matches part of the name, `search_filter` is CML's filter.
+        Each item's `project` says which project it belongs to."""
+        return iterate(
+            self._cml.transport,
+            f"{paths.V2}/{self._segment}",
+            self._segment,
+            self._item._from_answer,
+            page_size=page_size,
+            search_filter=merged_filter(search_filter, name=search),
+            limit=limit,
+        )
+
+    def list_in_all_projects(
+        self,
+        search: str | None = None,
+        search_filter: Mapping[str, Any] | str | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> Listing[R]:
+        """Every object of every project the caller can see, as a list (see
+        `iter_in_all_projects`); its frame has a `project` column."""
+        found = self.iter_in_all_projects(search, search_filter, page_size, limit)
+        return Listing(found, self._item.kind, across_projects=True)

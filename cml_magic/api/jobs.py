@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from cml_magic.api import paths
-from cml_magic.api.collection import ProjectCollection
+from cml_magic.api.collection import CrossProjectCollection
 from cml_magic.api.convert import environment_text, set_fields
 from cml_magic.api.names import is_dashed_id, is_numeric
 from cml_magic.api.objects import Job
 
 
-class Jobs(ProjectCollection[Job]):
-    """The jobs of a project (`project=None`: the client's default project)."""
+class Jobs(CrossProjectCollection[Job]):
+    """The jobs of a project (`project=None`: the client's default project), or of every
+    project (`list_in_all_projects`)."""
 
     _item = Job
     _segment = "jobs"

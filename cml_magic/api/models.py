@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from cml_magic.api import paths
-from cml_magic.api.collection import ProjectCollection
+from cml_magic.api.collection import CrossProjectCollection
 from cml_magic.api.convert import set_fields
 from cml_magic.api.names import is_id
 from cml_magic.api.serving_objects import Model
 
 
-class Models(ProjectCollection[Model]):
-    """The models of a project (build them with `cml.builds`, serve with `cml.deployments`)."""
+class Models(CrossProjectCollection[Model]):
+    """The models of a project, or of every project (`list_in_all_projects`); build them with
+    `cml.builds`, serve them with `cml.deployments`."""
 
     _item = Model
     _segment = "models"

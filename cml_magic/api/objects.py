@@ -229,11 +229,15 @@ T = TypeVar("T")
 
 
 class Listing(list[T]):
-    """A list of result objects that knows their kind, even when it is empty."""
+    """A list of result objects that knows their kind, even when it is empty, and whether it
+    spans every project (`across_projects`: its frame then names each item's project)."""
 
-    def __init__(self, items: Iterable[T] = (), kind: str = "object") -> None:
+    def __init__(
+        self, items: Iterable[T] = (), kind: str = "object", across_projects: bool = False
+    ) -> None:
         super().__init__(items)
         self.kind = kind
+        self.across_projects = across_projects
 
 
 def masked_environment(environment: dict[str, str]) -> dict[str, str]:
