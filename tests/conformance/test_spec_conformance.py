@@ -229,6 +229,9 @@ def _scenario(cml: CML) -> None:
     assert [j.id for j in cml.jobs.list(search_filter={"script": "job.py"}, limit=1)] == [job.id]
     assert cml.jobs.get(job.name).id == job.id == cml.jobs.get(job.id).id
     assert cml.jobs.resolve(job.name, project.id) == job.id
+    # Across every project (no sort there).
+    assert {j.id for j in cml.jobs.list_in_all_projects(search=tag)} == {job.id, sleeper.id}
+    assert "nightly" in {j.name for j in cml.jobs.iter_in_all_projects(page_size=1)}
     assert cml.jobs.update(job.name, arguments="--loud", environment={"GREETING": "hey"}).arguments
 
     # Runs: start, wait, output, list with status filter, stop.
@@ -265,6 +268,8 @@ def _scenario(cml: CML) -> None:
     assert [m.id for m in cml.models.iter(page_size=1)] == [model.id]
     assert cml.models.get(model.name).id == model.id == cml.models.get(model.id).id
     assert cml.models.resolve(model.name, project.id) == model.id
+    assert [m.id for m in cml.models.list_in_all_projects(search=model.name)] == [model.id]
+    assert model.id in {m.id for m in cml.models.iter_in_all_projects(page_size=1, limit=5)}
     assert cml.models.update(model.name, description="e").description == "e"
     build = cml.builds.create(model.name, "predict.py", "predict", comment="c")
     build = cml.wait_for_build(build, timeout=WAIT, poll_interval=FAST)
@@ -328,8 +333,6 @@ def test_the_local_server_serves_only_spec_operations(server: LocalCML) -> None:
 def _beside_the_client(cml: CML) -> None:
     """The server's routes no client method calls, sent through the client's transport."""
     v2, pid = "/api/v2", cml.projects.resolve("risk-analysis")
-    cml.transport.request("GET", v2 + "/jobs", params={"page_size": 2})
-    cml.transport.request("GET", v2 + "/models")
     cml.transport.request("GET", v2 + "/projects/batch", params={"project_ids": [pid]})
     cml.files.upload("conf/a.txt", b"a", project=pid)
     cml.transport.request(
