@@ -27,7 +27,12 @@ class Context:
         return getattr(args, "project", None) or self.magic.project or None
 
     def list_options(self, args: argparse.Namespace) -> dict[str, Any]:
-        """The shared listing options as API keyword arguments."""
+        """The shared listing options as API keyword arguments.
+
+        With --all-projects, --project and --sort are one-line errors (before any request):
+        CML's cross-project listing takes no sort, and sorting on the client would sort only
+        the first --limit items.
+        """
         options = {
             "search": getattr(args, "search", None),
             "search_filter": args.search_filter,
@@ -37,6 +42,20 @@ class Context:
         }
         if not hasattr(args, "search"):
             del options["search"]  # the API takes no name search for this kind
+        if getattr(args, "all_projects", False):
+            if getattr(args, "project", None):
+                raise usage_error(
+                    "--all-projects lists every project you can see; drop --project"
+                    " (or --all-projects to list one project)",
+                    "bad_argument",
+                )
+            if args.sort:
+                raise usage_error(
+                    "--sort does not go with --all-projects: CML's listing across projects"
+                    " takes no sort; sort the DataFrame instead, e.g. df.sort_values('name')",
+                    "bad_argument",
+                )
+            del options["sort"]
         return options
 
     def listing(self, items: list[Any]) -> Any:

@@ -31,8 +31,8 @@ class Verb:
     """One `%cml <resource> <verb>` command.
 
     `arguments` adds the verb's own options; the flags add shared ones: `project`
-    (-p/--project), `listing` (--search/--filter/--sort/--limit), `follow`
-    (--wait/--watch/--timeout).
+    (-p/--project), `listing` (--search/--filter/--sort/--limit), `across`
+    (--all-projects: CML's listing of every project), `follow` (--wait/--watch/--timeout).
     """
 
     name: str
@@ -42,6 +42,7 @@ class Verb:
     project: bool = True
     listing: bool = False
     searchable: bool = True
+    across: bool = False
     follow: bool = False
     example: str = ""
 
@@ -85,6 +86,13 @@ def build_parser(resource: str, verb: Verb) -> CommandParser:
     if verb.project:
         parser.add_argument(
             "-p", "--project", help="project name or id (default: %%cml use, or CDSW_PROJECT_ID)"
+        )
+    if verb.across:
+        parser.add_argument(
+            "--all-projects",
+            action="store_true",
+            help="every project you can see, yours and public ones (adds a project column;"
+            " takes no --project, and no --sort: CML cannot sort this listing)",
         )
     if verb.listing:
         if verb.searchable:

@@ -42,7 +42,10 @@ V1_REF = re.compile(r"(?P<owner>[^/\s]+)/(?P<project>[^/\s]+)/(?P<job>\d+)\Z")
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
-    return ctx.listing(ctx.cml.jobs.list(project=ctx.project(args), **ctx.list_options(args)))
+    options = ctx.list_options(args)  # checks --all-projects before any request
+    if args.all_projects:
+        return ctx.listing(ctx.cml.jobs.list_in_all_projects(**options))
+    return ctx.listing(ctx.cml.jobs.list(project=ctx.project(args), **options))
 
 
 def _show(ctx: Context, args: argparse.Namespace) -> Any:
@@ -158,9 +161,10 @@ RESOURCE = Resource(
     verbs={
         "list": Verb(
             "list",
-            "list a project's jobs",
+            "list a project's jobs (--all-projects: every project's)",
             _list,
             listing=True,
+            across=True,
             example="%cml jobs list --project risk-analysis",
         ),
         "show": Verb("show", "one job", _show, _job),

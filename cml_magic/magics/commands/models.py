@@ -56,7 +56,10 @@ def model_of(args: argparse.Namespace) -> str:
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
-    return ctx.listing(ctx.cml.models.list(project=ctx.project(args), **ctx.list_options(args)))
+    options = ctx.list_options(args)  # checks --all-projects before any request
+    if args.all_projects:
+        return ctx.listing(ctx.cml.models.list_in_all_projects(**options))
+    return ctx.listing(ctx.cml.models.list(project=ctx.project(args), **options))
 
 
 def _show(ctx: Context, args: argparse.Namespace) -> Any:
@@ -151,7 +154,14 @@ RESOURCE = Resource(
     summary="deployed models: create, build, deploy",
     aliases=("model",),
     verbs={
-        "list": Verb("list", "list a project's models", _list, listing=True),
+        "list": Verb(
+            "list",
+            "list a project's models (--all-projects: every project's)",
+            _list,
+            listing=True,
+            across=True,
+            example="%cml models list --all-projects --search churn",
+        ),
         "show": Verb("show", "one model", _show, model_arguments),
         "create": Verb(
             "create",
