@@ -18,10 +18,14 @@ ROOT = "/"
 
 def clean_path(path: str) -> str:
     """A project-relative path: `./data//x.csv` -> `data/x.csv`; the folder itself -> ``."""
-    text = (path or "").strip().replace("\\", "/")
-    text = text.removeprefix("/home/cdsw")
-    norm = posixpath.normpath("/" + text).lstrip("/")
-    return "" if norm in (".", "") else norm
+    text = (path or "").strip().replace("\\", "/").removeprefix("/home/cdsw")
+    # Until nothing changes: stripping the slashes can bare whitespace at the ends (`/\rx`),
+    # and stripping that can bare slashes again, so one pass is not always clean.
+    while True:
+        norm = posixpath.normpath("/" + text).lstrip("/").strip()
+        if norm == text:
+            return "" if norm == "." else norm
+        text = norm
 
 
 class Files:

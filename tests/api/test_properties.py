@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cml_magic.api.convert import environment, environment_text, integer, timestamp
@@ -23,6 +23,8 @@ def test_environment_round_trips_through_cml_text(env: dict[str, str]) -> None:
 
 
 @given(st.text(max_size=60))
+@example("/\r0")  # whitespace bared by stripping the slash
+@example(" /\r/x ")
 def test_clean_path_never_leaves_the_project(path: str) -> None:
     clean = clean_path(path)
     assert not clean.startswith("/")
