@@ -6,14 +6,22 @@ server-wide state or kill the server use `local_cml_factory` to get a private on
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from cml_magic.local import LocalCML
 
 FAST_PHASES = 0.05
+
+# In CI the property tests draw the same examples every run, so a red build is always the change's
+# doing; a developer's runs draw fresh ones and find new cases (then pinned with `@example`).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
