@@ -3,9 +3,7 @@ settings come from arguments, our variables, CML's session variables, then the c
 
 from __future__ import annotations
 
-import ssl
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,24 +14,6 @@ from cml_magic.api import CML, CMLConnectionError, ConfigError
 from cml_magic.api.config import normalize_host, resolve
 
 KEY = "tls-test-key-0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
-    server.expect_request("/api/v2/runtimes").respond_with_json({"runtimes": []})
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
 
 
 @pytest.fixture

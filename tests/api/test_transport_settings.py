@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -193,23 +192,6 @@ def test_the_exchange_log_is_quiet_when_off_and_never_shows_the_key(
 
 
 # TLS: a CA bundle variable set after the client was made ---------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
-    server.expect_request(RUNTIMES).respond_with_json({"runtimes": []})
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
 
 @pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
