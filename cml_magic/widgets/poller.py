@@ -85,9 +85,9 @@ class _Item:
     transitional_of: Callable[[Any], bool] | None
     listeners: list[Listener]
     due: float
-    interval: float = 1.0  # before any stretch for the CPU budget
-    changed_at: float = 0.0
-    transitional: bool = True  # until the first answer says otherwise
+    interval: float  # before any stretch for the CPU budget
+    changed_at: float
+    transitional: bool  # in a short step, as the last answer said
     status: Any = None
     failures: int = 0
     sent: float | None = None  # when the last successful look-up was sent
@@ -181,9 +181,21 @@ class Poller:
         with self._lock:
             item = self._items.get(key)
             if item is None:
-                item = _Item(key, group, fetch, activity, status_of, transitional, [], now)
-                item.interval, item.changed_at = self.interval, now
-                item.transitional = transitional is not None
+                # Before the first answer, an item that can be in a short step is taken to be in
+                # one: its first look-ups are served first.
+                item = _Item(
+                    key,
+                    group,
+                    fetch,
+                    activity,
+                    status_of,
+                    transitional,
+                    listeners=[],
+                    due=now,
+                    interval=self.interval,
+                    changed_at=now,
+                    transitional=transitional is not None,
+                )
                 self._items[key] = item
             else:
                 item.due = min(item.due, now)
