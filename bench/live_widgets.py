@@ -60,14 +60,11 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
 
     cpu0, wall0, n0 = time.process_time(), time.monotonic(), len(sent)
     deadline = wall0 + run_seconds + 60
-    pace = poller.interval  # the interval in effect: stretched to keep to the CPU budget
-    paces: list[float] = []
-    sampled: list[tuple[float, float]] = []  # (wall clock, pace): judges each change
+    # (wall clock, the interval in effect, stretched to keep to the CPU budget): judges each change
+    sampled: list[tuple[float, float]] = []
     # Until the thread ends: final log downloads come after the last look-up.
     while (poller.watched() or poller.running) and time.monotonic() < deadline:
-        pace = max(pace, poller.pace)
-        paces.append(poller.pace)
-        sampled.append((time.time(), paces[-1]))
+        sampled.append((time.time(), poller.pace))
         time.sleep(0.2)
     cost = poller.cost
     cpu1, wall1 = time.process_time(), time.monotonic()
@@ -81,29 +78,31 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     for widget in widgets:
         widget.close()
 
-    latencies: list[float] = []
     by_status: dict[str, list[float]] = {status: [] for status in STAMPS}
-    in_time = 0  # changes shown within the interval in effect between the change and its display
-    late: list[tuple[float, str]] = []  # (seconds past that interval, status) of the others
+    # (seconds past the interval in effect between the change and its display, status) of the
+    # changes shown later than that
+    late: list[tuple[float, str]] = []
     for widget in widgets:
         final = cml.runs.get(widget.obj.id, widget.obj.job_id, project=project)
         for status, stamp in STAMPS.items():
             at = getattr(final, stamp)
             shown = seen.get(final.id, {}).get(status)
             if at is not None and shown is not None:
-                latencies.append(shown - at.timestamp())
-                by_status[status].append(shown - at.timestamp())
-                window = [p for t, p in sampled if at.timestamp() - 0.2 <= t <= shown + 0.2]
-                past = shown - at.timestamp() - max(window, default=poller.interval)
-                in_time += past <= 0
+                latency = shown - at.timestamp()
+                by_status[status].append(latency)
+                in_effect = [p for t, p in sampled if at.timestamp() - 0.2 <= t <= shown + 0.2]
+                past = latency - max(in_effect, default=poller.interval)
                 if past > 0:
                     late.append((past, status))
+    latencies = [latency for values in by_status.values() for latency in values]
+    in_time = len(latencies) - len(late)
+    paces = [pace for _, pace in sampled]
+    interval = max([poller.interval, *paces])  # the interval in effect at worst
     window = wall1 - wall0
     in_window = [k for t, k in sent[n0:] if t <= wall1]
     status_rate = in_window.count("status") / window
     log_rate = in_window.count("log") / window
     cpu = (cpu1 - cpu0) / window * 100
-    interval = pace
     worst = max(latencies) if latencies else float("nan")
 
     fig = Figure(f"Live widgets ({runs} runs)")
