@@ -3,17 +3,12 @@ one-line UsageError comes out, and input the magic refuses sends nothing to the 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
-import IPython
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 from pytest_httpserver import HTTPServer
 
@@ -78,31 +73,18 @@ bodies = st.lists(body_lines, max_size=6).map("\n".join)
 
 
 @pytest.fixture
-def shell(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
+def shell(
+    httpserver: HTTPServer,
+    cml_settings: Any,
+    load_magics: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> Any:
     """A real IPython shell with the extension, pointed at a server that knows nothing."""
-    for name in list(os.environ):
-        if name.startswith(("CML_MAGIC_", "CDSW_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CML_MAGIC_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("CML_MAGIC_HOST", httpserver.url_for("/").rstrip("/"))
-    monkeypatch.setenv("CML_MAGIC_API_KEY", KEY)
+    cml_settings(httpserver.url_for("/").rstrip("/"), KEY)
     monkeypatch.chdir(tmp_path)  # a download or -o file lands here, if anything
-    httpserver.expect_request("/").respond_with_json({})  # placeholder, replaced below
-    httpserver.clear()
-    httpserver.no_handler_status_code = 404
-    ip: InteractiveShell = start_ipython() or IPython.get_ipython()
-    for section in ("CMLMagics", "CMLMagic"):
-        ip.config.pop(section, None)
-    ip.run_line_magic("load_ext", "cml_magic")
-    ip.run_line_magic("config", "CMLMagics.poll_interval = 0.01")
-    ip.run_line_magic("config", "CMLMagics.timeout = 2.0")
-    before = set(ip.user_ns)
-    yield ip
-    ip.run_line_magic("unload_ext", "cml_magic")
-    for name in set(ip.user_ns) - before:
-        del ip.user_ns[name]
-    for section in ("CMLMagics", "CMLMagic"):
-        ip.config.pop(section, None)
+    monkeypatch.setattr(httpserver, "no_handler_status_code", 404)
+    return load_magics(poll_interval=0.01, timeout=2.0)
 
 
 def _check(httpserver: HTTPServer, run: Any) -> None:

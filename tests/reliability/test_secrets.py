@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import IPython
 import nbformat
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 from nbclient import NotebookClient
 
@@ -67,26 +64,9 @@ def records() -> Iterator[Records]:
 
 
 @pytest.fixture
-def shell(server: LocalCML, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
-    for name in list(os.environ):
-        if name.startswith(("CML_MAGIC_", "CDSW_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CML_MAGIC_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("CML_MAGIC_HOST", server.url)
-    monkeypatch.setenv("CML_MAGIC_API_KEY", server.api_key)
-    monkeypatch.setenv("CML_MAGIC_WIDGETS", "0")
-    ip = start_ipython() or IPython.get_ipython()
-    for section in ("CMLMagics", "CMLMagic"):
-        ip.config.pop(section, None)
-    ip.run_line_magic("load_ext", "cml_magic")
-    ip.run_line_magic("config", "CMLMagics.poll_interval = 0.05")
-    before = set(ip.user_ns)
-    yield ip
-    ip.run_line_magic("unload_ext", "cml_magic")
-    for name in set(ip.user_ns) - before:
-        del ip.user_ns[name]
-    for section in ("CMLMagics", "CMLMagic"):
-        ip.config.pop(section, None)
+def shell(server: LocalCML, cml_settings: Any, load_magics: Any) -> Any:
+    cml_settings(server.url, server.api_key, WIDGETS="0")
+    return load_magics(poll_interval=0.05)
 
 
 def _shown(value: Any) -> str:
@@ -159,16 +139,9 @@ def test_secret_looking_environment_values_are_masked_in_displays(
     assert TOKEN not in shown
 
 
-def test_a_saved_notebook_holds_no_key(
-    server: LocalCML, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_saved_notebook_holds_no_key(server: LocalCML, tmp_path: Path, cml_settings: Any) -> None:
     """A notebook run top to bottom in a real kernel (errors included), then saved."""
-    for name in list(os.environ):
-        if name.startswith(("CML_MAGIC_", "CDSW_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CML_MAGIC_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("CML_MAGIC_HOST", server.url)
-    monkeypatch.setenv("CML_MAGIC_API_KEY", server.api_key)
+    cml_settings(server.url, server.api_key)
     cells = [
         "%load_ext cml_magic\n%config CMLMagics.poll_interval = 0.05",
         "import logging\nlogging.basicConfig(level=logging.DEBUG, force=True)",
