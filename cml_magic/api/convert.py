@@ -16,6 +16,15 @@ def timestamp(value: Any) -> datetime | None:
     """An RFC 3339 string -> an aware `datetime` (UTC); None for empty or CML's zero time."""
     if value in (None, "") or (isinstance(value, str) and value.startswith(ZERO_TIME_PREFIX)):
         return None
+    if isinstance(value, str):
+        # The common case, a string with its offset that Python reads as it is: no clean-up.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None and parsed.year > 1:
+                return parsed
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     text = str(value).strip()
@@ -36,7 +45,9 @@ def timestamp(value: Any) -> datetime | None:
 
 def integer(value: Any) -> int:
     """int32 numbers and int64 strings alike -> int (0 for empty)."""
-    if value in (None, ""):
+    if value.__class__ is int:  # the common case: an int32 number
+        return value
+    if value in (None, "", "0"):  # "0": an unset int64, the next most common
         return 0
     if isinstance(value, bool):
         return int(value)
@@ -48,6 +59,8 @@ def integer(value: Any) -> int:
 
 def number(value: Any) -> float:
     """A double (sometimes sent as a string) -> float."""
+    if value.__class__ is float:
+        return value
     if value in (None, ""):
         return 0.0
     return float(value)
@@ -55,7 +68,7 @@ def number(value: Any) -> float:
 
 def environment(value: Any) -> dict[str, str]:
     """`environment` as CML sends it (JSON text, `"null"`, or an object) -> a dict of strings."""
-    if value in (None, "", "null"):
+    if value in (None, "", "null", "{}"):
         return {}
     if isinstance(value, str):
         try:

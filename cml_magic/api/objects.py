@@ -47,18 +47,6 @@ SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL|PRIVATE", r
 MASK = "******"
 
 
-def _timestamp(value: Any) -> datetime | None:
-    """`convert.timestamp`, with the common case (an RFC 3339 string) parsed directly."""
-    if value.__class__ is str and value and not value.startswith(convert.ZERO_TIME_PREFIX):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return convert.timestamp(value)
-        if parsed.tzinfo is not None and parsed.year > 1:
-            return parsed
-    return convert.timestamp(value)
-
-
 def _boolean(value: Any) -> bool:
     return value.lower() in ("true", "t", "1") if isinstance(value, str) else bool(value)
 
@@ -75,21 +63,6 @@ def _to_str(value: Any) -> str:
 
 def _to_bool(value: Any) -> bool:
     return value if value is True or value is False else _boolean(value)
-
-
-def _to_int(value: Any) -> int:
-    # int64 fields arrive as strings, and unset ones ("0") are the common case.
-    if value.__class__ is int:
-        return value
-    return 0 if value == "0" else convert.integer(value)
-
-
-def _to_float(value: Any) -> float:
-    return value if value.__class__ is float else convert.number(value)
-
-
-def _to_environment(value: Any) -> dict[str, str]:
-    return {} if value == "{}" else convert.environment(value)
 
 
 def _to_tuple(value: Any) -> tuple[Any, ...]:
@@ -132,11 +105,17 @@ def _converter(name: str, hint: Any) -> Any:
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union) and len(args) == 1:
         hint, origin = args[0], typing.get_origin(args[0])
-    simple = {datetime: _timestamp, str: _to_str, bool: _to_bool, int: _to_int, float: _to_float}
+    simple = {
+        datetime: convert.timestamp,
+        str: _to_str,
+        bool: _to_bool,
+        int: convert.integer,
+        float: convert.number,
+    }
     if hint in simple:
         return simple[hint]
     if name == "environment":
-        return _to_environment
+        return convert.environment
     if origin is tuple:
         return _to_tuple
     if origin is dict:
