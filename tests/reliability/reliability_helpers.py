@@ -1,5 +1,5 @@
-"""Helpers for the reliability tests: request counting, a raw socket server for faults that
-no well-behaved HTTP server produces, and a tight-retry client."""
+"""Helpers for the reliability tests: a raw socket server for faults that no well-behaved HTTP
+server produces, and a tight-retry client."""
 
 from __future__ import annotations
 
@@ -9,24 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import requests
-
 from cml_magic.api import CML
-
-
-class RequestCounter:
-    """Counts the HTTP answers one `CML` client receives (a requests response hook)."""
-
-    def __init__(self, client: CML) -> None:
-        self.requests: list[str] = []
-        session = client.transport.session
-        session.hooks["response"].append(self._seen)
-
-    def _seen(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.requests.append(f"{response.request.method} {response.request.path_url}")
-
-    def __len__(self) -> int:
-        return len(self.requests)
 
 
 def quick_client(url: str, key: str = "k" * 20, **options: Any) -> CML:
