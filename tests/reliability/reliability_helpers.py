@@ -15,9 +15,7 @@ from cml_magic.api import CML
 def quick_client(url: str, key: str = "k" * 20, **options: Any) -> CML:
     """A client that retries without sleeping long, so fault tests stay fast."""
     options.setdefault("timeout", 5.0)
-    client = CML(url, key, **options)
-    client.transport.backoff = 0.01
-    return client
+    return CML(url, key, backoff=0.01, **options)
 
 
 class RawServer:
