@@ -3,9 +3,7 @@ the real poller, intervals stretched by what the look-ups really cost."""
 
 from __future__ import annotations
 
-import threading
-
-from widget_helpers import client, wait_for
+from widget_helpers import client, log_downloads, wait_for
 
 from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.run_widget import RunWidget
@@ -17,16 +15,8 @@ def test_run_widgets_on_a_tight_budget_follow_every_run_to_its_log(local_cml_fac
     server = local_cml_factory()
     # 1 % of a core pays for about ten look-ups a second; six runs at 0.05 s want 120.
     poller = Poller(interval=0.05, idle_after=60, cpu_share=0.01)
-    downloads: list[str] = []
-    lock = threading.Lock()
-
-    def count(response, *args, **kwargs):
-        if ":download" in response.url:
-            with lock:
-                downloads.append(response.url)
-
     with client(server) as cml:
-        cml.transport.session.hooks["response"].append(count)
+        downloads = log_downloads(cml)
         runs = []
         for i in range(RUNS):
             job = cml.jobs.create(f"budget-{i}", "analysis.py")

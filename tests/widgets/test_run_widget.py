@@ -4,7 +4,7 @@ reconnecting after the server went away, and the text progress used outside Jupy
 from __future__ import annotations
 
 import pytest
-from widget_helpers import client, idle_job, wait_for
+from widget_helpers import client, idle_job, log_downloads, wait_for
 
 from cml_magic import widgets
 from cml_magic.widgets import run_widget
@@ -150,13 +150,7 @@ def test_the_api_key_is_in_no_widget_state(cml, poller, local_cml):
 def test_log_is_fetched_once_at_the_end_of_a_short_run(cml, poller, monkeypatch):
     # A run shorter than the tail's period: its log is downloaded once, when it ends.
     monkeypatch.setattr(run_widget, "OUTPUT_EVERY", 60.0)
-    downloads: list[str] = []
-
-    def count(response, *args, **kwargs):
-        if ":download" in response.url:
-            downloads.append(response.url)
-
-    cml.transport.session.hooks["response"].append(count)
+    downloads = log_downloads(cml)
     run = start(cml, 0.5)
     widget = RunWidget(run, cml, poller=poller)
     wait_for(lambda: widget.status == "ENGINE_SUCCEEDED", what="run to succeed")

@@ -1,4 +1,5 @@
-"""Small helpers for the widget tests: bounded waits and a recording listener."""
+"""Small helpers for the widget tests: bounded waits, a recording listener, a quick client and a
+record of the run logs a client downloads."""
 
 from __future__ import annotations
 
@@ -76,3 +77,15 @@ def idle_job(cml: CML, job: str = "nightly", project: str = "risk-analysis") -> 
             with contextlib.suppress(Exception):  # it may have ended meanwhile
                 cml.runs.stop(run.id, job, project=project)
         cml.wait_for_run(run, timeout=30, poll_interval=0.05)
+
+
+def log_downloads(cml: CML) -> list[str]:
+    """The URLs of the run logs `cml` downloads from now on (the poller's thread included)."""
+    urls: list[str] = []
+
+    def seen(response: Any, *args: Any, **kwargs: Any) -> None:
+        if ":download" in response.url:
+            urls.append(response.url)
+
+    cml.transport.session.hooks["response"].append(seen)
+    return urls
