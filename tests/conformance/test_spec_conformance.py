@@ -50,10 +50,12 @@ class CallLog:
         for name in _public_methods(cml):
             if name not in NOT_CALLS:
                 self._wrap(cml, name, name)
-        for resource, obj in vars(cml).items():
-            # The resources hanging off the client (`cml.jobs`, ...), not its transport.
+        for resource in dir(cml):
+            # The resources hanging off the client (`cml.jobs`, ...), not its transport. They
+            # are read here: an accessor makes its resource on first use, so `vars` may lack it.
             if resource.startswith("_") or resource == "transport":
                 continue
+            obj = getattr(cml, resource)
             if type(obj).__module__.startswith("cml_magic.api."):
                 for name in _public_methods(obj):
                     self._wrap(obj, name, f"{resource}.{name}")
