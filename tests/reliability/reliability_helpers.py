@@ -1,15 +1,30 @@
 """Helpers for the reliability tests: a raw socket server for faults that no well-behaved HTTP
-server produces, and a tight-retry client."""
+server produces, a tight-retry client and a bounded wait."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from cml_magic.api import CML
+
+RUN_FINAL = frozenset({"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT"})
+
+
+def wait_for(check: Callable[[], Any], what: str, seconds: float = 20.0) -> Any:
+    """`check()` until it returns something truthy (returned), for at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
 
 
 def quick_client(url: str, key: str = "k" * 20, **options: Any) -> CML:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from reliability_helpers import RawServer, quick_client
+from reliability_helpers import RUN_FINAL, RawServer, quick_client, wait_for
 from werkzeug import Request, Response
 
 from cml_magic.api import CML, CMLConnectionError, CMLError, RateLimitError, ServerError
@@ -186,27 +186,13 @@ def test_a_watched_run_survives_a_server_restart(local_cml_factory: Any) -> None
         widget.message.observe(lambda change: notes.append(change["new"]), names="value")
         try:
             server.stop()  # the run is stopped with it: the widget must learn that
-            _wait(lambda: any("reconnecting" in n for n in notes), "reconnecting… shown")
+            wait_for(lambda: any("reconnecting" in n for n in notes), "reconnecting… shown")
             server.start()
-            _wait(lambda: _final(widget), "a final status")
+            wait_for(lambda: str(widget.status) in RUN_FINAL, "a final status")
             final = cml.runs.get(run.id, "quick-check", project=project.id)
-            _wait(lambda: widget.status == final.status, f"widget at {final.status}")
+            wait_for(lambda: widget.status == final.status, f"widget at {final.status}")
         finally:
             poller.stop()
     assert final.finished
     assert widget.message.value == ""  # the reconnecting note cleared itself
     assert all(server.api_key not in n for n in notes)
-
-
-def _final(widget: RunWidget) -> bool:
-    return str(widget.status) in {
-        "ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT"
-    }  # fmt: skip
-
-
-def _wait(condition: Any, what: str = "", timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)

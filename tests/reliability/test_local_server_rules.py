@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from reliability_helpers import RUN_FINAL, wait_for
 
 from cml_magic.api import CML, BadRequestError, NotFoundError
 from cml_magic.local import LocalCML
-
-FINAL = ("ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT")
 
 
 @pytest.fixture(scope="module")
@@ -142,13 +140,13 @@ def test_bad_bodies_get_a_clear_400(server: LocalCML, how: str, body: Any) -> No
 
 
 def _wait_final(cml: CML, run: Any, job: str, project: str) -> Any:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    """`run` as the server has it once it has ended."""
+
+    def ended() -> Any:
         now = cml.runs.get(run.id, job, project=project)
-        if now.status in FINAL:
-            return now
-        time.sleep(0.05)
-    raise AssertionError(f"run {run.id} never finished")
+        return now if now.status in RUN_FINAL else None
+
+    return wait_for(ended, f"run {run.id} to finish", seconds=30)
 
 
 def test_state_survives_kill_9_with_no_lost_runs(local_cml_factory: Any, tmp_path: Path) -> None:
@@ -168,7 +166,7 @@ def test_state_survives_kill_9_with_no_lost_runs(local_cml_factory: Any, tmp_pat
             job_id = run.job_id
             assert cml.runs.get(run.id, job_id, project=project.id).status == run.status
         for run, job in zip(running, jobs[2:], strict=True):
-            assert _wait_final(cml, run, job.id, project.id).status in FINAL
+            assert _wait_final(cml, run, job.id, project.id).status in RUN_FINAL
         assert {j.id for j in cml.jobs.list(project=project.id)} == {j.id for j in jobs}
 
 
