@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,11 +62,10 @@ class Completer:
         command, words = words[0], words[1:]
         if not words:
             return []
-        current = words[-1]
         if command.lstrip("%") == "cml_job_env":
             from cml_magic.magics.jobenv import VERB
 
-            return self._for_verb("cml_job_env", VERB, words, current)
+            return self._for_verb("cml_job_env", VERB, _cell_parser(), words)
         table = resources()
         if len(words) == 1:
             own = [n for n, r in table.items() if n == r.name]
@@ -79,7 +79,9 @@ class Completer:
         if head == "use":
             return self._names("projects") if len(words) == 2 else ["--clear"]
         if head == "panel":
-            return self._for_panel(words, current)
+            from cml_magic.magics import panel
+
+            return self._for_arguments(panel.parser(), words[1:], lambda: list(panel.PANELS))
         resource = table.get(head)
         if resource is None:
             return []
@@ -88,44 +90,35 @@ class Completer:
         verb = resource.verbs.get(words[1])
         if verb is None:
             return []
-        return self._for_verb(resource.name, verb, words[1:], current, resource)
+        return self._for_verb(resource.name, verb, resource.parser(verb.name), words[2:])
 
-    def _for_verb(
-        self, group: str, verb: Any, words: list[str], current: str, resource: Any = None
+    def _for_verb(self, group: str, verb: Any, parser: Any, args: list[str]) -> list[str]:
+        wanted = _FIRST_ARGUMENT_GROUPS.get(group) if verb.name not in {"list", "create"} else None
+        return self._for_arguments(parser, args, lambda: self._names(wanted) if wanted else [])
+
+    def _for_arguments(
+        self, parser: Any, args: list[str], first_argument: Callable[[], list[str]]
     ) -> list[str]:
-        parser = resource.parser(verb.name) if resource else _cell_parser()
-        previous = words[-2] if len(words) >= 2 else ""
-        for action in parser._actions:
-            if previous in action.option_strings and action.nargs != 0:
-                if action.choices:
-                    return list(action.choices)
-                wanted = _OPTION_GROUPS.get(previous)
-                return self._names(wanted) if wanted else []
+        """Candidates for the last of `args` (the words after the command): an option's value,
+        a flag, or `first_argument()` while no positional argument is given."""
+        current = args[-1]
+        takes_value = {o: a for a in parser._actions if a.nargs != 0 for o in a.option_strings}
+        previous = args[-2] if len(args) >= 2 else ""
+        if previous in takes_value:
+            if takes_value[previous].choices:
+                return list(takes_value[previous].choices)
+            wanted = _OPTION_GROUPS.get(previous)
+            return self._names(wanted) if wanted else []
         if current.startswith("-"):
             flags = (o for a in parser._actions for o in a.option_strings)
             return sorted(o for o in flags if o.startswith("--"))
-        given = [w for w in words[1:-1] if not w.startswith("-")]
-        wanted = _FIRST_ARGUMENT_GROUPS.get(group)
-        if wanted and not given and verb.name not in {"list", "create"}:
-            return self._names(wanted)
-        return []
-
-    def _for_panel(self, words: list[str], current: str) -> list[str]:
-        from cml_magic.magics import panel
-
-        wanted = _OPTION_GROUPS.get(words[-2] if len(words) >= 2 else "")
-        if wanted:
-            return self._names(wanted)
-        if current.startswith("-"):
-            flags = (o for a in panel.parser()._actions for o in a.option_strings)
-            return sorted(o for o in flags if o.startswith("--"))
-        between = words[1:-1]
-        given = [
-            w
-            for i, w in enumerate(between)
-            if not w.startswith("-") and (i == 0 or not between[i - 1].startswith("-"))
-        ]
-        return [] if given else list(panel.PANELS)
+        before = args[:-1]
+        # An option's value is not a positional argument.
+        given = any(
+            not w.startswith("-") and prior not in takes_value
+            for prior, w in zip(["", *before], before, strict=False)
+        )
+        return [] if given else first_argument()
 
     def _names(self, group: str) -> list[str]:
         """Names seen in earlier results; fetched once in a while when none were seen."""

@@ -67,3 +67,18 @@ def test_nothing_for_unknown_words_and_no_error(ip: Any) -> None:
 def test_panel_names_are_offered_once(ip: Any) -> None:
     assert "jobs" not in complete(ip, "%cml panel models ")
     assert complete(ip, "%cml panel -p risk ") == complete(ip, "%cml panel ")
+
+
+def test_an_options_value_is_not_the_first_argument(ip: Any, magics: Any) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Job:  # the cache keys names by the API's class name
+        name: str
+
+    magics.names.remember([Job("nightly"), Job("fit")])
+    assert complete(ip, "%cml jobs show -p risk-analysis ni") == ["nightly"]
+    assert "nightly" not in complete(ip, "%cml jobs show fit -p risk-analysis ")
+    assert complete(ip, "%%cml_job_env -p risk-analysis ni") == ["nightly"]
+    assert "nightly" not in complete(ip, "%%cml_job_env nightly ")  # the job is given
+    assert "jobs" not in complete(ip, "%cml panel -o ")  # a variable name, not a panel
