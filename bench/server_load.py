@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -126,7 +127,9 @@ def measure(server: Any, clients: int, seconds: float) -> Figure:
     fig.row(
         "server process CPU (its threads, not the job scripts)", f"{server_cpu:.0f} % of one core"
     )
-    fig.row("load generator CPU (20 threads, one process)", f"{bench_cpu:.0f} % of one core")
+    fig.row(
+        f"load generator CPU ({clients} threads, one process)", f"{bench_cpu:.0f} % of one core"
+    )
     fig.limits.append(
         f"Server started with phase_delay={server.phase_delay} s and a `true` job script, so a "
         "run's life is mostly the server's own pacing and one process start. Each client waits "
@@ -135,7 +138,7 @@ def measure(server: Any, clients: int, seconds: float) -> Figure:
         "thread pool and every store access is serialised by one lock on one SQLite connection, "
         f"so it cannot use more than about one core of Python: it used {server_cpu:.0f} % of one "
         f"core here, while the load generator took {bench_cpu:.0f} % and the run scripts the "
-        "rest of the 2 cores."
+        f"rest of the {os.cpu_count()} cores."
     )
     return fig
 
