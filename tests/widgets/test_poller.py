@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from widget_helpers import Recorder, wait_for
@@ -41,6 +43,20 @@ class Source:
         if isinstance(step, Exception):
             raise step
         return Item("r1", str(step))
+
+
+@pytest.fixture
+def new_poller() -> Iterator[Callable[..., Poller]]:
+    """Makes pollers with the options a test needs; each is stopped after the test."""
+    made: list[Poller] = []
+
+    def make(**options: Any) -> Poller:
+        made.append(Poller(**options))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.stop()
 
 
 @pytest.fixture
@@ -146,15 +162,12 @@ def test_unwatch_the_last_listener_ends_the_thread(poller):
     wait_for(lambda: not poller.running)
 
 
-def test_unchanged_items_are_polled_less_and_less():
-    p = Poller(interval=0.01, idle_after=0.0, idle_interval=0.08)
-    try:
-        rec = Recorder()
-        p.watch("r1", Source("ENGINE_RUNNING"), rec, activity=run_activity)
-        wait_for(lambda: len(rec.updates) >= 6)
-        assert p._items["r1"].interval == 0.08  # doubled from 0.01 up to idle_interval
-    finally:
-        p.stop()
+def test_unchanged_items_are_polled_less_and_less(new_poller):
+    p = new_poller(interval=0.01, idle_after=0.0, idle_interval=0.08)
+    rec = Recorder()
+    p.watch("r1", Source("ENGINE_RUNNING"), rec, activity=run_activity)
+    wait_for(lambda: len(rec.updates) >= 6)
+    assert p._items["r1"].interval == 0.08  # doubled from 0.01 up to idle_interval
 
 
 def test_settled_items_are_polled_at_the_settled_rate(poller):
@@ -196,36 +209,30 @@ class SlowSource(Source):
         return super().__call__()
 
 
-def test_the_next_lookup_is_one_interval_after_the_previous_was_sent():
-    p = Poller(interval=5.0)
-    try:
-        source = SlowSource(0.3, "ENGINE_RUNNING")
-        p.watch("r1", source, Recorder(), activity=run_activity)
-        due = wait_for(lambda: source.sent and (p.next_lookup("r1") or 0) > source.sent[0] + 1)
-        assert due
-        # Not one interval after the (0.3 s late) answer, but early by the round trip: the next
-        # answer comes one interval after this look-up was sent, so a change made on the server
-        # right after it answered is seen at most one interval later.
-        assert p.next_lookup("r1") == pytest.approx(source.sent[0] + 5.0 - 0.3, abs=0.1)
-    finally:
-        p.stop()
+def test_the_next_lookup_is_one_interval_after_the_previous_was_sent(new_poller):
+    p = new_poller(interval=5.0)
+    source = SlowSource(0.3, "ENGINE_RUNNING")
+    p.watch("r1", source, Recorder(), activity=run_activity)
+    due = wait_for(lambda: source.sent and (p.next_lookup("r1") or 0) > source.sent[0] + 1)
+    assert due
+    # Not one interval after the (0.3 s late) answer, but early by the round trip: the next
+    # answer comes one interval after this look-up was sent, so a change made on the server
+    # right after it answered is seen at most one interval later.
+    assert p.next_lookup("r1") == pytest.approx(source.sent[0] + 5.0 - 0.3, abs=0.1)
 
 
-def test_up_to_what_the_budget_pays_for_items_are_polled_at_the_interval():
-    p = Poller(interval=1.0)
-    try:
-        sources = {f"r{i}": SlowSource(0.0, "ENGINE_RUNNING") for i in range(2)}
-        for key, source in sources.items():
-            p.watch(key, source, Recorder(), activity=run_activity)
-        wait_for(
-            lambda: all((p.next_lookup(k) or 0) > (s.sent or [1e18])[0] for k, s in sources.items())
-        )
-        assert p.cost > 0  # measured: a plain function costs little, the budget is not reached
-        assert p.pace == 1.0
-        for key, source in sources.items():
-            assert p.next_lookup(key) == pytest.approx(source.sent[0] + 1.0, abs=0.1)
-    finally:
-        p.stop()
+def test_up_to_what_the_budget_pays_for_items_are_polled_at_the_interval(new_poller):
+    p = new_poller(interval=1.0)
+    sources = {f"r{i}": SlowSource(0.0, "ENGINE_RUNNING") for i in range(2)}
+    for key, source in sources.items():
+        p.watch(key, source, Recorder(), activity=run_activity)
+    wait_for(
+        lambda: all((p.next_lookup(k) or 0) > (s.sent or [1e18])[0] for k, s in sources.items())
+    )
+    assert p.cost > 0  # measured: a plain function costs little, the budget is not reached
+    assert p.pace == 1.0
+    for key, source in sources.items():
+        assert p.next_lookup(key) == pytest.approx(source.sent[0] + 1.0, abs=0.1)
 
 
 def test_stretches_serve_short_steps_first_and_keep_half_for_long_ones():
@@ -278,105 +285,90 @@ def watch_all(p: Poller, sources: dict[str, Source], **options) -> None:
         )
 
 
-def test_dear_lookups_stretch_the_intervals_to_keep_to_the_cpu_budget():
+def test_dear_lookups_stretch_the_intervals_to_keep_to_the_cpu_budget(new_poller):
     # 10 items at 0.05 s want 200 look-ups/s; at 1 ms each, 4 % of a core pays for about 40.
-    p = Poller(interval=0.05, idle_after=60, cpu_share=0.04)
-    try:
-        sources = {f"r{i}": BurningSource(0.001, "ENGINE_RUNNING") for i in range(10)}
-        watch_all(p, sources)
-        wait_for(lambda: all(s.calls >= 4 for s in sources.values()), what="a few look-ups each")
-        assert 0.001 <= p.cost < 0.003  # the thread measured what the look-ups cost it
-        assert p.rate == pytest.approx(0.04 / p.cost)
-        # Every interval stretched by the wanted rate over the rate planned for (the budget's
-        # rate, less a margin for look-ups sent early): ~0.28 s.
-        expected = 0.05 * (10 / 0.05) / (p.rate * PLANNED_SHARE)
-        assert p.pace == pytest.approx(expected, rel=0.2)
-        assert p.pace > 4 * p.interval
-        # Each item's look-ups follow the stretched interval, not the configured one.
-        for source in sources.values():
-            gaps = [b - a for a, b in zip(source.sent[1:], source.sent[2:], strict=False)]
-            assert min(gaps) > 2 * p.interval, gaps
-    finally:
-        p.stop()
+    p = new_poller(interval=0.05, idle_after=60, cpu_share=0.04)
+    sources = {f"r{i}": BurningSource(0.001, "ENGINE_RUNNING") for i in range(10)}
+    watch_all(p, sources)
+    wait_for(lambda: all(s.calls >= 4 for s in sources.values()), what="a few look-ups each")
+    assert 0.001 <= p.cost < 0.003  # the thread measured what the look-ups cost it
+    assert p.rate == pytest.approx(0.04 / p.cost)
+    # Every interval stretched by the wanted rate over the rate planned for (the budget's
+    # rate, less a margin for look-ups sent early): ~0.28 s.
+    expected = 0.05 * (10 / 0.05) / (p.rate * PLANNED_SHARE)
+    assert p.pace == pytest.approx(expected, rel=0.2)
+    assert p.pace > 4 * p.interval
+    # Each item's look-ups follow the stretched interval, not the configured one.
+    for source in sources.values():
+        gaps = [b - a for a, b in zip(source.sent[1:], source.sent[2:], strict=False)]
+        assert min(gaps) > 2 * p.interval, gaps
 
 
-def test_items_in_a_short_step_are_served_before_items_in_a_long_one():
+def test_items_in_a_short_step_are_served_before_items_in_a_long_one(new_poller):
     # One run starting, ten running; the budget pays for about 40 look-ups/s: the starting one
     # keeps its 0.05 s interval, the running ones share the rest.
-    p = Poller(interval=0.05, idle_after=60, cpu_share=0.04)
-    try:
-        starting = BurningSource(0.001, "ENGINE_STARTING")
-        running = {f"r{i}": BurningSource(0.001, "ENGINE_RUNNING") for i in range(10)}
-        watch_all(p, {"s": starting, **running})
-        wait_for(lambda: starting.calls >= 30, what="30 look-ups of the starting run")
-        # Sharing the budget evenly would have looked each up about as often.
-        assert max(s.calls for s in running.values()) <= starting.calls / 3
-        assert all(s.calls >= 1 for s in running.values())
-    finally:
-        p.stop()
+    p = new_poller(interval=0.05, idle_after=60, cpu_share=0.04)
+    starting = BurningSource(0.001, "ENGINE_STARTING")
+    running = {f"r{i}": BurningSource(0.001, "ENGINE_RUNNING") for i in range(10)}
+    watch_all(p, {"s": starting, **running})
+    wait_for(lambda: starting.calls >= 30, what="30 look-ups of the starting run")
+    # Sharing the budget evenly would have looked each up about as often.
+    assert max(s.calls for s in running.values()) <= starting.calls / 3
+    assert all(s.calls >= 1 for s in running.values())
 
 
-def test_idle_items_take_the_slow_schedule_however_many_are_watched():
+def test_idle_items_take_the_slow_schedule_however_many_are_watched(new_poller):
     # Ten items unchanged past idle_after go to idle_interval: they want 12.5 look-ups/s, which
     # the budget pays for, so they are looked up every 0.8 s and not 0.8 s stretched.
-    p = Poller(interval=0.05, idle_after=0.3, idle_interval=0.8, cpu_share=0.04)
-    try:
-        sources = {f"r{i}": BurningSource(0.001, "ENGINE_RUNNING") for i in range(10)}
-        watch_all(p, sources)
-        wait_for(lambda: p.pace > 2 * p.interval, what="the budget to stretch the intervals")
-        wait_for(
-            lambda: all(p._items[k].interval == 0.8 for k in sources) and p.pace == p.interval,
-            what="every item idle, nothing stretched",
-            show=lambda: (p.pace, [p._items[k].interval for k in sources]),
-        )
-        for key, source in sources.items():
-            due = p.next_lookup(key)
-            assert due is not None and due - source.sent[-1] <= 0.8 + 0.05
-    finally:
-        p.stop()
+    p = new_poller(interval=0.05, idle_after=0.3, idle_interval=0.8, cpu_share=0.04)
+    sources = {f"r{i}": BurningSource(0.001, "ENGINE_RUNNING") for i in range(10)}
+    watch_all(p, sources)
+    wait_for(lambda: p.pace > 2 * p.interval, what="the budget to stretch the intervals")
+    wait_for(
+        lambda: all(p._items[k].interval == 0.8 for k in sources) and p.pace == p.interval,
+        what="every item idle, nothing stretched",
+        show=lambda: (p.pace, [p._items[k].interval for k in sources]),
+    )
+    for key, source in sources.items():
+        due = p.next_lookup(key)
+        assert due is not None and due - source.sent[-1] <= 0.8 + 0.05
 
 
-def test_items_left_are_looked_up_sooner_once_others_go():
+def test_items_left_are_looked_up_sooner_once_others_go(new_poller):
     # About 4 look-ups/s paid for, 20 wanted: every interval stretched to about 2.5 s.
-    p = Poller(interval=0.5, idle_after=60, cpu_share=0.004)
-    try:
-        sources = {f"r{i}": BurningSource(0.001, "ENGINE_RUNNING") for i in range(10)}
-        subs = [p.watch(k, s, Recorder(), activity=run_activity) for k, s in sources.items()]
-        wait_for(lambda: p.pace > 1.5, what="the budget to stretch the intervals")
-        wait_for(
-            lambda: (p.next_lookup("r0") or 0) - time.monotonic() > 1.5,
-            what="r0 to be looked up and due again in more than 1.5 s",
-        )
-        for sub in subs[1:]:
-            sub.cancel()
-        kept = sources["r0"]
-        # Alone it is within budget: it does not wait out the stretched interval, its next
-        # look-up moves back to one interval after the last.
-        wait_for(
-            lambda: (p.next_lookup("r0") or 1e18) - kept.sent[-1] <= 1.5 * p.interval,
-            timeout=1.0,
-            what="the remaining item's next look-up to come sooner",
-            show=lambda: (p.pace, (p.next_lookup("r0") or 0) - kept.sent[-1]),
-        )
-        wait_for(lambda: p.pace == p.interval, what="the stretch to go")
-    finally:
-        p.stop()
+    p = new_poller(interval=0.5, idle_after=60, cpu_share=0.004)
+    sources = {f"r{i}": BurningSource(0.001, "ENGINE_RUNNING") for i in range(10)}
+    subs = [p.watch(k, s, Recorder(), activity=run_activity) for k, s in sources.items()]
+    wait_for(lambda: p.pace > 1.5, what="the budget to stretch the intervals")
+    wait_for(
+        lambda: (p.next_lookup("r0") or 0) - time.monotonic() > 1.5,
+        what="r0 to be looked up and due again in more than 1.5 s",
+    )
+    for sub in subs[1:]:
+        sub.cancel()
+    kept = sources["r0"]
+    # Alone it is within budget: it does not wait out the stretched interval, its next
+    # look-up moves back to one interval after the last.
+    wait_for(
+        lambda: (p.next_lookup("r0") or 1e18) - kept.sent[-1] <= 1.5 * p.interval,
+        timeout=1.0,
+        what="the remaining item's next look-up to come sooner",
+        show=lambda: (p.pace, (p.next_lookup("r0") or 0) - kept.sent[-1]),
+    )
+    wait_for(lambda: p.pace == p.interval, what="the stretch to go")
 
 
-def test_a_burst_of_new_items_is_spread_to_the_budget():
+def test_a_burst_of_new_items_is_spread_to_the_budget(new_poller):
     # 60 items opened at once, 2 ms each: the budget (5 % of a core) lets about 25 go at once,
     # the rest follow as it refills instead of all in one go.
-    p = Poller(interval=10.0, idle_after=60, cpu_share=0.05)
-    try:
-        sources = {f"r{i}": BurningSource(0.002, "ENGINE_RUNNING") for i in range(60)}
-        watch_all(p, sources)
-        wait_for(lambda: all(s.sent for s in sources.values()), what="every first look-up")
-        firsts = sorted(s.sent[0] for s in sources.values())
-        # 35 look-ups past the burst take 70 ms of CPU: at least 1.4 s at 5 %, less the refill
-        # during the burst itself; the bound is loose, a faster poller would be the failure.
-        assert firsts[-1] - firsts[0] > 0.5
-    finally:
-        p.stop()
+    p = new_poller(interval=10.0, idle_after=60, cpu_share=0.05)
+    sources = {f"r{i}": BurningSource(0.002, "ENGINE_RUNNING") for i in range(60)}
+    watch_all(p, sources)
+    wait_for(lambda: all(s.sent for s in sources.values()), what="every first look-up")
+    firsts = sorted(s.sent[0] for s in sources.values())
+    # 35 look-ups past the burst take 70 ms of CPU: at least 1.4 s at 5 %, less the refill
+    # during the burst itself; the bound is loose, a faster poller would be the failure.
+    assert firsts[-1] - firsts[0] > 0.5
 
 
 def test_tasks_run_in_the_poller_thread_after_the_lookups_then_the_thread_ends(poller):
