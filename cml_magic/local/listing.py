@@ -118,7 +118,6 @@ def paginate(
     filter_keys: Sequence[str],
     sort_keys: Sequence[str],
     status_prefix: str | None = None,
-    default_sort: Callable[[dict[str, Any]], Any] | None = None,
     shape: Callable[[T], dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     """Filter, sort and cut one page; returns (page, next_page_token).
@@ -134,7 +133,7 @@ def paginate(
     if size < 0 or size > MAX_PAGE_SIZE:
         raise bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
     start = decode_token(params.page_token) if params.page_token else 0
-    if shape is not None and not wanted and not order and default_sort is None:
+    if shape is not None and not wanted and not order:
         token = encode_token(start + size) if start + size < len(items) else ""
         return [shape(item) for item in items[start : start + size]], token
 
@@ -148,8 +147,6 @@ def paginate(
             _matches(_lookup(item, key), value, key, status_prefix) for key, value in wanted.items()
         )
     ]
-    if default_sort is not None:
-        selected.sort(key=default_sort)
     for key, descending in reversed(order):  # stable sorts, last key first
         selected.sort(key=partial(_sort_key, key), reverse=descending)
     page = selected[start : start + size]
