@@ -4,29 +4,32 @@ from __future__ import annotations
 
 import time
 
-from bench.common import Figure, median, new_client, run_python, seed_jobs, verdict
+from bench.common import (
+    TIME_EXCHANGES,
+    Figure,
+    median,
+    new_client,
+    run_python,
+    seed_jobs,
+    verdict,
+)
 
 MAX_PAGE = 100_000  # the largest page size the local server takes
 
 # One fresh process per repeat and way: time one listing, then measure the peak of a second
-# with tracemalloc (kept out of the timed one, it slows allocation). Session.send is wrapped
-# only to count requests and sum their `elapsed` (server + loopback).
-CHILD = """
+# with tracemalloc (kept out of the timed one, it slows allocation). Every exchange is counted
+# and its `elapsed` (server + loopback) summed.
+CHILD = (
+    """
 import gc, json, sys, time, tracemalloc
 import pandas as pd
-import requests
 from cml_magic.api import CML
 from cml_magic.frames import to_frame
 
 url, key, project, way = {url!r}, {key!r}, {project!r}, {way!r}
-sent = []
-send = requests.Session.send
-def counted(self, request, **kw):
-    response = send(self, request, **kw)
-    sent.append(response.elapsed.total_seconds())
-    return response
-requests.Session.send = counted
-
+"""
+    + TIME_EXCHANGES
+    + """
 def client():
     cml = CML(url, key)
     return to_frame(cml.jobs.list(project=project))
@@ -57,7 +60,7 @@ run = {{"client": client, "client_max": client_max, "floor": floor}}[way]
 t = time.perf_counter()
 frame = run()
 took = time.perf_counter() - t
-rows, requests_sent, server = len(frame), len(sent), sum(sent)
+rows, requests_sent, server = len(frame), len(exchanges), sum(exchanges)
 del frame
 gc.collect()
 tracemalloc.start()
@@ -67,6 +70,7 @@ tracemalloc.stop()
 print(json.dumps({{"time": took, "peak": peak, "rows": rows, "requests": requests_sent,
                   "server": server}}))
 """
+)
 
 # Where the client's time goes, on one answer fetched beforehand: JSON decoding (both ways pay
 # it), parsing into Job objects, to_frame, and the floor's DataFrame of the raw dicts.

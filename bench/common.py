@@ -16,6 +16,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ipython", "ipywidgets", "requests", "pandas", "fastapi", "uvicorn", "psutil")
 
+# Child code: from here on `exchanges` holds the `elapsed` of every HTTP exchange the process
+# makes through requests (request sent to answer headers read: the server's time plus
+# loopback), by wrapping Session.send; nothing else of the client is touched. Free of braces,
+# so it can join a template that is later `.format`ted.
+TIME_EXCHANGES = """
+import requests
+exchanges = []
+_send = requests.Session.send
+def _timed_send(self, request, **kw):
+    response = _send(self, request, **kw)
+    exchanges.append(response.elapsed.total_seconds())
+    return response
+requests.Session.send = _timed_send
+"""
+
 
 @dataclass
 class Figure:

@@ -7,6 +7,7 @@ import tempfile
 
 from bench.common import (
     ROOT,
+    TIME_EXCHANGES,
     Figure,
     client_env,
     median,
@@ -17,23 +18,17 @@ from bench.common import (
 )
 from bench.kernel_cells import CellRun, run_in_fresh_kernel
 
-# The child counts and times every HTTP exchange (requests' own `elapsed`: request sent to answer
-# headers read, i.e. the server's time plus loopback) by wrapping Session.send; nothing else
-# of the client is touched.
-CHILD = """
+# The child counts and times every HTTP exchange.
+CHILD = (
+    """
 import json, time
 t0 = time.perf_counter()
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 t1 = time.perf_counter()
-import requests
-exchanges = []
-send = requests.Session.send
-def timed_send(self, request, **kw):
-    response = send(self, request, **kw)
-    exchanges.append(response.elapsed.total_seconds())
-    return response
-requests.Session.send = timed_send
+"""
+    + TIME_EXCHANGES
+    + """
 shell.run_line_magic("load_ext", "cml_magic")
 result = shell.run_cell("%cml jobs list")
 t2 = time.perf_counter()
@@ -41,6 +36,7 @@ ok = result.success and result.result is not None and len(result.result) == 20
 print(json.dumps({"shell": t1 - t0, "ours": t2 - t1, "server": sum(exchanges),
                   "requests": len(exchanges), "ok": ok}))
 """
+)
 
 # The floor: the least any tool can do for the same listing as a pandas DataFrame, from the
 # same starting point (an IPython shell already made, not counted): import requests and
@@ -68,17 +64,17 @@ print(json.dumps({"floor": t2 - t1, "server": answer.elapsed.total_seconds(),
 # The same two things in a fresh Jupyter kernel, as a notebook's first cell: the cell is timed
 # from the client; an untimed probe cell afterwards reports the server's share.
 KERNEL_CELL = "%load_ext cml_magic\n%cml jobs list"
-KERNEL_PROBE = """
-import json, requests
-rows, exchanges, send = len(_), [], requests.Session.send
-def timed_send(self, request, **kw):
-    response = send(self, request, **kw)
-    exchanges.append(response.elapsed.total_seconds())
-    return response
-requests.Session.send = timed_send
+KERNEL_PROBE = (
+    """
+import json
+rows = len(_)
+"""
+    + TIME_EXCHANGES
+    + """
 get_ipython().run_line_magic("cml", "jobs list")
 print(json.dumps({"server": sum(exchanges), "requests": len(exchanges), "rows": rows}))
 """
+)
 KERNEL_FLOOR_CELL = """
 import os, requests, pandas
 answer = requests.get(
