@@ -13,7 +13,7 @@ from cml_magic.local.errors import bad_request, not_found
 from cml_magic.local.listing import paginate
 from cml_magic.local.scheduler import schedule_problem
 from cml_magic.local.store import Doc
-from cml_magic.local.timeutil import now
+from cml_magic.local.timeutil import DEFAULT_TIMEZONE, now
 
 router = APIRouter(prefix="/api/v2", tags=["jobs"])
 
@@ -78,7 +78,7 @@ def create_job(ctx: Ctx, project: Doc, body: JobFields, legacy_id: int | None = 
         "arguments": "",
         "timeout": 0,
         "kill_on_timeout": True,
-        "timezone": "America/Los_Angeles",
+        "timezone": DEFAULT_TIMEZONE,
         "kernel": "" if project.get("default_engine_type") == "ml_runtime" else "python3",
         **fields,
         "id": ids.dashed_id(),

@@ -18,8 +18,7 @@ from croniter import croniter
 
 from cml_magic.local.errors import ApiError
 from cml_magic.local.store import Doc, Store
-
-DEFAULT_TIMEZONE = "America/Los_Angeles"
+from cml_magic.local.timeutil import DEFAULT_TIMEZONE
 
 
 def schedule_problem(schedule: str) -> str | None:

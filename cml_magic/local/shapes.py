@@ -10,7 +10,7 @@ import json
 from typing import Any, Protocol
 
 from cml_magic.local.store import Doc, Store
-from cml_magic.local.timeutil import ZERO_TIME
+from cml_magic.local.timeutil import DEFAULT_TIMEZONE, ZERO_TIME
 
 
 class Users(Protocol):
@@ -104,7 +104,7 @@ def job(store: Users, doc: Doc, proj: Doc) -> dict[str, Any]:
         "schedule": doc.get("schedule", ""),
         "script": doc["script"],
         "timeout": int64(doc.get("timeout", 0)),
-        "timezone": doc.get("timezone", "America/Los_Angeles"),
+        "timezone": doc.get("timezone", DEFAULT_TIMEZONE),
         "updated_at": doc["updated_at"],
         "environment": env_text(doc.get("environment") or {}),
         "nvidia_gpu": int(doc.get("nvidia_gpu", 0)),
