@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from bench.common import Figure, median, new_client, seed_jobs, verdict
+from bench.common import Figure, median, new_client, percentile, seed_jobs, verdict
 
 # A status change is seen when the widget's status badge changes; the server stamps each phase
 # (starting_at, running_at, finished_at) in the same wall clock.
@@ -15,13 +15,6 @@ STAMPS = {
     "ENGINE_RUNNING": "running_at",
     "ENGINE_SUCCEEDED": "finished_at",
 }
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def measure(server: Any, runs: int, run_seconds: float) -> Figure:
@@ -115,7 +108,7 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     )
     fig.row(
         "status change -> widget, p95 / max",
-        f"{_percentile(latencies, 0.95) * 1000:.0f} / {worst * 1000:.0f} ms",
+        f"{percentile(latencies, 0.95) * 1000:.0f} / {worst * 1000:.0f} ms",
         f"{interval * 1000:.0f} ms",
         f"{worst / interval:.2f}x",
         f"within one interval: {verdict(worst <= interval)}",
@@ -130,7 +123,7 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     fig.row(
         "median / p95 by change: to starting, running, succeeded",
         ", ".join(
-            f"{median(v) * 1000:.0f} / {_percentile(v, 0.95) * 1000:.0f} ms ({len(v)})"
+            f"{median(v) * 1000:.0f} / {percentile(v, 0.95) * 1000:.0f} ms ({len(v)})"
             for v in by_status.values()
         ),
     )

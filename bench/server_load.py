@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from bench.common import Figure, median, new_client, seed_jobs, verdict
+from bench.common import Figure, median, new_client, percentile, seed_jobs, verdict
 
 FINAL = {"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT"}
 TIMEOUT = 10.0  # per request: a stuck server ends the figure, it does not hang it
@@ -58,11 +58,6 @@ class Client(threading.Thread):
                     break
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
 def measure(server: Any, clients: int, seconds: float) -> Figure:
     cml = new_client(server.url, server.api_key)
     project = seed_jobs(cml, "bench-load", clients, body="true\n")
@@ -98,15 +93,16 @@ def measure(server: Any, clients: int, seconds: float) -> Figure:
     fig.row("requests per second (all)", f"{len(every) / wall:.0f}")
     fig.row("runs created per second", f"{runs / wall:.1f}", "", "", f"{runs} runs in all")
     fig.row(
-        "latency p50 / p99, all", f"{median(every) * 1000:.1f} / {_pct(every, 0.99) * 1000:.1f} ms"
+        "latency p50 / p99, all",
+        f"{median(every) * 1000:.1f} / {percentile(every, 0.99) * 1000:.1f} ms",
     )
     fig.row(
         "latency p50 / p99, create run (POST)",
-        f"{median(creates) * 1000:.1f} / {_pct(creates, 0.99) * 1000:.1f} ms",
+        f"{median(creates) * 1000:.1f} / {percentile(creates, 0.99) * 1000:.1f} ms",
     )
     fig.row(
         "latency p50 / p99, read run (GET)",
-        f"{median(reads) * 1000:.1f} / {_pct(reads, 0.99) * 1000:.1f} ms",
+        f"{median(reads) * 1000:.1f} / {percentile(reads, 0.99) * 1000:.1f} ms",
     )
     fig.row(
         "errors",
