@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 # One rule for what counts as secret, shared with the result objects' displays.
-from cml_magic.api.objects import MASK, SECRET_NAME
+from cml_magic.api.objects import MASK, SECRET_NAME, masked_environment
 
 
 def is_secret(name: str) -> bool:
@@ -27,5 +27,5 @@ def masked_text(text: str) -> str:
 
 
 def masked(environment: Mapping[str, str] | None) -> dict[str, str]:
-    """A copy of `environment` whose secret-looking values are replaced by a fixed mask."""
-    return {k: (MASK if is_secret(k) else str(v)) for k, v in (environment or {}).items()}
+    """A copy of `environment` (or of nothing) as text, secret-looking values masked."""
+    return masked_environment({k: str(v) for k, v in (environment or {}).items()})
