@@ -52,15 +52,16 @@ def server(local_cml_factory: Any) -> LocalCML:
 @pytest.fixture
 def records() -> Iterator[Records]:
     handler = Records()
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    for name in ("urllib3", "cml_magic", "cml_magic.api"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+    loggers = [logging.getLogger(name) for name in ("", "urllib3", "cml_magic", "cml_magic.api")]
+    old_levels = [logger.level for logger in loggers]
+    loggers[0].addHandler(handler)
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
     yield handler
-    root.removeHandler(handler)
-    root.setLevel(old_level)
+    loggers[0].removeHandler(handler)
+    # Later tests log at the levels they had, not at DEBUG.
+    for logger, level in zip(loggers, old_levels, strict=True):
+        logger.setLevel(level)
 
 
 @pytest.fixture
