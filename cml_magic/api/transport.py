@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -44,6 +45,12 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 Expect = Literal["json", "bytes"]
 _NO_BODY: Any = object()
 _CHUNK = 65536
+# The variables requests reads for the proxy and CA bundle of a URL
+# (urllib.request.getproxies_environment, requests.Session.merge_environment_settings).
+PROXY_AND_TLS_VARIABLES = (
+    *("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"),
+    *("no_proxy", "NO_PROXY", "REQUEST_METHOD", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"),
+)
 # Failures after which the server may have acted on the request (a lost answer), as opposed to
 # a refused or timed-out connection, after which it cannot have.
 _LOST_ANSWER = (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError)
@@ -215,6 +222,8 @@ class Transport:
         self._auth = BearerAuth(api_key)
         self._legacy_auth = LegacyAuth(legacy_api_key or api_key)
         self.session = requests.Session()
+        self.session.trust_env = False  # the environment is read by `_read_environment`
+        self._env: tuple[str | None, ...] = ()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "cml-magic"
         adapter = _Adapter()
@@ -257,10 +266,10 @@ class Transport:
             "json": None if json_body is _NO_BODY else json_body,
             "files": files,
             "auth": self._legacy_auth if legacy else self._auth,
-            "verify": self.verify,
             # Only reads follow redirects; resending a change elsewhere is not ours to do.
             "allow_redirects": method in ("GET", "HEAD"),
         }
+        self._read_environment()
         deadline = time.monotonic() + self.timeout
         started = time.monotonic()
         try:
@@ -288,6 +297,23 @@ class Transport:
                 path=path,
             )
         return self._decode(response, method, path, expect)
+
+    def _read_environment(self) -> None:
+        """The session's proxies and CA bundle for the host from the environment, as requests
+        reads them, so that a variable set after the client was made applies from the next
+        request on."""
+        # Worked out again only when one of those variables changed: requests would scan the
+        # whole environment twice per request (a third of the client's CPU per request).
+        current = tuple(map(os.environ.get, PROXY_AND_TLS_VARIABLES))
+        if current == self._env:
+            return
+        verify: bool | str = self.verify
+        if verify is True:
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            verify = bundle or True
+        self.session.proxies = requests.utils.get_environ_proxies(self.host)
+        self.session.verify = verify
+        self._env = current
 
     def _retry(self, method: str, idempotent: bool) -> _CallRetry:
         retry = _CallRetry(

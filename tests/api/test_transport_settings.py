@@ -13,14 +13,10 @@ import trustme
 from pytest_httpserver import HTTPServer
 
 from cml_magic.api import CML, CMLConnectionError
+from cml_magic.api.transport import PROXY_AND_TLS_VARIABLES
 from cml_magic.local import LocalCML
 
 KEY = "settings-test-key-0123456789abcd"
-# The variables requests reads to pick the proxy and CA bundle of a URL.
-PROXY_AND_TLS_VARIABLES = (
-    *("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"),
-    *("no_proxy", "NO_PROXY", "REQUEST_METHOD", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"),
-)
 RUNTIMES = "/api/v2/runtimes"
 
 
