@@ -273,7 +273,9 @@ class Transport:
         deadline = time.monotonic() + self.timeout
         started = time.monotonic()
         try:
-            response = self._send(method, path, deadline, send, self._retry(method, idempotent))
+            response = self._send(
+                method, path, deadline, send, self._retry(method, idempotent, deadline)
+            )
         except requests.RequestException as exc:
             raise CMLConnectionError(
                 self._scrub(_describe(exc, self.timeout)), method=method, path=path
@@ -315,7 +317,7 @@ class Transport:
         self.session.verify = verify
         self._env = current
 
-    def _retry(self, method: str, idempotent: bool) -> _CallRetry:
+    def _retry(self, method: str, idempotent: bool, deadline: float) -> _CallRetry:
         retry = _CallRetry(
             total=self.max_retries,
             other=0,  # e.g. a failed TLS check: it fails again however often it is tried
@@ -326,7 +328,7 @@ class Transport:
             raise_on_status=False,  # the last answer becomes the typed error
             respect_retry_after_header=False,  # else a 413 with Retry-After is resent too
         )
-        retry.max_wait, retry.nap = self.max_backoff, self.sleep
+        retry.deadline, retry.max_wait, retry.nap = deadline, self.max_backoff, self.sleep
         return retry
 
     def _send(
@@ -334,7 +336,6 @@ class Transport:
     ) -> requests.Response:
         """The answer, resent (by `retry`'s rules) also after one cut off mid-body, which
         urllib3 does not see: it hands the body over unread."""
-        retry.deadline = deadline
         url = self.host + path
         while True:
             token = _CALL_RETRY.set(retry)
@@ -357,9 +358,12 @@ class Transport:
     def _exchange(
         self, method: str, url: str, deadline: float, send: dict[str, Any]
     ) -> requests.Response:
-        """One call through the session (urllib3 retrying inside it), its answer read whole."""
-        # A total deadline instead of requests' per-read timeout: a server trickling its answer
-        # cannot hold a call past it (the socket waits at most the time left for each piece).
+        """One call through the session (urllib3 retrying inside it), its answer read whole.
+
+        Connecting and the wait for the answer's head are bounded by the time left when each
+        attempt starts (`_Deadline`); the body is read piece by piece against the deadline.
+        """
+        # One deadline, not requests' per-read timeout: a trickling answer cannot outlast it.
         timeout: Any = _Deadline(deadline)  # requests hands a urllib3 Timeout on as it is
         response = self.session.request(method, url, stream=True, timeout=timeout, **send)
         if getattr(response, "_content_consumed", False):  # a response hook read it already
