@@ -52,7 +52,7 @@ class CMLMagics(Magics, Configurable):
         config=True,
         help="TLS: True, False, or a CA bundle path (default: environment, else True)",
     )
-    timeout = Float(30.0, config=True, help="seconds to wait for each HTTP answer")
+    timeout = Float(30.0, config=True, help="seconds each HTTP call may take, retries included")
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         # Set before the traits: settings from the config observe these.
