@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
+from fastapi.responses import JSONResponse
 
 from cml_magic.local import routes_jobs, shapes_v1
 from cml_magic.local.bodies import JobFields, V1Start
@@ -18,7 +19,14 @@ from cml_magic.local.routes_misc import RUNTIMES
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import now
 
-router = APIRouter(prefix="/api/v1", tags=["legacy v1"])
+
+class V1Json(JSONResponse):
+    """v1 answers name their charset, as CML's docs show them."""
+
+    media_type = "application/json; charset=utf-8"
+
+
+router = APIRouter(prefix="/api/v1", tags=["legacy v1"], default_response_class=V1Json)
 
 
 def _project(ctx: Ctx, owner: str, slug: str, write: bool = False) -> Doc:
