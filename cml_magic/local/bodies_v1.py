@@ -3,7 +3,7 @@ unknown fields are ignored, wrong types are a 400."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -25,6 +25,8 @@ class MintKey(Body):
             raise ValueError("expiryDate must be an ISO-8601 date and time") from None
         if when.tzinfo is None:
             raise ValueError("expiryDate needs a time zone, e.g. 2026-01-31T00:00:00Z")
+        if when <= datetime.now(UTC):
+            raise ValueError("expiryDate is in the past: a key must expire later")
         return value
 
 

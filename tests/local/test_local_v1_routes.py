@@ -89,6 +89,9 @@ def test_minting_refuses_bad_input_and_other_users(v1_alice: V1, local_cml: Loca
     assert "time zone" in v1_alice.refused(
         "POST", path, 400, json={"expiryDate": "2030-01-01T00:00:00"}
     )
+    assert "past" in v1_alice.refused(
+        "POST", path, 400, json={"expiryDate": "2020-01-01T00:00:00Z"}
+    )
     assert v1_alice.refused("POST", path, 400, data="not json")
     week = {"expiryDate": _a_week_ahead()}
     assert "bob" in v1_alice.refused("POST", "/users/bob/apikey", 403, json=week)
