@@ -40,6 +40,7 @@ from cml_magic.local.store import Store
 
 FAST = 0.05  # the server's phase delay and the polls' interval
 WAIT = 60.0  # bound of every poll
+ACTIVE = ("ENGINE_SCHEDULING", "ENGINE_STARTING", "ENGINE_RUNNING", "ENGINE_STOPPING")
 
 BARE_WORD = "bare-word search_filter: the local server answers 400 'must be a JSON object'"
 TEMPLATE = "Python template lacks entry.py and pi.py on the local server"
@@ -218,8 +219,8 @@ def test_01_start_job_208_with_the_legacy_key(seeds: Seeds) -> None:
 
 
 def test_01_the_same_call_with_an_empty_body(seeds: Seeds) -> None:
-    """ "`Content-Type: application/json` is required even with an empty body"; a job runs
-    once at a time, so the first run is stopped (through v2) before."""
+    """The docs: `Content-Type: application/json` is required even with an empty body. A job
+    runs once at a time, so the first call's run is stopped (through v2) before."""
     risk = _alice_project(seeds, "risk-analysis")
     nightly = next(
         j for j in seeds.call(seeds.client.list_jobs, risk.id).jobs if j.name == "nightly"
@@ -227,14 +228,11 @@ def test_01_the_same_call_with_an_empty_body(seeds: Seeds) -> None:
     engine_id = seeds.made.get("v1_engine_id")
     if engine_id:
         run = seeds.call(seeds.client.get_job_run, risk.id, nightly.id, engine_id)
-        if run.status in ("ENGINE_SCHEDULING", "ENGINE_STARTING", "ENGINE_RUNNING"):
+        if run.status in ACTIVE and run.status != "ENGINE_STOPPING":
             seeds.call(seeds.client.stop_job_run, risk.id, nightly.id, engine_id)
         _poll(
             lambda: seeds.call(seeds.client.get_job_run, risk.id, nightly.id, engine_id),
-            lambda r: (
-                r.status not in ("ENGINE_SCHEDULING", "ENGINE_STARTING", "ENGINE_RUNNING")
-                and r.status != "ENGINE_STOPPING"
-            ),
+            lambda r: r.status not in ACTIVE,
         )
     res = requests.post(
         f"{seeds.server.url}/api/v1/projects/alice/risk-analysis/jobs/208/start",
