@@ -118,6 +118,13 @@ class Store:
             )
             return _row(cur)
 
+    def mint_v2_key(self, username: str, expiry_date: str) -> str | None:
+        """A v2 key for `username`, as `POST /api/v1/users/<user>/apikey` hands out (None for
+        an unknown user). Each user holds one v2 key here, so that key is the answer and
+        `expiry_date` is not kept."""
+        user = self.user(username)
+        return user["api_key"] if user else None
+
     def users(self) -> list[dict[str, str]]:
         with self._lock:
             cur = self._db.execute("SELECT * FROM users ORDER BY username")
