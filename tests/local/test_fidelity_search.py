@@ -24,9 +24,7 @@ def test_a_bare_word_matches_project_names_and_descriptions(alice: Api) -> None:
     described = make_project(alice, {}, description=f"forecasts in PRODUCTION ({tag})")
     other = make_project(alice, {}, description=f"a sandbox ({tag})")
     for alias in ("search_filter", "searchFilter"):
-        assert _names(alice, "/projects", "projects", f"production-{tag}", alias) == {
-            named["name"]
-        }
+        assert _names(alice, "/projects", "projects", f"production-{tag}", alias) == {named["name"]}
         found = _names(alice, "/projects", "projects", "production", alias)
         assert {named["name"], described["name"]} <= found
         assert other["name"] not in found
@@ -36,7 +34,9 @@ def test_a_bare_word_matches_project_names_and_descriptions(alice: Api) -> None:
     assert _names(alice, "/projects", "projects", json.dumps({"name": "demo"})) == set()
     exact = json.dumps({"name": f"Production-{tag}"})
     assert _names(alice, "/projects", "projects", exact) == {named["name"]}
-    assert _names(alice, "/projects", "projects", json.dumps({"name": f"production-{tag}"})) == set()
+    assert (
+        _names(alice, "/projects", "projects", json.dumps({"name": f"production-{tag}"})) == set()
+    )
 
 
 def test_a_bare_word_matches_names_of_jobs_models_and_applications(alice: Api) -> None:
@@ -49,6 +49,12 @@ def test_a_bare_word_matches_names_of_jobs_models_and_applications(alice: Api) -
     alice.post(f"/projects/{pid}/models", json={"name": "other", "description": "churn"})
     assert _names(alice, f"/projects/{pid}/models", "models", "churn") == {"Churn Scorer"}
     assert "Churn Scorer" in _names(alice, "/models", "models", "churn scorer")
+    for name in ("Scoring App", "other app"):
+        body = {"name": name, "subdomain": f"word-{uuid.uuid4().hex[:8]}", "script": "a.py"}
+        alice.post(f"/projects/{pid}/applications", json=body)
+    assert _names(alice, f"/projects/{pid}/applications", "applications", "scoring") == {
+        "Scoring App"
+    }
 
 
 def test_lists_without_names_take_json_only(alice: Api) -> None:
@@ -66,7 +72,7 @@ def test_the_client_passes_a_bare_word_through(local_cml: LocalCML, alice: Api) 
     with CML(local_cml.url, local_cml.api_key) as cml:
         found = cml.projects.list(search_filter="production", page_size=1000)
         assert mine["name"] in {p.name for p in found}
-        assert all(
-            "production" in (p.name + " " + p.description).lower() for p in found
-        ), [p.name for p in found]
+        assert all("production" in (p.name + " " + p.description).lower() for p in found), [
+            p.name for p in found
+        ]
         assert [p.name for p in cml.projects.list(search_filter=tag)] == [mine["name"]]
