@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from cml_magic.local.runtimes import check_identifier
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -29,7 +31,13 @@ def _env_map(value: Any) -> dict[str, str] | None:
             raise ValueError("environment must be a JSON object of strings") from None
     if not isinstance(value, dict):
         raise ValueError("environment must be an object mapping names to string values")
-    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
+    # map<string, string> in CML's protos: a typed server refuses other values.
+    for name, item in value.items():
+        if not isinstance(item, str):
+            raise ValueError(
+                f"environment value of {name} must be a string, not {json.dumps(item)}"
+            )
+    return {str(k): v for k, v in value.items()}
 
 
 class WithEnv(Body):
@@ -98,6 +106,7 @@ class JobFields(WithEnv):
     retry_delay: int | None = None
 
     _split = field_validator("arguments")(_arguments)
+    _runtime = field_validator("runtime_identifier")(check_identifier)
 
 
 class CreateJobRun(WithEnv):
@@ -135,6 +144,8 @@ class CreateBuild(Body):
     auto_deploy_model: bool = False
     auto_deployment_config: dict[str, Any] | None = None
 
+    _runtime = field_validator("runtime_identifier")(check_identifier)
+
 
 class CreateDeployment(WithEnv):
     cpu: float = 0
@@ -156,6 +167,8 @@ class ApplicationFields(WithEnv):
     bypass_authentication: bool | None = None
     runtime_identifier: str | None = None
     runtime_addon_identifiers: list[str] | None = None
+
+    _runtime = field_validator("runtime_identifier")(check_identifier)
 
 
 class ValidateKey(Body):

@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
+    serve.add_argument(
+        "--spec",
+        metavar="FILE",
+        help="the workspace's Swagger 2.0 spec (cml_swagger.json), served at /api/v2/swagger.json",
+    )
 
     seed = sub.add_parser("seed", help="create demo users, projects and jobs; print the keys")
     seed.add_argument("name", choices=["demo"])
@@ -93,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
                 exit_with_parent=args.exit_with_parent,
                 ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile,
+                spec_file=args.spec,
             )
+        except ValueError as exc:  # --spec unreadable
+            print(f"cml-local: {exc}", file=sys.stderr)
+            return 1
         except OSError as exc:
             print(f"cml-local: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1

@@ -28,7 +28,8 @@ class LocalCML:
         server.url, server.api_key, server.keys["bob"], server.data_dir
     ```
 
-    `data_dir=None` uses a temporary folder removed on exit; a given folder is kept.
+    `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
+    (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`).
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class LocalCML:
         env: dict[str, str] | None = None,
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
+        spec: str | Path | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -51,6 +53,7 @@ class LocalCML:
         self.env = dict(env or {})
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
+        self.spec = spec
         self.url = ""
         self.keys: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
@@ -96,6 +99,8 @@ class LocalCML:
             cmd += ["--ssl-certfile", str(self.ssl_certfile)]
         if self.ssl_keyfile:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
+        if self.spec:
+            cmd += ["--spec", str(self.spec)]
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,

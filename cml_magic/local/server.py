@@ -10,7 +10,7 @@ import time
 
 import uvicorn
 
-from cml_magic.local.app import create_app
+from cml_magic.local.app import create_app, read_spec
 from cml_magic.local.supervisor import Settings
 
 
@@ -23,6 +23,7 @@ def serve(
     exit_with_parent: bool = False,
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
+    spec_file: str | None = None,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status."""
@@ -37,7 +38,8 @@ def serve(
     scheme = "https" if ssl_certfile else "http"
     url = f"{scheme}://{shown_host}:{bound}"
     settings = Settings(phase_delay=phase_delay, base_url=url, default_env=default_env or {})
-    app = create_app(data_dir, settings)
+    spec = read_spec(spec_file) if spec_file else None  # ValueError: a one-line reason
+    app = create_app(data_dir, settings, spec)
     config = uvicorn.Config(
         app,
         log_level="warning",

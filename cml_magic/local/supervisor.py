@@ -477,7 +477,24 @@ class Supervisor:
             "deployment", dep_id, status="stopped", stopped_at=stamp, updated_at=stamp, port=None
         )
 
+    def _build_done(self, build_id: str, stop: threading.Event) -> bool | None:
+        """Wait while the build builds: True once built, False if it failed, None on a stop."""
+        while True:
+            build = self.store.get("build", build_id)
+            if build is None or build["status"] not in BUILD_ACTIVE:
+                return build is not None and build["status"] == "built"
+            if stop.wait(POLL_SECONDS):
+                return None
+
     def _walk_deployment_phases(self, dep_id: str, stop: threading.Event) -> None:
+        pending = self.store.get("deployment", dep_id)
+        assert pending is not None
+        built = self._build_done(pending["build_id"], stop)  # stays `pending` meanwhile
+        if built is None:
+            return self._stopped_deployment(dep_id)
+        if not built:
+            self.store.patch("deployment", dep_id, status="failed", updated_at=now())
+            return None
         if self._pause(stop):
             return self._stopped_deployment(dep_id)
         self._advance("deployment", dep_id, "stopping", status="deploying", updated_at=now())

@@ -95,7 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCML]:
 
 def served_routes(server: LocalCML) -> set[tuple[str, str]]:
     """(method, path template) of every v2 and v1 route in the server's OpenAPI document."""
-    served = requests.get(server.url + "/api/v2/swagger.json", timeout=10).json()
+    served = requests.get(server.url + "/api/v2/local/openapi.json", timeout=10).json()
     return {
         (method.upper(), path)
         for path, item in served["paths"].items()

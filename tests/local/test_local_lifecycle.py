@@ -129,7 +129,7 @@ def test_cli_seed_serve_and_create_user(tmp_path) -> None:
             timeout=10,
         )
         assert who.json()["username"] == "dave"
-        spec = requests.get(url + "/api/v2/swagger.json", timeout=10).json()
+        spec = requests.get(url + "/api/v2/local/openapi.json", timeout=10).json()
         assert "/api/v2/projects/{project_id}/jobs/{job_id}/runs/{run_id}:stop" in spec["paths"]
     finally:
         proc.terminate()
@@ -166,10 +166,10 @@ def test_server_ends_when_the_process_that_started_it_is_killed(tmp_path) -> Non
     assert parent.stdout is not None
     url = parent.stdout.readline().strip()
     server = next(p for p in psutil.Process(parent.pid).children() if "serve" in p.cmdline())
-    assert requests.get(url + "/api/v2/swagger.json", timeout=10).status_code == 200
+    assert requests.get(url + "/api/v2/local/openapi.json", timeout=10).status_code == 200
     parent.kill()
     parent.wait(10)
     server.wait(15)  # raises psutil.TimeoutExpired if the server outlived its parent
     with contextlib.suppress(requests.ConnectionError):
-        requests.get(url + "/api/v2/swagger.json", timeout=2)
+        requests.get(url + "/api/v2/local/openapi.json", timeout=2)
         raise AssertionError("the server still answers after its parent died")
