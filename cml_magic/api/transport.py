@@ -30,10 +30,11 @@ from requests.auth import AuthBase
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
-from cml_magic.api.config import mask
+from cml_magic.api.config import LEGACY_KEY_MISSING, mask
 from cml_magic.api.errors import (
     CMLConnectionError,
     CMLError,
+    ConfigError,
     RateLimitError,
     error_for_status,
 )
@@ -160,7 +161,8 @@ class Transport:
         self.sleep: Callable[[float], None] = time.sleep
         self._secrets = tuple(k for k in (api_key, legacy_api_key) if k)
         self._auth = BearerAuth(api_key)
-        self._legacy_auth = LegacyAuth(legacy_api_key or api_key)
+        # No legacy key, no v1 call: the v2 key is never sent in its place.
+        self._legacy_auth = LegacyAuth(legacy_api_key) if legacy_api_key else None
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "cml-magic"
@@ -202,7 +204,9 @@ class Transport:
         if idempotent is None:
             idempotent = method in IDEMPOTENT
         params = _clean_params(params)
-        auth = self._legacy_auth if legacy else self._auth
+        auth: AuthBase | None = self._legacy_auth if legacy else self._auth
+        if auth is None:
+            raise ConfigError(LEGACY_KEY_MISSING)
         allow_redirects = method in ("GET", "HEAD")
         url = self.host + path
         debug = log.isEnabledFor(logging.DEBUG)

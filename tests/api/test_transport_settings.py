@@ -50,7 +50,13 @@ def proxy() -> Iterator[HTTPServer]:
 
 @pytest.fixture
 def client(local_cml: LocalCML) -> Iterator[CML]:
-    cml = CML(local_cml.url, local_cml.api_key, project="risk-analysis", max_retries=0)
+    cml = CML(
+        local_cml.url,
+        local_cml.api_key,
+        project="risk-analysis",
+        legacy_api_key=local_cml.legacy_api_key,
+        max_retries=0,
+    )
     yield cml
     cml.close()
 
@@ -90,7 +96,7 @@ def test_what_is_sent_is_what_session_request_sends(
         transport.host + path,
         params=_clean_params(options.get("params")),
         json=options.get("json_body"),
-        auth=LegacyAuth(local_cml.api_key) if legacy else BearerAuth(local_cml.api_key),
+        auth=LegacyAuth(local_cml.legacy_api_key) if legacy else BearerAuth(local_cml.api_key),
         timeout=transport.timeout,
         verify=transport.verify,
         allow_redirects=method in ("GET", "HEAD"),

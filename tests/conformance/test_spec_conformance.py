@@ -164,7 +164,7 @@ def test_the_checkers_catch_departures(server: LocalCML) -> None:
 
 def test_every_client_method_speaks_the_spec(server: LocalCML) -> None:
     recorder = Recorder(check_answers=True)
-    cml = CML(server.url, server.api_key, backoff=0.01)
+    cml = CML(server.url, server.api_key, legacy_api_key=server.legacy_api_key, backoff=0.01)
     recorder.watch(cml.transport.session)
     log = CallLog(cml)
     try:
