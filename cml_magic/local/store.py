@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ from cml_magic.local.timeutil import now
 DB_NAME = "cml-local.sqlite3"
 
 # `owner` is NULL for a user's own keys, else the workload (e.g. `run:<id>`) the key was made
-# for: revoking a workload's keys deletes its rows.
+# for: revoking a workload's keys deletes its rows. `expires_at` (the `now()` format, NULL: never)
+# is set on keys minted with an expiry date.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY,
@@ -42,7 +44,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
     username TEXT NOT NULL,
     kind TEXT NOT NULL,
     owner TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    expires_at TEXT
 );
 CREATE INDEX IF NOT EXISTS api_keys_by_owner ON api_keys (owner);
 CREATE TABLE IF NOT EXISTS objects (
@@ -107,7 +110,8 @@ class Store:
                 )
                 for key, kind in ((v2_key, V2_KEY), (legacy, LEGACY_KEY)):
                     db.execute(
-                        "INSERT OR IGNORE INTO api_keys VALUES (?, ?, ?, NULL, ?)",
+                        "INSERT OR IGNORE INTO api_keys (hash, username, kind, owner, created_at)"
+                        " VALUES (?, ?, ?, NULL, ?)",
                         (key_hash(key), username, kind, created),
                     )
             db.execute("DROP TABLE users")
@@ -159,6 +163,26 @@ class Store:
             db.execute("DELETE FROM api_keys WHERE username = ? AND owner IS NULL", (username,))
             return self._issue(username, None)
 
+    def mint_v2_key(self, username: str, expiry_date: str | None = None) -> str | None:
+        """One more v2 key of `username`'s own (`POST /api/v1/users/<user>/apikey`), valid
+        until `expiry_date` (ISO 8601 with a zone; None: no expiry); None for an unknown user."""
+        expires = None
+        if expiry_date is not None:
+            when = datetime.fromisoformat(expiry_date)
+            if when.tzinfo is None:
+                raise ValueError(f"expiry date {expiry_date[:40]!r} has no time zone")
+            expires = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        key = ids.api_key()
+        with self.transaction() as db:
+            if self.user(username) is None:
+                return None
+            db.execute(
+                "INSERT INTO api_keys (hash, username, kind, owner, created_at, expires_at)"
+                " VALUES (?, ?, ?, NULL, ?, ?)",
+                (key_hash(key), username, V2_KEY, now(), expires),
+            )
+        return key
+
     def mint_workload_keys(self, username: str, owner: str) -> dict[str, str]:
         """Fresh keys acting as `username`, valid until `revoke_keys(owner)`."""
         with self.transaction():
@@ -179,7 +203,8 @@ class Store:
         stamp = now()
         for field, kind in (("api_key", V2_KEY), ("legacy_key", LEGACY_KEY)):
             self._db.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO api_keys (hash, username, kind, owner, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (key_hash(keys[field]), username, kind, owner, stamp),
             )
         return keys
@@ -196,9 +221,12 @@ class Store:
         digest = key_hash(key)
         with self._lock:
             found = self._db.execute(
-                "SELECT hash, username FROM api_keys WHERE hash = ? AND kind = ?", (digest, kind)
+                "SELECT hash, username, expires_at FROM api_keys WHERE hash = ? AND kind = ?",
+                (digest, kind),
             ).fetchone()
         if found is None or not hmac.compare_digest(found[0], digest):
+            return None
+        if found[2] is not None and found[2] <= now():
             return None
         return self.user(found[1])
 

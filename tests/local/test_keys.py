@@ -351,3 +351,53 @@ def test_an_existing_state_folder_is_made_private(tmp_path: Path) -> None:
     shared.chmod(0o755)
     Store(shared).close()
     assert _mode(shared) == 0o755 and _mode(shared / "cml-local.sqlite3") == 0o600
+
+
+def test_serve_seed_on_a_seeded_folder_says_in_one_line_that_keys_are_not_shown(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from cml_magic.local.seed import seed_demo
+
+    data = tmp_path / "seeded"
+    assert set(seed_demo(data)) == {"alice", "bob"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cml_magic.local", "serve", "--seed", "demo", "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("cml-local listening on ")
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+    assert len(err.splitlines()) == 1, err
+    assert "seeded before" in err and "rotate-keys" in err and "v2=" not in err
+
+
+def test_minted_v2_keys_are_stored_hashed_and_expire(tmp_path: Path) -> None:
+    """The store side of `POST /api/v1/users/<user>/apikey`: one more v2 key, with an expiry."""
+    store = Store(tmp_path / "mint")
+    try:
+        store.create_user("mia")
+        lasting = store.mint_v2_key("mia", "2999-01-01T00:00:00+02:00")
+        forever = store.mint_v2_key("mia")
+        expired = store.mint_v2_key("mia", "2001-01-01T00:00:00Z")
+        assert lasting and forever and expired and len({lasting, forever, expired}) == 3
+        assert (store.user_by_key(lasting) or {})["username"] == "mia"
+        assert (store.user_by_key(forever) or {})["username"] == "mia"
+        assert store.user_by_key(expired) is None
+        assert store.user_by_key(lasting, "legacy") is None
+        assert store.mint_v2_key("nobody", "2999-01-01T00:00:00Z") is None
+        with pytest.raises(ValueError, match="no time zone"):
+            store.mint_v2_key("mia", "2999-01-01T00:00:00")
+        store.issue_user_keys("mia")  # rotating ends every key of the user's own
+        assert store.user_by_key(lasting) is None and store.user_by_key(forever) is None
+    finally:
+        store.close()
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "mint").glob("cml-local.sqlite3*"))
+    assert lasting.encode() not in raw
