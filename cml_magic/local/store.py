@@ -168,7 +168,7 @@ class Store:
         until `expiry_date` (ISO 8601 with a zone; None: no expiry); None for an unknown user."""
         expires = None
         if expiry_date is not None:
-            when = datetime.fromisoformat(expiry_date)
+            when = datetime.fromisoformat(expiry_date.replace("Z", "+00:00"))
             if when.tzinfo is None:
                 raise ValueError(f"expiry date {expiry_date[:40]!r} has no time zone")
             expires = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

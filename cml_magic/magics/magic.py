@@ -106,7 +106,7 @@ class CMLMagics(Magics, Configurable):
         config=True,
         help="TLS: True, False, or a CA bundle path (default: environment, else True)",
     )
-    timeout = Float(30.0, config=True, help="seconds to wait for each HTTP answer")
+    timeout = Float(30.0, config=True, help="seconds each HTTP call may take, retries included")
     legacy_api_key = KeySetting(
         config=True,
         help="the legacy API v1 key (default: CML_MAGIC_LEGACY_API_KEY or CDSW_API_KEY)",
