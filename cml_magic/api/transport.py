@@ -30,10 +30,11 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry, Timeout
 
-from cml_magic.api.config import mask
+from cml_magic.api.config import LEGACY_KEY_MISSING, mask
 from cml_magic.api.errors import (
     CMLConnectionError,
     CMLError,
+    ConfigError,
     RateLimitError,
     error_for_status,
 )
@@ -220,7 +221,8 @@ class Transport:
         self.sleep: Callable[[float], None] = time.sleep
         self._secrets = tuple(k for k in (api_key, legacy_api_key) if k)
         self._auth = BearerAuth(api_key)
-        self._legacy_auth = LegacyAuth(legacy_api_key or api_key)
+        # No legacy key, no v1 call: the v2 key is never sent in its place.
+        self._legacy_auth = LegacyAuth(legacy_api_key) if legacy_api_key else None
         self.session = requests.Session()
         self.session.trust_env = False  # the environment is read by `_read_environment`
         self._env: tuple[str | None, ...] = ()
@@ -261,6 +263,8 @@ class Transport:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT
+        if legacy and self._legacy_auth is None:
+            raise ConfigError(LEGACY_KEY_MISSING)
         send: dict[str, Any] = {
             "params": _clean_params(params),
             "json": None if json_body is _NO_BODY else json_body,

@@ -27,6 +27,8 @@ def serve(
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status."""
+    # Everything the server writes (database, logs, project files) is private to its owner.
+    os.umask(0o077)
     # IPPROTO_TCP explicitly: asyncio turns Nagle off only on sockets that say so, and with
     # Nagle on, keep-alive answers stall ~40 ms on delayed ACKs.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
