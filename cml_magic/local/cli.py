@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 DEFAULT_DATA = Path(os.environ.get("CML_LOCAL_DATA", "~/.cml-local")).expanduser()
+DEMO_USERS = ("alice", "bob")  # the users `seed demo` makes
+UNSANDBOXED_HELP = (
+    "run workloads without the bubblewrap sandbox (needed for more than one user where"
+    " bubblewrap is missing): each workload can then read the state folder and every project"
+)
 
 
 def _env_pair(text: str) -> tuple[str, str]:
@@ -47,20 +52,55 @@ def _parser() -> argparse.ArgumentParser:
 
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
+    serve.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
 
     seed = sub.add_parser("seed", help="create demo users, projects and jobs; print the keys")
     seed.add_argument("name", choices=["demo"])
     seed.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    seed.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
 
     user = sub.add_parser("create-user", help="create a user and print its API key")
     user.add_argument("username")
     user.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    user.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
     return parser
+
+
+def _refusal(data: Path, unsandboxed: bool, adding: set[str]) -> str | None:
+    """Why users may not be added (to make more than one) where no sandbox keeps their
+    workloads apart; None when they may."""
+    if unsandboxed:
+        return None
+    from cml_magic.local.sandbox import detect
+    from cml_magic.local.store import Store
+
+    store = Store(data)
+    try:
+        after = len({u["username"] for u in store.users()} | adding)
+    finally:
+        store.close()
+    if after <= 1:
+        return None
+    found, why = detect(data)
+    if found is not None:
+        return None
+    return (
+        f"cml-local: refusing a second user: {why}, so workloads would run unconfined (each could"
+        " read every user's keys and projects); install bubblewrap, or pass --unsandboxed"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "seed" or (args.command == "serve" and args.seed):
+    seeding = args.command == "seed" or (args.command == "serve" and args.seed)
+    adding = {args.username} if args.command == "create-user" else set()
+    if seeding:
+        adding = set(DEMO_USERS)
+    refused = _refusal(args.data, args.unsandboxed, adding) if adding else None
+    if refused:
+        print(refused, file=sys.stderr)
+        return 1
+    if seeding:
         from cml_magic.local.seed import seed_demo
 
         keys = seed_demo(args.data)
@@ -81,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row['username']} {row['api_key']}")
         return 0
     if args.command == "serve":
-        from cml_magic.local.server import serve
+        from cml_magic.local.server import SandboxRefused, serve
 
         try:
             return serve(
@@ -93,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                 exit_with_parent=args.exit_with_parent,
                 ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile,
+                unsandboxed=args.unsandboxed,
             )
+        except SandboxRefused as exc:
+            print(f"cml-local: {exc}", file=sys.stderr)
+            return 1
         except OSError as exc:
             print(f"cml-local: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1

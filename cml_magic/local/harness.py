@@ -29,6 +29,10 @@ class LocalCML:
     ```
 
     `data_dir=None` uses a temporary folder removed on exit; a given folder is kept.
+
+    `sandbox=None` runs workloads in the bubblewrap sandbox where it works here and, where it
+    does not, explicitly unsandboxed (`serve --unsandboxed`; `sandbox_problem` says why);
+    `True` requires the sandbox, `False` runs unsandboxed. `sandboxed` tells which it is.
     """
 
     def __init__(
@@ -41,6 +45,7 @@ class LocalCML:
         env: dict[str, str] | None = None,
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
+        sandbox: bool | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -51,6 +56,9 @@ class LocalCML:
         self.env = dict(env or {})
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
+        self.sandbox = sandbox
+        self.sandboxed = False
+        self.sandbox_problem = ""
         self.url = ""
         self.keys: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
@@ -71,6 +79,7 @@ class LocalCML:
     def start(self) -> LocalCML:
         if self.running:
             return self
+        self._choose_sandbox()
         if self.seed:
             from cml_magic.local.seed import seed_demo
 
@@ -96,6 +105,8 @@ class LocalCML:
             cmd += ["--ssl-certfile", str(self.ssl_certfile)]
         if self.ssl_keyfile:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
+        if not self.sandboxed:
+            cmd.append("--unsandboxed")
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -124,6 +135,17 @@ class LocalCML:
             self.kill()
             raise LocalCMLError(f"cml-local did not start within {START_TIMEOUT:.0f} s") from None
         return self
+
+    def _choose_sandbox(self) -> None:
+        if self.sandbox is False:
+            self.sandboxed, self.sandbox_problem = False, "unsandboxed by request"
+            return
+        from cml_magic.local.sandbox import detect
+
+        found, why = detect(self.data_dir)
+        if found is None and self.sandbox:
+            raise LocalCMLError(f"no sandbox for workloads: {why}")
+        self.sandboxed, self.sandbox_problem = found is not None, why
 
     def create_user(self, username: str) -> str:
         """Create a user and return their API key."""
