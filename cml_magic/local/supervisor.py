@@ -644,7 +644,12 @@ class Supervisor:
         for build in self.store.find("build"):
             if build["status"] in BUILD_ACTIVE:
                 self.store.patch(
-                    "build", build["id"], status="build failed", updated_at=stamp, pid=None
+                    "build",
+                    build["id"],
+                    status="build failed",
+                    updated_at=stamp,
+                    pid=None,
+                    pgid=None,
                 )
         for dep in self.store.find("deployment"):
             if dep["status"] in DEPLOYMENT_ACTIVE:
