@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -39,11 +40,12 @@ def ensure_venv() -> None:
     STAMP.write_text(digest)
 
 
-# The Debian packages some tests need, each with the file that shows it is there and the tests
-# that skip without it. Add a line to add one.
+# The Debian packages some tests need: the file or command that shows it is there, the packages,
+# the tests that skip without it. Add a line to add one.
 SYSTEM_PACKAGES: list[tuple[str, tuple[str, ...], str]] = [
     (os.environ.get("CHROMIUM", "/usr/bin/chromium"), ("chromium", "fonts-dejavu-core"), "browser"),
-    ("/usr/bin/bwrap", ("bubblewrap",), "workload sandbox"),
+    ("java", ("default-jre-headless",), "seed-examples judge (OpenAPI Generator is a jar)"),
+    ("bwrap", ("bubblewrap",), "workload sandbox"),
 ]
 
 
@@ -52,7 +54,7 @@ def ensure_system_packages() -> None:
 
     Elsewhere the tests that need them skip and say why; nothing here is fatal.
     """
-    missing = [entry for entry in SYSTEM_PACKAGES if not Path(entry[0]).exists()]
+    missing = [e for e in SYSTEM_PACKAGES if not (Path(e[0]).exists() or shutil.which(e[0]))]
     if not missing:
         return
     if os.name != "posix" or os.geteuid() != 0 or not Path("/usr/bin/apt-get").exists():
