@@ -63,9 +63,10 @@ class Sandbox:
         sandboxed command carries (bwrap's own processes do not show it in /proc).
         """
         cmd = [self.bwrap, *self._system()]
+        # The private /tmp comes before the runtime: a Python or checkout under /tmp stays seen.
+        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         cmd += self._mounts()
         cmd += ["--bind", str(project_dir), HOME, "--chdir", HOME]
-        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         cmd += ["--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session"]
         for name, value in setenv.items():
             cmd += ["--setenv", name, value]

@@ -5,6 +5,7 @@ environment; they still reach the server's API."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,30 @@ def test_a_run_never_sees_the_operators_environment(
     assert out["LANG"] == "C.UTF-8" and out["PATH"]  # the allowlist passes these
     for secret in OPERATOR_SECRETS.values():
         assert secret not in log
+
+
+def test_read_only_folders_under_tmp_stay_seen_and_the_state_inside_one_is_hidden(
+    tmp_path: Path,
+) -> None:
+    # A runtime (or checkout) may live under /tmp, as this test's folders do; the private /tmp
+    # must not hide it. A state folder inside a read-only folder is covered by an empty tmpfs.
+    require_sandbox(tmp_path)
+    from cml_magic.local.sandbox import Sandbox, detect
+
+    found, _ = detect(tmp_path)
+    assert found is not None
+    runtime = tmp_path / "runtime"
+    (runtime / "state" / "projects" / "p").mkdir(parents=True)
+    (runtime / "lib.txt").write_text("library\n")
+    (runtime / "state" / "cml-local.sqlite3").write_text("keys\n")
+    project = runtime / "state" / "projects" / "p"
+    sandbox = Sandbox(found.bwrap, runtime / "state", (*found.readable, runtime))
+    look = f"cat {runtime}/lib.txt; ls -A {runtime}/state; echo end"
+    done = subprocess.run(
+        sandbox.command(project, ["/bin/sh", "-c", look], {}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "library\nend\n"  # the runtime file seen; the state folder empty
