@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 DEFAULT_DATA = Path(os.environ.get("CML_LOCAL_DATA", "~/.cml-local")).expanduser()
+DEMO_USERS = ("alice", "bob")  # the users `seed demo` makes
+UNSANDBOXED_HELP = (
+    "run workloads without the bubblewrap sandbox (needed for more than one user where"
+    " bubblewrap is missing): each workload can then read the state folder and every project"
+)
 
 
 def _env_pair(text: str) -> tuple[str, str]:
@@ -52,16 +57,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the workspace's Swagger 2.0 spec (cml_swagger.json), served at /api/v2/swagger.json",
     )
+    serve.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
 
     seed = sub.add_parser(
         "seed", help="create demo users, projects and jobs; print the new users' keys (once)"
     )
     seed.add_argument("name", choices=["demo"])
     seed.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    seed.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
 
     user = sub.add_parser("create-user", help="create a user and print its keys (once)")
     user.add_argument("username")
     user.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    user.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
 
     rotate = sub.add_parser(
         "rotate-keys", help="replace a user's v2 and legacy keys by new ones; print them"
@@ -102,9 +110,41 @@ def _user_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refusal(data: Path, unsandboxed: bool, adding: set[str]) -> str | None:
+    """Why users may not be added (to make more than one) where no sandbox keeps their
+    workloads apart; None when they may."""
+    if unsandboxed:
+        return None
+    from cml_magic.local.sandbox import detect
+    from cml_magic.local.store import Store
+
+    store = Store(data)
+    try:
+        after = len({u["username"] for u in store.users()} | adding)
+    finally:
+        store.close()
+    if after <= 1:
+        return None
+    found, why = detect(data)
+    if found is not None:
+        return None
+    return (
+        f"cml-local: refusing a second user: {why}, so workloads would run unconfined (each could"
+        " read every user's keys and projects); install bubblewrap, or pass --unsandboxed"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "seed" or (args.command == "serve" and args.seed):
+    seeding = args.command == "seed" or (args.command == "serve" and args.seed)
+    adding = {args.username} if args.command == "create-user" else set()
+    if seeding:
+        adding = set(DEMO_USERS)
+    refused = _refusal(args.data, args.unsandboxed, adding) if adding else None
+    if refused:
+        print(refused, file=sys.stderr)
+        return 1
+    if seeding:
         from cml_magic.local.seed import seed_demo
 
         keys = seed_demo(args.data)
@@ -116,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("create-user", "rotate-keys"):
         return _user_keys(args)
     if args.command == "serve":
-        from cml_magic.local.server import serve
+        from cml_magic.local.server import SandboxRefused, serve
 
         try:
             return serve(
@@ -129,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
                 ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile,
                 spec_file=args.spec,
+                unsandboxed=args.unsandboxed,
             )
-        except ValueError as exc:  # --spec unreadable
+        except (ValueError, SandboxRefused) as exc:  # --spec unreadable; no sandbox for 2 users
             print(f"cml-local: {exc}", file=sys.stderr)
             return 1
         except OSError as exc:

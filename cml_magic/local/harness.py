@@ -32,6 +32,10 @@ class LocalCML:
     `create_user`): the server stores only hashes, so a folder seeded by someone else brings
     none. `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
     (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`).
+
+    `sandbox=None` runs workloads in the bubblewrap sandbox where it works here and, where it
+    does not, explicitly unsandboxed (`serve --unsandboxed`; `sandbox_problem` says why);
+    `True` requires the sandbox, `False` runs unsandboxed. `sandboxed` tells which it is.
     """
 
     def __init__(
@@ -45,6 +49,7 @@ class LocalCML:
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
         spec: str | Path | None = None,
+        sandbox: bool | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -56,6 +61,9 @@ class LocalCML:
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
         self.spec = spec
+        self.sandbox = sandbox
+        self.sandboxed = False
+        self.sandbox_problem = ""
         self.url = ""
         self.keys: dict[str, str] = {}
         self.legacy_keys: dict[str, str] = {}
@@ -86,6 +94,7 @@ class LocalCML:
     def start(self) -> LocalCML:
         if self.running:
             return self
+        self._choose_sandbox()
         if self.seed:
             from cml_magic.local.seed import seed_demo
 
@@ -114,6 +123,8 @@ class LocalCML:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
         if self.spec:
             cmd += ["--spec", str(self.spec)]
+        if not self.sandboxed:
+            cmd.append("--unsandboxed")
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -142,6 +153,17 @@ class LocalCML:
             self.kill()
             raise LocalCMLError(f"cml-local did not start within {START_TIMEOUT:.0f} s") from None
         return self
+
+    def _choose_sandbox(self) -> None:
+        if self.sandbox is False:
+            self.sandboxed, self.sandbox_problem = False, "unsandboxed by request"
+            return
+        from cml_magic.local.sandbox import detect
+
+        found, why = detect(self.data_dir)
+        if found is None and self.sandbox:
+            raise LocalCMLError(f"no sandbox for workloads: {why}")
+        self.sandboxed, self.sandbox_problem = found is not None, why
 
     def create_user(self, username: str) -> str:
         """Create a user and return their API v2 key (the legacy key: `legacy_keys[username]`)."""

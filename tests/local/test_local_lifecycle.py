@@ -15,7 +15,9 @@ PYTHON = [sys.executable, "-m", "cml_magic.local"]
 
 
 def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) -> None:
-    server = local_cml_factory(data_dir=tmp_path / "state")
+    # Unsandboxed: a sandboxed workload dies with its server (bwrap --die-with-parent), so only
+    # here does a crash leave children behind for the restarted server to end.
+    server = local_cml_factory(data_dir=tmp_path / "state", sandbox=False)
     api = Api(server)
     project = make_project(
         api,
