@@ -7,8 +7,8 @@ from typing import Any
 
 import ipywidgets as w
 
+from cml_magic.api.masking import is_secret
 from cml_magic.widgets.controller import Controller, as_controller
-from cml_magic.widgets.masking import is_secret
 from cml_magic.widgets.panels.common import project_picker
 from cml_magic.widgets.parts import Messages, button
 
