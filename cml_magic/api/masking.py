@@ -193,6 +193,14 @@ _ASSIGNMENT = re.compile(
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:)[^\s/@]+(?=@)")
 
 
+# What help texts and errors write for a value (`--env KEY=VALUE`): nothing to hide.
+_PLACEHOLDERS = frozenset({"VALUE", "<VALUE>", "<value>", "...", "…", MASK})
+
+
+def _placeholder(value: str) -> bool:
+    return value.strip("'\"").rstrip(".,;:)") in _PLACEHOLDERS
+
+
 def _hidden(value: str) -> str:
     """MASK in the value's own quotes, if it had any."""
     if value[:1] in ("'", '"'):
@@ -201,13 +209,13 @@ def _hidden(value: str) -> str:
 
 
 def _line_assignment(match: re.Match[str]) -> str:
-    if not is_secret(match["name"]):
+    if not is_secret(match["name"]) or _placeholder(match["value"]):
         return match[0]
     return f"{match['lead']}{match['name']}{match['sep']}{MASK}"
 
 
 def _quoted_name(match: re.Match[str]) -> str:
-    if not is_secret(match["name"]):
+    if not is_secret(match["name"]) or _placeholder(match["value"]):
         return match[0]
     q = match["q"]
     return f"{q}{match['name']}{q}{match['sep']}{_hidden(match['value'])}"
@@ -215,7 +223,7 @@ def _quoted_name(match: re.Match[str]) -> str:
 
 def _assignment(match: re.Match[str]) -> str:
     name = match["name"]
-    if not is_secret(name):
+    if not is_secret(name) or _placeholder(match["value"]):
         return match[0]
     if match["op"] == ":" and not _looks_like_a_variable(match, name):
         return match[0]  # prose: "no API key: pass one"
