@@ -244,13 +244,23 @@ def mask_text(text: str, keys: Iterable[str] = ()) -> str:
     """`text` with every known key (and `keys`) and every secret-named value replaced by MASK."""
     if not text:
         return text
+    return _masked(text, _keys_mask(keys))
+
+
+def _keys_mask(keys: Iterable[str]) -> _KeyMask | None:
     found = known_keys(keys)
-    if found:
-        text = _key_mask(found)(text)
-    text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
-    text = _LINE_ASSIGNMENT.sub(_line_assignment, text)
-    text = _QUOTED_NAME.sub(_quoted_name, text)
-    return _ASSIGNMENT.sub(_assignment, text)
+    return _key_mask(found) if found else None
+
+
+def _masked(text: str, keys: _KeyMask | None) -> str:
+    if keys is not None:
+        text = keys(text)
+    if "=" in text or ":" in text:  # every form of an assignment has one
+        text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
+        text = _LINE_ASSIGNMENT.sub(_line_assignment, text)
+        text = _QUOTED_NAME.sub(_quoted_name, text)
+        text = _ASSIGNMENT.sub(_assignment, text)
+    return text
 
 
 def mask_environment(
@@ -258,11 +268,13 @@ def mask_environment(
 ) -> dict[str, str]:
     """A copy of `environment` as text, MASK for each value whose name looks secret or that
     holds a known key or a secret assignment (`FOO=<key>` is hidden too)."""
-    keys = tuple(keys)
+    if not environment:
+        return {}
+    known = _keys_mask(keys)
     shown: dict[str, str] = {}
-    for name, value in (environment or {}).items():
+    for name, value in environment.items():
         text = str(value)
-        hide = is_secret(str(name)) or mask_text(text, keys) != text
+        hide = is_secret(str(name)) or (bool(text) and _masked(text, known) != text)
         shown[str(name)] = MASK if hide else text
     return shown
 
