@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cml_magic.api import paths
 from cml_magic.api.config import Settings, mask, normalize_host, resolve
 from cml_magic.api.errors import ConfigError
+from cml_magic.api.masking import remember_keys
 from cml_magic.api.transport import Transport
 
 # Each resource module loads on first use of its accessor (`cml.jobs` ...): a first listing
@@ -62,6 +63,8 @@ class CML:
             raise ConfigError("the legacy API key contains spaces or line breaks; copy it again")
         if timeout <= 0:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout}")
+        # Hidden from every display of this process from now on: logs, reprs, errors.
+        remember_keys(api_key, legacy_api_key)
         self.host = normalize_host(host)
         self.project = project or None
         self.transport = Transport(

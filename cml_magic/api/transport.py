@@ -32,12 +32,14 @@ from urllib3.util import Retry, Timeout
 
 from cml_magic.api.config import LEGACY_KEY_MISSING, mask
 from cml_magic.api.errors import (
+    PAGE_CHARS,
     CMLConnectionError,
     CMLError,
     ConfigError,
     RateLimitError,
     error_for_status,
 )
+from cml_magic.api.masking import excerpt, mask_text
 
 log = logging.getLogger("cml_magic.api")
 
@@ -401,12 +403,10 @@ class Transport:
         return response
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "****")
-        return text
+        return mask_text(text, self._secrets)
 
     def _error(self, response: requests.Response, method: str, path: str) -> CMLError:
-        message = self._scrub(_server_message(response))
+        message = _server_message(response, self._secrets)
         cls = error_for_status(response.status_code)
         if cls is RateLimitError:
             return RateLimitError(
@@ -426,7 +426,7 @@ class Transport:
         try:
             return response.json()
         except ValueError:
-            snippet = self._scrub(response.text[:80])
+            snippet = excerpt(response.text, 80, self._secrets)
             raise CMLError(
                 f"the answer is not valid JSON (truncated or not from CML?): {snippet!r}",
                 status=response.status_code,
@@ -467,8 +467,9 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return cleaned or None
 
 
-def _server_message(response: requests.Response) -> str:
-    """The message in CML's error envelope, else a short piece of the body, else the reason."""
+def _server_message(response: requests.Response, keys: tuple[str, ...] = ()) -> str:
+    """The message in CML's error envelope, else a short piece of the body, else the reason;
+    masked (the known keys and `keys`) before it is cut."""
     try:
         body = response.json()
     except ValueError:
@@ -477,10 +478,10 @@ def _server_message(response: requests.Response) -> str:
         for key in ("message", "error", "detail"):
             value = body.get(key)
             if isinstance(value, str) and value.strip():
-                return " ".join(value.split())
+                return mask_text(" ".join(value.split()), keys)
             if value:
-                return json.dumps(value)[:300]
-    text = " ".join(response.text.split())[:300]
+                return excerpt(json.dumps(value), PAGE_CHARS, keys)
+    text = excerpt(" ".join(response.text.split()), PAGE_CHARS, keys)
     return text or response.reason or f"HTTP {response.status_code}"
 
 

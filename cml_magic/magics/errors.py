@@ -21,11 +21,15 @@ class HelpRequested(Exception):  # noqa: N818 - control flow, not an error
 
 
 def usage_error(message: str, kind: str) -> UsageError:
-    """A `UsageError` carrying `message` (one line) and a machine-readable `kind`.
+    """A `UsageError` carrying `message` (one line, masked: no key or secret value is
+    echoed) and a machine-readable `kind`.
 
     Kinds: bad_command, bad_argument, bad_env, bad_name, not_configured, api_error,
     run_failed, bad_body.
     """
+    from cml_magic.api.masking import mask_text
+
+    message = mask_text(message)
     error = UsageError(" ".join(message.split()) if "\n" not in message else message)
     error.kind = kind  # type: ignore[attr-defined]
     return error

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from cml_magic.api.masking import mask_text
 from cml_magic.widgets.live import LiveWidget, reporting
-from cml_magic.widgets.masking import masked_text
 from cml_magic.widgets.parts import button, environment_line, esc, html_widget
 from cml_magic.widgets.status import Activity, Phase
 
@@ -95,14 +95,14 @@ class RunWidget(LiveWidget):
         self.set_output(text)
 
     def set_output(self, text: str | None) -> None:
-        """Show the last lines of the run's output."""
+        """Show the last lines of the run's output, masked (keys, secret values)."""
         if text is None:
             self.output.value = (
                 '<span style="color:#8c959f">no output available through the API</span>'
             )
             return
         lines = text[-TAIL_CHARS:].rstrip("\n").splitlines()[-OUTPUT_LINES:]
-        tail = masked_text("\n".join(lines))
+        tail = mask_text("\n".join(lines))
         self.output.value = (
             '<pre style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
             f'background:#f6f8fa;font-size:85%">{esc(tail)}</pre>'
