@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from cml_magic.local import errors
+from cml_magic.local import errors, validate
 from cml_magic.local.scheduler import Scheduler
 from cml_magic.local.store import Store
 from cml_magic.local.supervisor import Settings, Supervisor
@@ -25,6 +25,7 @@ from cml_magic.local.supervisor import Settings, Supervisor
 class ServerState:
     store: Store
     sup: Supervisor
+    max_upload_bytes: int = validate.DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
 
 
 def _error_response(request: Request, code: int, message: str, status: int) -> JSONResponse:
@@ -47,8 +48,11 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def create_app(data_dir: str, settings: Settings) -> FastAPI:
-    """Build the application over the state in `data_dir`."""
+def create_app(
+    data_dir: str, settings: Settings, max_upload_mb: int = validate.DEFAULT_MAX_UPLOAD_MB
+) -> FastAPI:
+    """Build the application over the state in `data_dir`; uploads over `max_upload_mb` MiB
+    are refused."""
     store = Store(data_dir)  # type: ignore[arg-type]
     sup = Supervisor(store, settings)
     # A scheduled run is started as the job's creator, like one started from the job's page.
@@ -71,7 +75,7 @@ def create_app(data_dir: str, settings: Settings) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.cml = ServerState(store, sup)
+    app.state.cml = ServerState(store, sup, max_upload_mb * 1024 * 1024)
 
     @app.exception_handler(errors.ApiError)
     async def api_error(request: Request, exc: errors.ApiError) -> JSONResponse:
@@ -91,8 +95,10 @@ def create_app(data_dir: str, settings: Settings) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
+        # A last resort: the details (and any server path in them) go to the server's log only.
         print(f"cml-local: internal error on {request.url.path}: {exc!r}", file=sys.stderr)
-        return _error_response(request, errors.INTERNAL, f"internal error: {exc}", 500)
+        message = f"internal error ({type(exc).__name__}); the server's log has the details"
+        return _error_response(request, errors.INTERNAL, message, 500)
 
     from cml_magic.local import (
         routes_applications,
