@@ -41,6 +41,7 @@ class LocalCML:
         env: dict[str, str] | None = None,
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
+        max_upload_mb: int | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -51,6 +52,7 @@ class LocalCML:
         self.env = dict(env or {})
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
+        self.max_upload_mb = max_upload_mb
         self.url = ""
         self.keys: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
@@ -96,6 +98,8 @@ class LocalCML:
             cmd += ["--ssl-certfile", str(self.ssl_certfile)]
         if self.ssl_keyfile:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
+        if self.max_upload_mb is not None:
+            cmd += ["--max-upload-mb", str(self.max_upload_mb)]
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ import uvicorn
 
 from cml_magic.local.app import create_app
 from cml_magic.local.supervisor import Settings
+from cml_magic.local.validate import DEFAULT_MAX_UPLOAD_MB
 
 
 def serve(
@@ -23,6 +24,7 @@ def serve(
     exit_with_parent: bool = False,
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status."""
@@ -37,7 +39,7 @@ def serve(
     scheme = "https" if ssl_certfile else "http"
     url = f"{scheme}://{shown_host}:{bound}"
     settings = Settings(phase_delay=phase_delay, base_url=url, default_env=default_env or {})
-    app = create_app(data_dir, settings)
+    app = create_app(data_dir, settings, max_upload_mb)
     config = uvicorn.Config(
         app,
         log_level="warning",
