@@ -63,13 +63,16 @@ def _env_map(value: Any) -> dict[str, str] | None:
             return {}
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValueError("environment must be a JSON object of strings") from None
     if not isinstance(value, dict):
         raise ValueError("environment must be an object mapping names to string values")
     for name in value:
         if problem := validate.env_name_problem(str(name)):
             raise ValueError(problem)
+    # JSON text was not seen by the body's own check: its escapes can hold NUL or surrogates.
+    if problem := validate.strings_problem(value, "environment"):
+        raise ValueError(problem)
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
 
 

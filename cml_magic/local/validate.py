@@ -47,22 +47,34 @@ def text_problem(value: str, limit: int = TEXT_MAX) -> str | None:
 
 
 def strings_problem(value: Any, where: str = "") -> str | None:
-    """The first text problem anywhere inside a JSON value (keys included), with its place."""
-    if isinstance(value, str):
-        problem = text_problem(value)
-        return f"{where or 'value'} {problem}" if problem else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            place = f"{where}.{key}" if where else str(key)
-            if isinstance(key, str) and (problem := text_problem(key, NAME_MAX)):
-                return f"the name of field {quote(place)} {problem}"
-            if problem := strings_problem(item, place):
-                return problem
-    if isinstance(value, list):
-        for n, item in enumerate(value):
-            if problem := strings_problem(item, f"{where}[{n}]"):
-                return problem
+    """The first text problem anywhere inside a JSON value (keys included), with its place.
+    Walked with a list, not recursion: nesting as deep as the JSON parser allows is fine."""
+    # Each entry's place is (parent place, key), rendered only for the message.
+    pending: list[tuple[Any, Any]] = [((None, where), value)]
+    while pending:
+        place, item = pending.pop()
+        if isinstance(item, str):
+            if problem := text_problem(item):
+                return f"{_render(place) or 'value'} {problem}"
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(key, str) and (problem := text_problem(key, NAME_MAX)):
+                    return f"the name of field {_render((place, key))} {problem}"
+                pending.append(((place, key), inner))
+        elif isinstance(item, list):
+            pending.extend(((place, n), inner) for n, inner in enumerate(item))
     return None
+
+
+def _render(place: Any) -> str:
+    parts: list[str] = []
+    while place is not None and len(parts) < 20:  # a message names at most 20 levels
+        place, key = place
+        parts.append(f"[{key}]" if isinstance(key, int) else str(key))
+    if place is not None:
+        parts.append("...")
+    text = ".".join(p for p in reversed(parts) if p).replace(".[", "[")
+    return quote(text) if text else ""
 
 
 def path_problem(path: str) -> str | None:

@@ -91,10 +91,16 @@ def test_a_lone_surrogate_is_refused_in_every_create_and_update(
     alice.refused("POST", apps, {"name": EVIL, "subdomain": "evil", "script": "a.py"}, 400)
     alice.refused("PATCH", f"/projects/{pid}", {"name": EVIL}, 400)
     alice.refused("PATCH", f"/projects/{pid}", {"description": "nul\x00"}, 400)
+    # PATCH takes environment as JSON text too: its escapes are checked like any other text.
+    for env in ({"A": EVIL}, {"A": "nul\x00"}, {"A=B": "1"}):
+        alice.refused("PATCH", f"/projects/{pid}", {"environment": json.dumps(env)}, 400)
+        alice.refused("PATCH", f"{jobs}/{job['id']}", {"environment": json.dumps(env)}, 400)
+    alice.refused("PATCH", f"/projects/{pid}", {"environment": "[" * 5000}, 400)
     assert _names(alice, jobs, "jobs") == ["base"]
     assert _names(alice, models, "models") == [] and _names(alice, apps, "applications") == []
     assert alice.ok("GET", f"{jobs}/{job['id']}/runs")["job_runs"] == []
     assert alice.ok("GET", f"/projects/{pid}")["name"] == place["project"]["name"]
+    assert alice.ok("GET", f"/projects/{pid}")["environment"] == "{}"
     listings_work(server, alice, bob)
 
 
