@@ -65,6 +65,12 @@ class User:
         return project
 
 
+def v1_auth(server: LocalCML, user: str) -> tuple[str, str]:
+    """HTTP Basic for API v1: the user's legacy key where the server gives users one."""
+    legacy: dict[str, str] = getattr(server, "legacy_keys", {})
+    return (legacy.get(user) or server.keys[user], "")
+
+
 def check_refusal(
     server: LocalCML, resp: requests.Response, status: int | None = None, what: str = ""
 ) -> str:
@@ -96,5 +102,5 @@ def listings_work(server: LocalCML, *users: User) -> None:
             user.ok("GET", f"/projects/{pid}/files/%2F")
             owner = project["owner"]["username"]
             v1 = f"{server.url}/api/v1/projects/{owner}/{project['slug']}/jobs"
-            resp = requests.get(v1, auth=(server.keys[user.name], ""), timeout=60)
+            resp = requests.get(v1, auth=v1_auth(server, user.name), timeout=60)
             assert resp.status_code == 200, (v1, resp.status_code, resp.text[:300])

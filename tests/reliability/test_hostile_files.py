@@ -219,9 +219,9 @@ def small_disk(tmp_path: Path) -> Iterator[tuple[User, Path]]:
     """A demo server that may write no file larger than 4 MiB (RLIMIT_FSIZE; Python ignores
     SIGXFSZ, so a longer write fails with EFBIG as on a full disk): (alice, data folder)."""
     from cml_magic.local.harness import READY
-    from cml_magic.local.seed import seed_demo
 
-    keys = seed_demo(tmp_path)
+    server = LocalCML(tmp_path, seed="demo")
+    server.start().stop()  # seeded, and its keys known; served again below under the limit
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (4 * 2**20, 4 * 2**20))
@@ -234,8 +234,7 @@ def small_disk(tmp_path: Path) -> Iterator[tuple[User, Path]]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith(READY), (tmp_path / "server.log").read_text()
-        server = LocalCML(tmp_path, seed=None)
-        server.url, server.keys = line[len(READY) :].strip(), keys
+        server.url = line[len(READY) :].strip()
         yield User(server, "alice"), tmp_path
     finally:
         proc.terminate()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from hostile_helpers import User, check_refusal, listings_work
+from hostile_helpers import User, check_refusal, listings_work, v1_auth
 
 from cml_magic.local import LocalCML
 from cml_magic.local.scheduler import Scheduler
@@ -209,7 +209,7 @@ def test_non_latin_project_names_get_unique_slugs(server: LocalCML, alice: User)
     assert len(set(slugs)) == 2 and all(s.startswith("project") for s in slugs), slugs
     for project in made:  # each is reachable by its slug through API v1
         url = f"{server.url}/api/v1/projects/alice/{project['slug']}/jobs"
-        assert requests.get(url, auth=(server.keys["alice"], ""), timeout=30).json() == []
+        assert requests.get(url, auth=v1_auth(server, "alice"), timeout=30).json() == []
     alice.refused("POST", "/projects", {"name": "数据分析"}, 409)  # the same name twice
 
 
@@ -219,7 +219,7 @@ def test_non_latin_project_names_get_unique_slugs(server: LocalCML, alice: User)
 def test_v1_job_id_that_only_looks_numeric(server: LocalCML) -> None:
     base = f"{server.url}/api/v1/projects/alice/risk-analysis/jobs"
     for job_id in ("²", "١٢", "⑦"):
-        resp = requests.get(f"{base}/{job_id}", auth=(server.keys["alice"], ""), timeout=30)
+        resp = requests.get(f"{base}/{job_id}", auth=v1_auth(server, "alice"), timeout=30)
         assert resp.status_code == 404, (job_id, resp.status_code, resp.text)
 
 
@@ -362,7 +362,7 @@ def test_the_whole_hostile_set_answers_4xx_and_listings_still_work(
     for method, path, body, kw in hostile:
         user = kw.pop("as", alice)
         if path.startswith(server.url + "/api/v1"):
-            resp = requests.get(path, auth=(server.keys[user.name], ""), timeout=30)
+            resp = requests.get(path, auth=v1_auth(server, user.name), timeout=30)
             check_refusal(server, resp, None, path)
             continue
         user.refused(method, path, body, **kw)
