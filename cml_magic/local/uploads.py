@@ -24,6 +24,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from cml_magic.local.errors import RESOURCE_EXHAUSTED, ApiError, bad_request, too_large
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+MAX_FILES = 1000  # per request
 INSUFFICIENT_STORAGE = 507
 
 
@@ -38,7 +39,7 @@ class _File:
 class _Events:
     """What the parser saw in one network chunk, applied afterwards off the event loop."""
 
-    items: list[tuple[str, bytes]] = field(default_factory=list)
+    items: list[tuple[str, bytes | None]] = field(default_factory=list)
     header_name: bytes = b""
     header_value: bytes = b""
     disposition: bytes = b""
@@ -75,32 +76,34 @@ class _Receiver:
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self.events.disposition)
         # Only parts with a filename are files; plain form fields are ignored.
-        name = options.get(b"name") if b"filename" in options else None
-        self.events.items.append(("begin", name if name is not None else b"\x00"))
+        self.events.items.append(
+            ("begin", options.get(b"name") if b"filename" in options else None)
+        )
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         self.events.items.append(("data", data[start:end]))
 
     def on_part_end(self) -> None:
-        self.events.items.append(("end", b""))
+        self.events.items.append(("end", None))
 
     def on_end(self) -> None:
         self.events.ended = True
 
     # applied in a worker thread ----------------------------------------------------------
 
-    def apply(self, items: list[tuple[str, bytes]]) -> None:
+    def apply(self, items: list[tuple[str, bytes | None]]) -> None:
         for kind, data in items:
             if kind == "begin":
-                name = data.decode("utf-8", "replace")
-                self.current = None if data == b"\x00" else self._open(name)
-            elif kind == "data" and self.current is not None:
+                self.current = None if data is None else self._open(data.decode("utf-8", "replace"))
+            elif kind == "data" and self.current is not None and data is not None:
                 self.current.handle.write(data)
             elif kind == "end" and self.current is not None:
                 self.current.handle.close()
                 self.current = None
 
     def _open(self, field_name: str) -> _File:
+        if len(self.files) >= MAX_FILES:
+            raise bad_request(f"an upload holds at most {MAX_FILES} files")
         destination = self.place(field_name)
         destination.parent.mkdir(parents=True, exist_ok=True)
         temp = destination.with_name(f".cml-upload-{secrets.token_hex(8)}")
