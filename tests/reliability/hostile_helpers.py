@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -29,8 +30,8 @@ class User:
 
     def send(self, method: str, path: str, body: Any = None, **kw: Any) -> requests.Response:
         if body is not None:
-            kw["data"] = body if isinstance(body, str | bytes) else json.dumps(body)
-            kw.setdefault("headers", {})["content-type"] = "application/json"
+            kw["data"] = body if isinstance(body, str | bytes | Iterator) else json.dumps(body)
+            kw["headers"] = {"content-type": "application/json", **kw.get("headers", {})}
         url = path if path.startswith("http") else self.base + path
         return self.session.request(method, url, timeout=60, **kw)
 
