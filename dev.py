@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -40,11 +41,12 @@ def ensure_venv() -> None:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's Chromium for the browser tests where we may (root on Debian, e.g. CI).
+    """Install Debian's Chromium for the browser tests, and a Java runtime for the seed-examples
+    judge (OpenAPI Generator is a jar), where we may (root on Debian, e.g. CI).
 
-    Elsewhere the browser tests skip and say why; nothing here is fatal.
+    Elsewhere those tests skip and say why; nothing here is fatal.
     """
-    if Path(os.environ.get("CHROMIUM", "/usr/bin/chromium")).exists():
+    if Path(os.environ.get("CHROMIUM", "/usr/bin/chromium")).exists() and shutil.which("java"):
         return
     if os.name != "posix" or os.geteuid() != 0 or not Path("/usr/bin/apt-get").exists():
         return
@@ -52,11 +54,11 @@ def ensure_chromium() -> None:
     for cmd in (
         ["apt-get", "update", "-qq"],
         ["apt-get", "install", "-y", "-qq", "--no-install-recommends"]
-        + ["chromium", "fonts-dejavu-core"],
+        + ["chromium", "fonts-dejavu-core", "default-jre-headless"],
     ):
         print("+", " ".join(cmd), flush=True)
         if subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL).returncode != 0:
-            print("Chromium could not be installed: the browser tests will skip.", flush=True)
+            print("Chromium or Java could not be installed: their tests will skip.", flush=True)
             return
 
 

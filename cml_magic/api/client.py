@@ -57,7 +57,9 @@ class CML:
             raise ConfigError("no CML API key given")
         if any(c.isspace() for c in api_key):
             raise ConfigError("the API key contains spaces or line breaks; copy it again")
-        legacy_api_key = legacy_api_key.strip() if legacy_api_key else None
+        legacy_api_key = legacy_api_key.strip() if legacy_api_key else ""
+        if any(c.isspace() for c in legacy_api_key):
+            raise ConfigError("the legacy API key contains spaces or line breaks; copy it again")
         if timeout <= 0:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout}")
         self.host = normalize_host(host)
@@ -65,7 +67,7 @@ class CML:
         self.transport = Transport(
             self.host,
             api_key,
-            legacy_api_key or api_key,
+            legacy_api_key,
             verify=verify,
             timeout=timeout,
             max_retries=max_retries,
@@ -73,6 +75,7 @@ class CML:
             max_backoff=max_backoff,
         )
         self._masked_key = mask(api_key)
+        self._has_legacy_key = bool(legacy_api_key)
 
     @cached_property
     def projects(self) -> Projects:
@@ -136,6 +139,12 @@ class CML:
         from cml_magic.api.files import Files
 
         return Files(self)
+
+    @property
+    def has_legacy_key(self) -> bool:
+        """Whether the client has a legacy key (API v1 calls need one; the v2 key is never
+        sent in its place)."""
+        return self._has_legacy_key
 
     @cached_property
     def legacy(self) -> Legacy:
@@ -285,5 +294,6 @@ class CML:
         environment: Mapping[str, str] | None = None,
     ) -> str:
         """Start a job through the legacy API v1 (`/api/v1/projects/<user>/<project-slug>/
-        jobs/<numeric id>/start`, Basic auth); answers the engine id (the run's id)."""
+        jobs/<numeric id>/start`, Basic auth with the legacy key); answers the engine id (the
+        run's id). Without a legacy key it raises `ConfigError` before sending anything."""
         return self.legacy.start_job(username, project, job_id, environment)

@@ -12,7 +12,10 @@ from cml_magic.api.errors import BadRequestError
 def merged_filter(
     search_filter: Mapping[str, Any] | str | None, **keys: Any
 ) -> Mapping[str, Any] | str | None:
-    """`search_filter` with the convenience keys (`search` -> name, `status`) added."""
+    """`search_filter` with the convenience keys (`search` -> name, `status`) added.
+
+    Text goes to CML unchanged when nothing is added: JSON, or a bare word (`"production"`),
+    which CML matches against names."""
     extra = {k: v for k, v in keys.items() if v not in (None, "")}
     if not extra:
         return search_filter
@@ -20,10 +23,12 @@ def merged_filter(
         try:
             parsed = json.loads(search_filter)
         except ValueError:
-            raise BadRequestError(
-                f'search_filter must be a JSON object such as {{"name": "x"}}: {search_filter!r}'
-            ) from None
+            parsed = None
         if not isinstance(parsed, dict):
-            raise BadRequestError(f"search_filter must be a JSON object: {search_filter!r}")
+            raise BadRequestError(
+                f"search_filter {search_filter!r} is not a JSON object, so it cannot be combined"
+                f" with {', '.join(sorted(extra))}; pass a JSON object such as"
+                ' {"name": "x"} instead'
+            )
         search_filter = parsed
     return {**(search_filter or {}), **extra}

@@ -1,39 +1,40 @@
 """The one request funnel: URL, auth, TLS, timeout, retries, status -> typed error, JSON.
 
 Every HTTP request of the client goes through `Transport.request`, over one
-`requests.Session` so that connections are reused.
-
-A live widget polls one GET per watched run, so the client's own CPU per exchange bounds the
-poll rate. `Session.request` re-reads the whole environment (proxies, CA bundle) and re-merges
-the session's settings on every call; here what stays the same between requests is worked out
-once (auth header value, headers, URL of a path, proxy and TLS settings of the host) and each
-request is prepared directly and handed to `Session.send`. The session's hooks, cookies,
-adapters and redirect handling stay in charge, exactly as with `Session.request`.
+`requests.Session` (connections are reused; proxies and CA bundles come from the environment as
+requests reads them). What is resent is decided by urllib3's `Retry` on the session's adapters,
+with the call's own rules (`_CallRetry`); `Transport._exchange` bounds each call, its retries
+included, by one deadline.
 """
 
 from __future__ import annotations
 
 import email.utils
-import functools
 import json
 import logging
 import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, Literal
+from types import TracebackType
+from typing import Any, Literal, Self
 
 import requests
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
-from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import BaseHTTPResponse
+from urllib3.util import Retry, Timeout
 
-from cml_magic.api.config import mask
+from cml_magic.api.config import LEGACY_KEY_MISSING, mask
 from cml_magic.api.errors import (
     CMLConnectionError,
     CMLError,
+    ConfigError,
     RateLimitError,
     error_for_status,
 )
@@ -44,23 +45,16 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 Expect = Literal["json", "bytes"]
 _NO_BODY: Any = object()
-
-# The variables requests reads to pick the proxy and CA bundle of an http(s) URL
+_CHUNK = 65536
+# The variables requests reads for the proxy and CA bundle of a URL
 # (urllib.request.getproxies_environment, requests.Session.merge_environment_settings).
-# When none of them changed since the last request, the settings worked out then still hold.
 PROXY_AND_TLS_VARIABLES = (
-    "http_proxy",
-    "HTTP_PROXY",
-    "https_proxy",
-    "HTTPS_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-    "REQUEST_METHOD",  # CGI: HTTP_PROXY is then ignored
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
+    *("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"),
+    *("no_proxy", "NO_PROXY", "REQUEST_METHOD", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"),
 )
+# Failures after which the server may have acted on the request (a lost answer), as opposed to
+# a refused or timed-out connection, after which it cannot have.
+_LOST_ANSWER = (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError)
 
 
 class BearerAuth(AuthBase):
@@ -114,26 +108,93 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _transient(exc: requests.RequestException) -> bool:
-    """True for failures that may pass: a lost connection, a timeout, a cut-off answer.
-    A failed TLS check or a malformed URL stays failed, however often it is tried."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return False
-    transient = (
-        requests.ConnectionError,
-        requests.Timeout,
-        requests.exceptions.ChunkedEncodingError,
-    )
-    return isinstance(exc, transient)
+class _CallRetry(Retry):
+    """urllib3's retry rules for one call, with the client's own limits on waiting.
+
+    urllib3 resends after a refused connection (nothing was sent) whatever the method, and
+    after a lost answer or a busy status (`RETRY_STATUSES`) only for `allowed_methods`. Here
+    the pause grows from `backoff` (0.5, 1, 2 ... s, or the answer's `Retry-After`), is slept
+    through `Transport.sleep`, and no retry is made that would wait past the call's deadline or
+    for a `Retry-After` longer than `max_backoff`: the caller gets that answer instead (e.g. a
+    `RateLimitError` with its `retry_after`).
+    """
+
+    # Set by `Transport._retry`; `new` hands them on to each retry's successor.
+    deadline: float
+    max_wait: float
+    nap: Callable[[float], None]
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.deadline, retry.max_wait, retry.nap = self.deadline, self.max_wait, self.nap
+        return retry
+
+    def get_backoff_time(self) -> float:
+        retries = max(0, len(self.history) - 1)
+        return float(min(self.backoff_max, self.backoff_factor * 2**retries))
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        return parse_retry_after(response.headers.get("Retry-After"))
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        wait = retry._wait(response)
+        if wait > self.max_wait or time.monotonic() + wait >= self.deadline:
+            pool: Any = _pool  # urllib3 passes None where no pool is involved, as here
+            raise urllib3.exceptions.MaxRetryError(pool, url, error) from error
+        return retry
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        self.nap(self._wait(response))
+
+    def _wait(self, response: BaseHTTPResponse | None) -> float:
+        after = None if response is None else self.get_retry_after(response)
+        return self.get_backoff_time() if after is None else after
 
 
-def _nothing_sent(exc: requests.RequestException) -> bool:
-    """True when the request failed before any byte of it reached the server."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason: Any = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+class _Deadline(Timeout):
+    """A urllib3 timeout whose every wait (connect, first byte) ends by one monotonic deadline,
+    however many attempts the retries make."""
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def clone(self) -> _Deadline:
+        return _Deadline(self.deadline)
+
+    @property
+    def connect_timeout(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.001)  # 0 would mean "do not wait"
+
+    @property
+    def read_timeout(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)  # at 0 urllib3 raises a read timeout
+
+
+# The retry rules of the call the current thread is sending (a poller's thread and the
+# kernel's each send their own calls through the one session).
+_CALL_RETRY: ContextVar[Retry | None] = ContextVar("cml_magic_call_retry", default=None)
+
+
+class _Adapter(HTTPAdapter):
+    """requests' own adapter, retrying by the rules of the call being sent."""
+
+    @property
+    def max_retries(self) -> Retry:
+        return _CALL_RETRY.get() or self._own_retries
+
+    @max_retries.setter
+    def max_retries(self, value: Retry) -> None:
+        self._own_retries = value
 
 
 class Transport:
@@ -160,16 +221,16 @@ class Transport:
         self.sleep: Callable[[float], None] = time.sleep
         self._secrets = tuple(k for k in (api_key, legacy_api_key) if k)
         self._auth = BearerAuth(api_key)
-        self._legacy_auth = LegacyAuth(legacy_api_key or api_key)
+        # No legacy key, no v1 call: the v2 key is never sent in its place.
+        self._legacy_auth = LegacyAuth(legacy_api_key) if legacy_api_key else None
         self.session = requests.Session()
+        self.session.trust_env = False  # the environment is read by `_read_environment`
+        self._env: tuple[str | None, ...] = ()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "cml-magic"
-        # Worked out again only when what they derive from changed (`_session_headers`,
-        # `_send_settings`), each kept as one (source, result) pair so that the poller's
-        # thread and the kernel's never pair one's source with the other's result.
-        self._headers: tuple[tuple[Any, ...], CaseInsensitiveDict[str]]
-        self._headers = ((), CaseInsensitiveDict())
-        self._settings: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+        adapter = _Adapter()
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
         if verify is False:
             _warn_unverified(host)
 
@@ -194,149 +255,150 @@ class Transport:
     ) -> Any:
         """Send one request (retrying where that is safe) and return the decoded answer.
 
-        `idempotent` overrides the verb's own rule: the read-only `POST ...:download` is
-        retried like a GET. A request that creates or changes something is resent only when
-        the connection was refused before any byte of it was sent.
+        The whole call, retries included, ends within `timeout` seconds. `idempotent`
+        overrides the verb's own rule: the read-only `POST ...:download` is retried like a GET.
+        A request that creates or changes something is resent only when the connection was
+        refused before any byte of it was sent.
         """
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT
-        params = _clean_params(params)
-        auth = self._legacy_auth if legacy else self._auth
-        allow_redirects = method in ("GET", "HEAD")
-        url = self.host + path
-        debug = log.isEnabledFor(logging.DEBUG)
-        attempt = 0
-        while True:
-            started = time.monotonic() if debug else 0.0
-            try:
-                prepared = self._prepare(method, url, params, json_body, files, auth)
-                response = self.session.send(
-                    prepared,
-                    timeout=self.timeout,
-                    allow_redirects=allow_redirects,
-                    **self._send_settings(prepared.url or url),
-                )
-            except requests.RequestException as exc:
-                may_retry = _transient(exc) and (idempotent or _nothing_sent(exc))
-                if may_retry and attempt < self.max_retries:
-                    delay = self._delay(attempt, None)
-                    log.debug(
-                        "%s %s: %s; retrying in %.2fs", method, path, type(exc).__name__, delay
-                    )
-                    self.sleep(delay)
-                    attempt += 1
-                    continue
-                raise CMLConnectionError(
-                    self._scrub(_describe(exc)), method=method, path=path
-                ) from None
-            if debug:
-                log.debug(
-                    "%s %s -> %s (%.0f ms)",
-                    method,
-                    path,
-                    response.status_code,
-                    (time.monotonic() - started) * 1000,
-                )
-            if response.status_code in RETRY_STATUSES and idempotent:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if attempt < self.max_retries and (
-                    retry_after is None or retry_after <= self.max_backoff
-                ):
-                    self.sleep(self._delay(attempt, retry_after))
-                    attempt += 1
-                    continue
-            if response.status_code >= 400:
-                raise self._error(response, method, path)
-            if response.is_redirect:
-                # Only reads follow redirects; resending a change elsewhere is not ours to do.
-                target = response.headers.get("Location", "?").split("?")[0]
-                raise CMLError(
-                    f"CML redirected the request to {target}; use that host (https?)",
-                    status=response.status_code,
-                    method=method,
-                    path=path,
-                )
-            return self._decode(response, method, path, expect)
-
-    def _prepare(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, Any] | None,
-        json_body: Any,
-        files: Any,
-        auth: AuthBase,
-    ) -> requests.PreparedRequest:
-        """What `Session.prepare_request` builds for this request, without re-merging the
-        session's settings each time (same steps, same order)."""
-        session = self.session
-        body = None if json_body is _NO_BODY else json_body
-        if session.params:  # not ours; let requests merge them
-            request = requests.Request(
-                method, url, files=files, json=body, params=params, auth=auth
+        if legacy and self._legacy_auth is None:
+            raise ConfigError(LEGACY_KEY_MISSING)
+        send: dict[str, Any] = {
+            "params": _clean_params(params),
+            "json": None if json_body is _NO_BODY else json_body,
+            "files": files,
+            "auth": self._legacy_auth if legacy else self._auth,
+            # Only reads follow redirects; resending a change elsewhere is not ours to do.
+            "allow_redirects": method in ("GET", "HEAD"),
+        }
+        self._read_environment()
+        deadline = time.monotonic() + self.timeout
+        started = time.monotonic()
+        try:
+            response = self._send(
+                method, path, deadline, send, self._retry(method, idempotent, deadline)
             )
-            return session.prepare_request(request)
-        prepared = requests.PreparedRequest()
-        prepared.prepare_method(method)
-        if params:
-            prepared.prepare_url(url, params)
-        else:
-            prepared.url = _prepared_url(url)
-        prepared.headers = self._session_headers().copy()
-        cookies = RequestsCookieJar()  # a copy, as requests makes: redirects add to it
-        cookies.update(session.cookies)
-        prepared.prepare_cookies(cookies)
-        prepared.prepare_body({}, files or [], body)
-        prepared.prepare_auth(auth, url)
-        prepared.prepare_hooks(session.hooks)
-        return prepared
+        except requests.RequestException as exc:
+            raise CMLConnectionError(
+                self._scrub(_describe(exc, self.timeout)), method=method, path=path
+            ) from None
+        status = response.status_code
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %s (%.0f ms)", method, path, status, (time.monotonic() - started) * 1000
+            )
+        if status == 404 and method == "DELETE" and _answer_was_lost(response):
+            # An earlier attempt deleted it; only its answer was lost on the way.
+            return {}
+        if status >= 400:
+            raise self._error(response, method, path)
+        if response.is_redirect:
+            target = response.headers.get("Location", "?").split("?")[0]
+            raise CMLError(
+                f"CML redirected the request to {target}; use that host (https?)",
+                status=status,
+                method=method,
+                path=path,
+            )
+        return self._decode(response, method, path, expect)
 
-    def _session_headers(self) -> CaseInsensitiveDict[str]:
-        """The session's headers, checked and prepared once per change of them."""
-        current = tuple(self.session.headers.items())
-        known, headers = self._headers
-        if current != known:
-            probe = requests.PreparedRequest()
-            probe.prepare_headers({k: v for k, v in current if v is not None})
-            headers = probe.headers
-            self._headers = (current, headers)
-        return headers
+    def _read_environment(self) -> None:
+        """The session's proxies and CA bundle for the host from the environment, as requests
+        reads them, so that a variable set after the client was made applies from the next
+        request on."""
+        # Worked out again only when one of those variables changed: requests would scan the
+        # whole environment twice per request (a third of the client's CPU per request).
+        current = tuple(map(os.environ.get, PROXY_AND_TLS_VARIABLES))
+        if current == self._env:
+            return
+        verify: bool | str = self.verify
+        if verify is True:
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            verify = bundle or True
+        self.session.proxies = requests.utils.get_environ_proxies(self.host)
+        self.session.verify = verify
+        self._env = current
 
-    def _send_settings(self, url: str) -> dict[str, Any]:
-        """Proxies, TLS verification, client certificate and streaming for `url`, as
-        `Session.request` merges them from the environment and the session.
-
-        requests reads every environment variable twice per request to find proxies; here
-        they are worked out again only when one of the variables that decide them (or the
-        session's own settings) changed since the last request, so a proxy or CA bundle set
-        after the client was made still applies from the next request on.
-        """
-        session = self.session
-        env = tuple(map(os.environ.get, PROXY_AND_TLS_VARIABLES)) if session.trust_env else None
-        current = (
-            _origin(url),  # all that proxy and TLS settings depend on in a URL
-            self.verify,
-            env,
-            session.trust_env,
-            tuple(session.proxies.items()),
-            session.verify,
-            session.cert,
-            session.stream,
+    def _retry(self, method: str, idempotent: bool, deadline: float) -> _CallRetry:
+        retry = _CallRetry(
+            total=self.max_retries,
+            other=0,  # e.g. a failed TLS check: it fails again however often it is tried
+            allowed_methods=IDEMPOTENT | {method} if idempotent else IDEMPOTENT,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=self.backoff,
+            backoff_max=self.max_backoff,
+            raise_on_status=False,  # the last answer becomes the typed error
+            respect_retry_after_header=False,  # else a 413 with Retry-After is resent too
         )
-        known, settings = self._settings
-        if current != known:
-            settings = dict(session.merge_environment_settings(url, {}, None, self.verify, None))
-            self._settings = (current, settings)
-        settings = dict(settings)
-        if settings["proxies"] is not None:
-            settings["proxies"] = dict(settings["proxies"])  # a copy: requests may add to it
-        return settings
+        retry.deadline, retry.max_wait, retry.nap = deadline, self.max_backoff, self.sleep
+        return retry
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_backoff)
-        return float(min(self.max_backoff, self.backoff * (2**attempt)))
+    def _send(
+        self, method: str, path: str, deadline: float, send: dict[str, Any], retry: _CallRetry
+    ) -> requests.Response:
+        """The answer, resent (by `retry`'s rules) also after one cut off mid-body, which
+        urllib3 does not see: it hands the body over unread."""
+        url = self.host + path
+        while True:
+            token = _CALL_RETRY.set(retry)
+            try:
+                return self._exchange(method, url, deadline, send)
+            except requests.exceptions.ChunkedEncodingError as exc:
+                used = getattr(exc.response, "raw", None)
+                used = getattr(used, "retries", None)
+                if not isinstance(used, _CallRetry):
+                    raise
+                try:
+                    retry = used.increment(method, url, error=urllib3.exceptions.ProtocolError(exc))
+                except urllib3.exceptions.HTTPError:
+                    raise exc from None
+                log.debug("%s %s: the answer was cut off; retrying", method, path)
+                retry.sleep()
+            finally:
+                _CALL_RETRY.reset(token)
+
+    def _exchange(
+        self, method: str, url: str, deadline: float, send: dict[str, Any]
+    ) -> requests.Response:
+        """One call through the session (urllib3 retrying inside it), its answer read whole.
+
+        Connecting and the wait for the answer's head are bounded by the time left when each
+        attempt starts (`_Deadline`); the body is read piece by piece against the deadline.
+        """
+        # One deadline, not requests' per-read timeout: a trickling answer cannot outlast it.
+        timeout: Any = _Deadline(deadline)  # requests hands a urllib3 Timeout on as it is
+        response = self.session.request(method, url, stream=True, timeout=timeout, **send)
+        if getattr(response, "_content_consumed", False):  # a response hook read it already
+            return response
+        sock = getattr(response.raw.connection, "sock", None)
+        chunks: list[bytes] = []
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise requests.ReadTimeout("the answer did not end in time", response=response)
+                if sock is not None:
+                    sock.settimeout(left)
+                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.ReadTimeout(exc, response=response) from None
+        except urllib3.exceptions.SSLError as exc:
+            raise requests.exceptions.SSLError(exc, response=response) from None
+        except urllib3.exceptions.ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc, response=response) from None
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc, response=response) from None
+        else:
+            response._content = b"".join(chunks)
+            response._content_consumed = True  # type: ignore[attr-defined]  # not in the stubs
+        finally:
+            response.close()  # read whole: back to the pool; else closed
+        return response
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -387,19 +449,11 @@ def _warn_unverified(host: str) -> None:
     )
 
 
-@functools.lru_cache(maxsize=1024)
-def _prepared_url(url: str) -> str:
-    """`url` as requests sends it (checked, IDNA host, re-quoted); a poller asks for the same
-    few URLs over and over."""
-    prepared = requests.PreparedRequest()
-    prepared.prepare_url(url, None)
-    return str(prepared.url)
-
-
-def _origin(url: str) -> str:
-    """`scheme://host:port` of a prepared URL (which always has a path)."""
-    end = url.find("/", url.find("//") + 2)
-    return url if end < 0 else url[:end]
+def _answer_was_lost(response: requests.Response) -> bool:
+    """True when an earlier attempt of this call failed after its request went out."""
+    retries = getattr(response.raw, "retries", None)
+    history = retries.history if isinstance(retries, Retry) else ()
+    return any(isinstance(attempt.error, _LOST_ANSWER) for attempt in history)
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -430,25 +484,34 @@ def _server_message(response: requests.Response) -> str:
     return text or response.reason or f"HTTP {response.status_code}"
 
 
-def _describe(exc: requests.RequestException) -> str:
+def _describe(exc: requests.RequestException, timeout: float) -> str:
     """A one-line reason for a failure that left no HTTP answer."""
+    root = _root(exc)
     if isinstance(exc, requests.exceptions.SSLError):
         return f"TLS verification failed ({_innermost(exc)}); pass verify=<CA bundle path>"
-    if isinstance(exc, requests.Timeout):
-        return "no answer within the timeout"
+    timed_out = isinstance(root, TimeoutError | urllib3.exceptions.TimeoutError) and not (
+        isinstance(root, urllib3.exceptions.NewConnectionError)
+    )
+    if isinstance(exc, requests.Timeout) or timed_out:
+        return f"no answer within the timeout ({timeout:g} s)"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return f"the answer was cut off ({_innermost(exc)})"
     return f"cannot reach CML ({_innermost(exc)})"
 
 
-def _innermost(exc: BaseException) -> str:
+def _root(exc: BaseException) -> BaseException:
+    """The innermost failure under requests' and urllib3's wrappers."""
     seen: BaseException = exc
     while True:
         inner = getattr(seen, "reason", None) or (seen.args[0] if seen.args else None)
         if isinstance(inner, BaseException) and inner is not seen:
             seen = inner
             continue
-        break
+        return seen
+
+
+def _innermost(exc: BaseException) -> str:
+    seen = _root(exc)
     text = str(seen) or type(seen).__name__
     # urllib3 prefixes pool objects' reprs; keep the human part.
     return text.split(": ", 1)[-1] if "object at 0x" in text else text

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cml_magic.local import validate
+from cml_magic.local.runtimes import check_identifier
 
 
 class Body(BaseModel):
@@ -67,13 +68,17 @@ def _env_map(value: Any) -> dict[str, str] | None:
             raise ValueError("environment must be a JSON object of strings") from None
     if not isinstance(value, dict):
         raise ValueError("environment must be an object mapping names to string values")
-    for name in value:
+    # map<string, string> in CML's protos: a typed server refuses other values.
+    for name, item in value.items():
         if problem := validate.env_name_problem(str(name)):
             raise ValueError(problem)
+        if not isinstance(item, str):
+            shown = validate.quote(json.dumps(item))
+            raise ValueError(f"environment value of {name} must be a string, not {shown}")
     # JSON text was not seen by the body's own check: its escapes can hold NUL or surrogates.
     if problem := validate.strings_problem(value, "environment"):
         raise ValueError(problem)
-    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
+    return {str(k): v for k, v in value.items()}
 
 
 class WithEnv(Body):
@@ -142,6 +147,7 @@ class JobFields(WithEnv):
     retry_delay: Amount | None = None
 
     _split = field_validator("arguments")(_arguments)
+    _runtime = field_validator("runtime_identifier")(check_identifier)
 
 
 class CreateJobRun(WithEnv):
@@ -196,6 +202,8 @@ class CreateBuild(Body):
     auto_deploy_model: bool = False
     auto_deployment_config: dict[str, Any] | None = None
 
+    _runtime = field_validator("runtime_identifier")(check_identifier)
+
     @field_validator("auto_deployment_config")
     @classmethod
     def _deployment(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -222,6 +230,8 @@ class ApplicationFields(WithEnv):
     bypass_authentication: bool | None = None
     runtime_identifier: str | None = None
     runtime_addon_identifiers: list[str] | None = None
+
+    _runtime = field_validator("runtime_identifier")(check_identifier)
 
 
 class ValidateKey(Body):

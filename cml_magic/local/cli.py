@@ -68,15 +68,59 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
+    serve.add_argument(
+        "--spec",
+        metavar="FILE",
+        help="the workspace's Swagger 2.0 spec (cml_swagger.json), served at /api/v2/swagger.json",
+    )
 
-    seed = sub.add_parser("seed", help="create demo users, projects and jobs; print the keys")
+    seed = sub.add_parser(
+        "seed", help="create demo users, projects and jobs; print the new users' keys (once)"
+    )
     seed.add_argument("name", choices=["demo"])
     seed.add_argument("--data", type=Path, default=DEFAULT_DATA)
 
-    user = sub.add_parser("create-user", help="create a user and print its API key")
+    user = sub.add_parser("create-user", help="create a user and print its keys (once)")
     user.add_argument("username")
     user.add_argument("--data", type=Path, default=DEFAULT_DATA)
+
+    rotate = sub.add_parser(
+        "rotate-keys", help="replace a user's v2 and legacy keys by new ones; print them"
+    )
+    rotate.add_argument("username")
+    rotate.add_argument("--data", type=Path, default=DEFAULT_DATA)
     return parser
+
+
+def key_line(username: str, keys: dict[str, str]) -> str:
+    """How a user's new keys are shown: `alice  v2=<key>  legacy=<key>`."""
+    return f"{username}  v2={keys['api_key']}  legacy={keys['legacy_key']}"
+
+
+ALREADY_SEEDED = (
+    "cml-local: the demo data was seeded before; its keys were shown then and are stored only"
+    " as hashes (new ones: cml-local rotate-keys USER)"
+)
+
+
+def _user_keys(args: argparse.Namespace) -> int:
+    """`create-user` and `rotate-keys`: print the user's new keys."""
+    from cml_magic.local.store import Store, private_files
+
+    with private_files():
+        store = Store(args.data)
+        try:
+            if args.command == "create-user":
+                keys = store.create_user(args.username)
+            else:
+                keys = store.issue_user_keys(args.username)
+        except ValueError as exc:
+            print(f"cml-local: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            store.close()
+    print(key_line(args.username, keys), flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,21 +130,12 @@ def main(argv: list[str] | None = None) -> int:
 
         keys = seed_demo(args.data)
         stream = sys.stdout if args.command == "seed" else sys.stderr
-        for username, key in keys.items():
-            print(f"{username} {key}", file=stream, flush=True)
-    if args.command == "create-user":
-        from cml_magic.local.store import Store
-
-        store = Store(args.data)
-        try:
-            row = store.create_user(args.username)
-        except ValueError as exc:
-            print(f"cml-local: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            store.close()
-        print(f"{row['username']} {row['api_key']}")
-        return 0
+        for username, user_keys in keys.items():
+            print(key_line(username, user_keys), file=stream, flush=True)
+        if not keys:
+            print(ALREADY_SEEDED, file=sys.stderr, flush=True)
+    if args.command in ("create-user", "rotate-keys"):
+        return _user_keys(args)
     if args.command == "serve":
         from cml_magic.local.server import serve
 
@@ -115,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
                 ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile,
                 max_upload_mb=args.max_upload_mb,
+                spec_file=args.spec,
             )
+        except ValueError as exc:  # --spec unreadable
+            print(f"cml-local: {exc}", file=sys.stderr)
+            return 1
         except OSError as exc:
             print(f"cml-local: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1

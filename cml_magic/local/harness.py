@@ -25,10 +25,13 @@ class LocalCML:
 
     ```python
     with LocalCML(seed="demo") as server:
-        server.url, server.api_key, server.keys["bob"], server.data_dir
+        server.url, server.api_key, server.keys["bob"], server.legacy_keys["bob"]
     ```
 
-    `data_dir=None` uses a temporary folder removed on exit; a given folder is kept.
+    `keys` (v2) and `legacy_keys` hold the keys of the users this object made (by seeding or
+    `create_user`): the server stores only hashes, so a folder seeded by someone else brings
+    none. `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
+    (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`).
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class LocalCML:
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
         max_upload_mb: int | None = None,
+        spec: str | Path | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -53,8 +57,10 @@ class LocalCML:
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
         self.max_upload_mb = max_upload_mb
+        self.spec = spec
         self.url = ""
         self.keys: dict[str, str] = {}
+        self.legacy_keys: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
         self._stderr: list[str] = []
 
@@ -63,8 +69,17 @@ class LocalCML:
 
     @property
     def api_key(self) -> str:
-        """alice's API key (the demo user)."""
+        """alice's API v2 key (the demo user)."""
         return self.keys.get("alice", "")
+
+    @property
+    def legacy_api_key(self) -> str:
+        """alice's legacy (API v1) key."""
+        return self.legacy_keys.get("alice", "")
+
+    def _remember(self, username: str, keys: dict[str, str]) -> None:
+        self.keys[username] = keys["api_key"]
+        self.legacy_keys[username] = keys["legacy_key"]
 
     @property
     def running(self) -> bool:
@@ -76,7 +91,8 @@ class LocalCML:
         if self.seed:
             from cml_magic.local.seed import seed_demo
 
-            self.keys.update(seed_demo(self.data_dir))
+            for username, keys in seed_demo(self.data_dir).items():
+                self._remember(username, keys)
         cmd = [
             sys.executable,
             "-m",
@@ -100,6 +116,8 @@ class LocalCML:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
         if self.max_upload_mb is not None:
             cmd += ["--max-upload-mb", str(self.max_upload_mb)]
+        if self.spec:
+            cmd += ["--spec", str(self.spec)]
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -130,16 +148,17 @@ class LocalCML:
         return self
 
     def create_user(self, username: str) -> str:
-        """Create a user and return their API key."""
-        from cml_magic.local.store import Store
+        """Create a user and return their API v2 key (the legacy key: `legacy_keys[username]`)."""
+        from cml_magic.local.store import Store, private_files
 
-        store = Store(self.data_dir)
-        try:
-            key = store.create_user(username)["api_key"]
-        finally:
-            store.close()
-        self.keys[username] = key
-        return key
+        with private_files():
+            store = Store(self.data_dir)
+            try:
+                row = store.create_user(username)
+            finally:
+                store.close()
+        self._remember(username, row)
+        return row["api_key"]
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop cleanly (SIGTERM): runs, applications and deployments are stopped first."""

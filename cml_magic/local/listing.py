@@ -1,8 +1,11 @@
-"""List parameters as CML takes them: `search_filter` (JSON), `sort`, `page_size`, `page_token`.
+"""List parameters as CML takes them: `search_filter` (JSON or a bare word), `sort`,
+`page_size`, `page_token`.
 
-Filters are case-sensitive substring matches, several keys ANDed, nested keys dotted
+JSON filters are case-sensitive substring matches, several keys ANDed, nested keys dotted
 (`creator.username`); booleans are written `"t"`/`"f"` or `"true"`/`"false"`. A key the
-endpoint does not support is a 400 naming the supported keys.
+endpoint does not support is a 400 naming the supported keys. A bare word (`demo`, as
+Cloudera's docs write it) is a case-insensitive substring match on the name (on the name or
+the description, for projects); a list whose items have no name takes JSON only.
 """
 
 from __future__ import annotations
@@ -86,6 +89,25 @@ def parse_filter(text: str | None, keys: Sequence[str]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in parsed.items()}
 
 
+def bare_word(text: str | None) -> str | None:
+    """The word of a `search_filter` that is not a JSON object (`demo`, `"demo"`), else None."""
+    if text is None or not text.strip():
+        return None
+    stripped = text.strip()
+    if stripped[0] in "{[":
+        return None  # JSON meant as a filter: parse_filter judges it
+    try:
+        parsed = json.loads(stripped)
+    except ValueError:
+        return stripped
+    return parsed if isinstance(parsed, str) else stripped
+
+
+def _has_word(item: dict[str, Any], word: str, keys: Sequence[str]) -> bool:
+    folded = word.casefold()
+    return any(folded in str(_lookup(item, key) or "").casefold() for key in keys)
+
+
 def parse_sort(text: str | None, keys: Sequence[str]) -> list[tuple[str, bool]]:
     """`-created_at,+name` -> [("created_at", descending=True), ("name", False)]."""
     if not text:
@@ -127,13 +149,25 @@ def paginate(
     sort_keys: Sequence[str],
     status_prefix: str | None = None,
     shape: Callable[[T], dict[str, Any]] | None = None,
+    word_keys: Sequence[str] | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     """Filter, sort and cut one page; returns (page, next_page_token).
 
     `shape` turns a stored item into its JSON; given, only the page's items are shaped when
     the request neither filters nor sorts (filters and sort keys look at the JSON).
+    `word_keys` are the fields a bare-word filter looks in (default: `name`, where the
+    endpoint filters on it).
     """
-    wanted = parse_filter(params.search_filter, filter_keys)
+    word = bare_word(params.search_filter)
+    if word_keys is None:
+        word_keys = ("name",) if "name" in filter_keys else ()
+    if word is not None and not word_keys:
+        supported = ", ".join(filter_keys) or "none"
+        raise bad_request(
+            f"search_filter {word!r}: a bare word matches names, and these items have none;"
+            f" send a JSON object instead (supported keys: {supported})"
+        )
+    wanted = parse_filter(params.search_filter, filter_keys) if word is None else {}
     order = parse_sort(params.sort, sort_keys)
     size = params.page_size
     if size is None or size == 0:
@@ -141,7 +175,7 @@ def paginate(
     if size < 0 or size > MAX_PAGE_SIZE:
         raise bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
     start = decode_token(params.page_token) if params.page_token else 0
-    if shape is not None and not wanted and not order:
+    if shape is not None and not wanted and not order and word is None:
         token = encode_token(start + size) if start + size < len(items) else ""
         return [shape(item) for item in items[start : start + size]], token
 
@@ -154,6 +188,7 @@ def paginate(
         if all(
             _matches(_lookup(item, key), value, key, status_prefix) for key, value in wanted.items()
         )
+        and (word is None or _has_word(item, word, word_keys))
     ]
     for key, descending in reversed(order):  # stable sorts, last key first
         selected.sort(key=partial(_sort_key, key), reverse=descending)

@@ -119,6 +119,9 @@ async def _upload(ctx: Ctx, project_id: str, request: Request) -> dict[str, Any]
     return {}
 
 
+# PUT is no operation of CML's spec, but the official MCP server has uploaded with it since its
+# first release, so CML takes it; kept out of this server's description (spec operations only).
+@router.put("/projects/{project_id}/files", include_in_schema=False)
 @router.post("/projects/{project_id}/files", summary="Upload files (field name = destination)")
 async def upload_files(ctx: V2, project_id: str, request: Request) -> dict[str, Any]:
     return await _upload(ctx, project_id, request)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
 from cml_magic.local import ids, shapes
 from cml_magic.local.bodies import CreateBuild, CreateDeployment, CreateModel, UpdateModel
@@ -17,6 +18,7 @@ from cml_magic.local.context import V2, Ctx, Listing, page
 from cml_magic.local.errors import bad_request, precondition
 from cml_magic.local.listing import paginate
 from cml_magic.local.store import Doc
+from cml_magic.local.supervisor import BUILD_ACTIVE
 from cml_magic.local.timeutil import ZERO_TIME, now
 
 router = APIRouter(prefix="/api/v2", tags=["models"])
@@ -34,6 +36,8 @@ MODEL_SORT = (*MODEL_FILTER, "created_at", "updated_at")
 BUILD_FILTER = ("comment", "creator.email", "creator.name", "creator.username", "crn", "status")
 BUILD_SORT = (*BUILD_FILTER, "built_at", "created_at", "updated_at")
 DEPLOYMENT_KEYS: tuple[str, ...] = ()  # CML documents no filter or sort keys for deployments
+
+B = TypeVar("B", bound=BaseModel)
 
 CRN = "crn:cdp:ml:us-west-1:local:workspace:cml-local"
 
@@ -88,10 +92,13 @@ def create_build(ctx: Ctx, project: Doc, model: Doc, body: CreateBuild) -> Doc:
 
 
 def create_deployment(ctx: Ctx, build: Doc, body: CreateDeployment) -> Doc:
-    """Record a deployment of a built build in `pending` and start serving it."""
-    if build["status"] != "built":
+    """Record a deployment in `pending` and start serving it. A build still building is
+    deployed once built (Cloudera's walkthrough deploys right after building); the
+    deployment fails if the build does."""
+    if build["status"] != "built" and build["status"] not in BUILD_ACTIVE:
         raise precondition(
-            f"build {build['id']} is {build['status']!r}; only a built build deploys"
+            f"build {build['id']} is {build['status']!r};"
+            " only a built build deploys (or one still building)"
         )
     return ctx.sup.create_deployment(build, ctx.username, body.model_dump())
 
@@ -132,7 +139,7 @@ def post_model(ctx: V2, project_id: str, body: CreateModel) -> dict[str, Any]:
         raise bad_request("Problem with field Name: a model needs a name")
     build_body = None
     if body.auto_build_model:
-        build_body = CreateBuild.model_validate(body.auto_build_config or {})
+        build_body = _nested(CreateBuild, "auto_build_config", body.auto_build_config)
         if not build_body.file_path or not build_body.function_name:
             raise bad_request("auto_build_config needs file_path and function_name")
     stamp = now()
@@ -163,9 +170,20 @@ def post_model(ctx: V2, project_id: str, body: CreateModel) -> dict[str, Any]:
     return shapes.model(ctx.store, doc, project)
 
 
+def _nested(kind: type[B], field: str, value: dict[str, Any] | None) -> B:
+    """A request nested in a field, refused as a 400 naming the field when it does not fit."""
+    try:
+        return kind.model_validate(value or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in (field, *first.get("loc", ())))
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise bad_request(f"Problem with field {where}: {msg}") from None
+
+
 def _auto_deploy(ctx: Ctx, build: Doc, body: CreateBuild) -> None:
     if body.auto_deploy_model:
-        config = CreateDeployment.model_validate(body.auto_deployment_config or {})
+        config = _nested(CreateDeployment, "auto_deployment_config", body.auto_deployment_config)
         ctx.store.patch("build", build["id"], auto_deploy=config.model_dump())
 
 

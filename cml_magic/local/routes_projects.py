@@ -126,6 +126,7 @@ def list_projects(
         PROJECT_FILTER,
         PROJECT_SORT,
         shape=lambda d: shapes.project(users, d, ctx.username),
+        word_keys=("name", "description"),
     )
     return page("projects", chosen, token)
 

@@ -10,7 +10,7 @@ import time
 
 import uvicorn
 
-from cml_magic.local.app import create_app
+from cml_magic.local.app import create_app, read_spec
 from cml_magic.local.supervisor import Settings
 from cml_magic.local.validate import DEFAULT_MAX_UPLOAD_MB
 
@@ -25,9 +25,12 @@ def serve(
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB,
+    spec_file: str | None = None,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status."""
+    # Everything the server writes (database, logs, project files) is private to its owner.
+    os.umask(0o077)
     # IPPROTO_TCP explicitly: asyncio turns Nagle off only on sockets that say so, and with
     # Nagle on, keep-alive answers stall ~40 ms on delayed ACKs.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -39,7 +42,8 @@ def serve(
     scheme = "https" if ssl_certfile else "http"
     url = f"{scheme}://{shown_host}:{bound}"
     settings = Settings(phase_delay=phase_delay, base_url=url, default_env=default_env or {})
-    app = create_app(data_dir, settings, max_upload_mb)
+    spec = read_spec(spec_file) if spec_file else None  # ValueError: a one-line reason
+    app = create_app(data_dir, settings, spec, max_upload_mb)
     config = uvicorn.Config(
         app,
         log_level="warning",

@@ -41,6 +41,12 @@ def env_text(env: dict[str, str] | None) -> str:
     return json.dumps(env) if env is not None else "null"
 
 
+def job_env_text(env: dict[str, str] | None) -> str:
+    """A job's `environment`: `""` when it has none, as saved real answers show (a run's
+    is `"null"` then, see `env_text`)."""
+    return json.dumps(env) if env else ""
+
+
 def short_user(store: Users, username: str | None) -> dict[str, str]:
     user = store.user(username) if username else None
     if user is None:
@@ -106,7 +112,7 @@ def job(store: Users, doc: Doc, proj: Doc) -> dict[str, Any]:
         "timeout": int64(doc.get("timeout", 0)),
         "timezone": doc.get("timezone", DEFAULT_TIMEZONE),
         "updated_at": doc["updated_at"],
-        "environment": env_text(doc.get("environment") or {}),
+        "environment": job_env_text(doc.get("environment")),
         "nvidia_gpu": int(doc.get("nvidia_gpu", 0)),
         "runtime_identifier": doc.get("runtime_identifier", ""),
         "runtime_addon_identifiers": list(doc.get("runtime_addon_identifiers", [])),

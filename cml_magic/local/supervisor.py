@@ -75,6 +75,8 @@ class Supervisor:
             thread.join(timeout)
 
     def _forget(self, key: str) -> None:
+        """The workload `key` ended: its keys stop working (a key in its log is dead)."""
+        self.store.revoke_keys(key)
         with self._lock:
             self._stops.pop(key, None)
             self._threads.pop(key, None)
@@ -95,9 +97,18 @@ class Supervisor:
         return stop.wait(self.settings.phase_delay)
 
     def environment(
-        self, project: Doc, user: dict[str, str], *layers: dict[str, str] | None, engine_id: str
+        self,
+        project: Doc,
+        user: dict[str, str],
+        *layers: dict[str, str] | None,
+        engine_id: str,
+        key_owner: str,
     ) -> dict[str, str]:
-        """os.environ < CML's own variables < server defaults < project < each later layer."""
+        """os.environ < CML's own variables < server defaults < project < each later layer.
+
+        The API keys are the workload's own (acting as `user`), revoked when the workload
+        `key_owner` (its supervisor key, e.g. `run:<id>`) ends."""
+        keys = self.store.mint_workload_keys(user["username"], key_owner)
         base = self.settings.base_url
         domain = urllib.parse.urlsplit(base).netloc
         env = dict(os.environ)
@@ -111,8 +122,8 @@ class Supervisor:
                 "CDSW_ENGINE_ID": engine_id,
                 "CDSW_API_URL": f"{base}/api/v1",
                 "CDSW_DOMAIN": domain,
-                "CDSW_APIV2_KEY": user["api_key"],
-                "CDSW_API_KEY": user["legacy_key"],
+                "CDSW_APIV2_KEY": keys["api_key"],
+                "CDSW_API_KEY": keys["legacy_key"],
                 "HOSTNAME": engine_id,
                 "CDSW_USER": user["username"],
                 "HADOOP_USER_NAME": user["username"],
@@ -217,6 +228,7 @@ class Supervisor:
             run.get("environment"),
             {"CDSW_JOB_ID": job["id"], "JOB_ARGUMENTS": arguments},
             engine_id=run_id,
+            key_owner="run:" + run_id,
         )
         # Arguments also arrive in JOB_ARGUMENTS; per-run overrides may not replace it.
         proc = processes.spawn(
@@ -321,6 +333,7 @@ class Supervisor:
             app.get("environment"),
             {"CDSW_APP_PORT": str(port), "CDSW_READONLY_PORT": str(port)},
             engine_id=engine_id,
+            key_owner="app:" + app_id,
         )
         env["CDSW_PUBLIC_PORT"] = str(port)
         proc = processes.spawn(
@@ -477,7 +490,24 @@ class Supervisor:
             "deployment", dep_id, status="stopped", stopped_at=stamp, updated_at=stamp, port=None
         )
 
+    def _build_done(self, build_id: str, stop: threading.Event) -> bool | None:
+        """Wait while the build builds: True once built, False if it failed, None on a stop."""
+        while True:
+            build = self.store.get("build", build_id)
+            if build is None or build["status"] not in BUILD_ACTIVE:
+                return build is not None and build["status"] == "built"
+            if stop.wait(POLL_SECONDS):
+                return None
+
     def _walk_deployment_phases(self, dep_id: str, stop: threading.Event) -> None:
+        pending = self.store.get("deployment", dep_id)
+        assert pending is not None
+        built = self._build_done(pending["build_id"], stop)  # stays `pending` meanwhile
+        if built is None:
+            return self._stopped_deployment(dep_id)
+        if not built:
+            self.store.patch("deployment", dep_id, status="failed", updated_at=now())
+            return None
         if self._pause(stop):
             return self._stopped_deployment(dep_id)
         self._advance("deployment", dep_id, "stopping", status="deploying", updated_at=now())
@@ -491,7 +521,13 @@ class Supervisor:
         log_path = folder / ".cml" / "deployments" / f"{dep_id}.log"
         port_file = folder / ".cml" / "deployments" / f"{dep_id}.port"
         port_file.unlink(missing_ok=True)
-        env = self.environment(project, user, dep.get("environment"), engine_id=ids.run_id())
+        env = self.environment(
+            project,
+            user,
+            dep.get("environment"),
+            engine_id=ids.run_id(),
+            key_owner="deployment:" + dep_id,
+        )
         cmd = [
             sys.executable,
             "-m",
@@ -534,7 +570,9 @@ class Supervisor:
     # server life -----------------------------------------------------------------------------
 
     def recover(self) -> None:
-        """After a crash: what was active when the server died failed; orphans are ended."""
+        """After a crash: what was active when the server died failed; orphans are ended
+        and no workload's key works any more."""
+        self.store.revoke_workload_keys()
         stamp = now()
         for run in self.store.find("run"):
             if run["status"] in RUN_ACTIVE:

@@ -62,6 +62,11 @@ _NOT_CONFIGURED = {
         "give it with %cml login, or set CML_MAGIC_API_KEY"
         " (inside a CML session it comes from CDSW_APIV2_KEY)"
     ),
+    "the legacy API v1 needs the legacy API key": (
+        "give it with %cml login --legacy or %config CMLMagics.legacy_api_key, or set"
+        " CML_MAGIC_LEGACY_API_KEY (inside a CML session it comes from CDSW_API_KEY); it is not"
+        " the v2 key: CML shows it under User Settings > API Keys > Legacy API Key"
+    ),
 }
 
 _HINTS = {

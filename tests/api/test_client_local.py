@@ -243,7 +243,7 @@ def test_the_request_check_catches_requests_outside_the_spec(local_cml: LocalCML
     for path, params in (
         ("/api/v2/projects/abcd-abcd-abcd-abcd/logs", None),
         ("/api/v2/projects", {"pageSize": 3}),
-        ("/api/v1/projects/alice/risk-analysis/environment", None),
+        ("/api/v1/projects/alice/risk-analysis/engine-images", None),
     ):
         with contextlib.suppress(CMLError):
             client.transport.request("GET", path, params=params)

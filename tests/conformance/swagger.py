@@ -38,8 +38,15 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = REPO.parent / "shared" / "cml_swagger.json"
 
-# The legacy Jobs API v1 routes CML documents (cml_api_v2.md section 9); nothing else of v1.
+# The legacy API v1 routes CML documents or its peers use (cml_api_v2.md sections 1.1 and 9,
+# cml_peers.md: cmlutils, cmlbootstrap); nothing else of v1.
 V1_ROUTES = (
+    ("POST", "/api/v1/users/{username}/apikey"),
+    ("GET", "/api/v1/users/{username}"),
+    ("GET", "/api/v1/runtimes"),
+    ("GET", "/api/v1/projects/{owner}/{slug}"),
+    ("GET", "/api/v1/projects/{owner}/{slug}/environment"),
+    ("PUT", "/api/v1/projects/{owner}/{slug}/environment"),
     ("GET", "/api/v1/projects/{owner}/{slug}/jobs"),
     ("POST", "/api/v1/projects/{owner}/{slug}/jobs"),
     ("GET", "/api/v1/projects/{owner}/{slug}/jobs/{job_id}"),

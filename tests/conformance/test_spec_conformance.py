@@ -94,7 +94,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCML]:
 
 def served_routes(server: LocalCML) -> set[tuple[str, str]]:
     """(method, path template) of every v2 and v1 route in the server's OpenAPI document."""
-    served = requests.get(server.url + "/api/v2/swagger.json", timeout=10).json()
+    served = requests.get(server.url + "/api/v2/local/openapi.json", timeout=10).json()
     return {
         (method.upper(), path)
         for path, item in served["paths"].items()
@@ -146,7 +146,7 @@ def test_the_checkers_catch_departures(server: LocalCML) -> None:
     assert "pageSize" in sent("GET", "/api/v2/projects", params={"pageSize": 2})[0]
     assert "integer" in sent("GET", "/api/v2/projects", params={"page_size": "ten"})[0]
     assert "no such operation" in sent("GET", "/api/v2/projects/p/logs")[0]
-    assert "v1" in sent("GET", "/api/v1/projects/a/b/environment")[0]
+    assert "v1" in sent("GET", "/api/v1/projects/a/b/engine-images")[0]
     assert sent("POST", "/api/v1/projects/a/b/jobs/208/start", json={}) == []
     bad_body = sent("POST", "/api/v2/projects/p/jobs", json={"name": "j", "timeout": "60"})
     assert bad_body and "timeout" in bad_body[0]
@@ -164,7 +164,7 @@ def test_the_checkers_catch_departures(server: LocalCML) -> None:
 
 def test_every_client_method_speaks_the_spec(server: LocalCML) -> None:
     recorder = Recorder(check_answers=True)
-    cml = CML(server.url, server.api_key, backoff=0.01)
+    cml = CML(server.url, server.api_key, legacy_api_key=server.legacy_api_key, backoff=0.01)
     recorder.watch(cml.transport.session)
     log = CallLog(cml)
     try:
@@ -179,7 +179,12 @@ def test_every_client_method_speaks_the_spec(server: LocalCML) -> None:
     assert {e.method for e in v1} == {"GET", "POST"}, recorder.seen()
     statuses = {e.status for e in recorder.exchanges}
     assert {200, 400, 404} <= statuses  # answers and both error kinds were judged
-    hit = {(e.method, e.route) for e in recorder.exchanges}
+    peers = Recorder()
+    with requests.Session() as session:
+        peers.watch(session)
+        _as_peers_call_v1(session, server)
+    assert not peers.problems, "undocumented v1 calls:\n" + "\n".join(peers.problems)
+    hit = {(e.method, e.route) for e in recorder.exchanges + peers.exchanges}
     routes = {(m, shape(p)) for m, p in served_routes(server)}
     unvisited = sorted(f"{m} {p}" for m, p in routes - hit)
     assert not unvisited, "routes of the local server the scenario never called:\n" + "\n".join(
@@ -345,3 +350,24 @@ def _beside_the_client(cml: CML) -> None:
     cml.transport.request("GET", v1 + "/208", legacy=True)
     with contextlib.suppress(CMLError):  # nothing running: v1 may refuse
         cml.transport.request("POST", v1 + "/208/stop", legacy=True)
+
+
+def _as_peers_call_v1(session: requests.Session, server: LocalCML) -> None:
+    """The v1 routes the client does not call, as cmlutils and cmlbootstrap call them."""
+    session.auth = server.legacy_api_key, ""
+    v1 = server.url + "/api/v1"
+    project = v1 + "/projects/alice/risk-analysis"
+
+    def call(method: str, url: str, expect: int = 200, **kwargs: Any) -> requests.Response:
+        resp = session.request(method, url, timeout=30, **kwargs)
+        assert resp.status_code == expect, (method, url, resp.status_code, resp.text)
+        return resp
+
+    call("POST", v1 + "/users/alice/apikey", json={"expiryDate": "2100-01-01T00:00:00Z"})
+    call("GET", v1 + "/users/alice")
+    call("GET", v1 + "/runtimes", params={"includeAll": "true"})
+    call("GET", project)
+    env = call("GET", project + "/environment").json()
+    call("PUT", project + "/environment", 204, json=env)
+    job = call("POST", project + "/jobs", 201, json={"name": "v1", "script": "analysis.py"})
+    call("DELETE", f"{project}/jobs/{job.json()['id']}", 204)

@@ -91,8 +91,9 @@ def test_cli_seed_serve_and_create_user(tmp_path) -> None:
         timeout=60,
         check=True,
     )
-    keys = dict(line.split() for line in seeded.stdout.splitlines())
+    keys = {user: dict(k.split("=", 1) for k in rest) for user, *rest in _lines(seeded.stdout)}
     assert set(keys) == {"alice", "bob"}
+    assert all(set(k) == {"v2", "legacy"} for k in keys.values())
     again = subprocess.run(
         [*PYTHON, "seed", "demo", "--data", data],
         capture_output=True,
@@ -100,7 +101,9 @@ def test_cli_seed_serve_and_create_user(tmp_path) -> None:
         timeout=60,
         check=True,
     )
-    assert dict(line.split() for line in again.stdout.splitlines()) == keys  # idempotent
+    # Idempotent; the keys were shown once and are stored only as hashes: one line says so.
+    assert again.stdout == "" and len(again.stderr.splitlines()) == 1
+    assert "seeded before" in again.stderr
     made = subprocess.run(
         [*PYTHON, "create-user", "dave", "--data", data],
         capture_output=True,
@@ -108,7 +111,9 @@ def test_cli_seed_serve_and_create_user(tmp_path) -> None:
         timeout=60,
         check=True,
     )
-    dave_key = made.stdout.split()[1]
+    [(user, v2, legacy)] = _lines(made.stdout)
+    assert user == "dave" and v2.startswith("v2=") and legacy.startswith("legacy=")
+    dave_key = v2.removeprefix("v2=")
     dup = subprocess.run(
         [*PYTHON, "create-user", "dave", "--data", data], capture_output=True, text=True, timeout=60
     )
@@ -129,12 +134,17 @@ def test_cli_seed_serve_and_create_user(tmp_path) -> None:
             timeout=10,
         )
         assert who.json()["username"] == "dave"
-        spec = requests.get(url + "/api/v2/swagger.json", timeout=10).json()
+        spec = requests.get(url + "/api/v2/local/openapi.json", timeout=10).json()
         assert "/api/v2/projects/{project_id}/jobs/{job_id}/runs/{run_id}:stop" in spec["paths"]
     finally:
         proc.terminate()
         proc.wait(15)
     assert proc.returncode in (0, -15)  # uvicorn re-raises SIGTERM after a clean shutdown
+
+
+def _lines(text: str) -> list[list[str]]:
+    """`alice  v2=<key>  legacy=<key>` lines, split into words."""
+    return [line.split() for line in text.splitlines()]
 
 
 def test_a_port_in_use_is_one_line(tmp_path) -> None:
@@ -166,10 +176,10 @@ def test_server_ends_when_the_process_that_started_it_is_killed(tmp_path) -> Non
     assert parent.stdout is not None
     url = parent.stdout.readline().strip()
     server = next(p for p in psutil.Process(parent.pid).children() if "serve" in p.cmdline())
-    assert requests.get(url + "/api/v2/swagger.json", timeout=10).status_code == 200
+    assert requests.get(url + "/api/v2/local/openapi.json", timeout=10).status_code == 200
     parent.kill()
     parent.wait(10)
     server.wait(15)  # raises psutil.TimeoutExpired if the server outlived its parent
     with contextlib.suppress(requests.ConnectionError):
-        requests.get(url + "/api/v2/swagger.json", timeout=2)
+        requests.get(url + "/api/v2/local/openapi.json", timeout=2)
         raise AssertionError("the server still answers after its parent died")

@@ -10,11 +10,19 @@ import time
 from typing import Any
 
 import pytest
+from IPython.core.error import UsageError
 from pytest_httpserver import HTTPServer
 from reliability_helpers import RUN_FINAL, RawServer, quick_client, wait_for
 from werkzeug import Request, Response
 
-from cml_magic.api import CML, CMLConnectionError, CMLError, RateLimitError, ServerError
+from cml_magic.api import (
+    CML,
+    CMLConnectionError,
+    CMLError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+)
 from cml_magic.local import LocalCML
 from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.run_widget import RunWidget
@@ -196,3 +204,120 @@ def test_a_watched_run_survives_a_server_restart(local_cml_factory: Any) -> None
     assert final.finished
     assert widget.message.value == ""  # the reconnecting note cleared itself
     assert all(server.api_key not in n for n in notes)
+
+
+# A total deadline per call, retries included ----------------------------------------------------
+
+
+def _trickle(body: bytes, every: float, sent: list[int]) -> Any:
+    """A handler that sends the head at once, then `body` one byte each `every` seconds, and
+    notes in `sent` how many body bytes had gone out when the client hung up (or all)."""
+
+    def handler(conn: socket.socket, _data: bytes, _n: int) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        for n in range(len(body)):
+            try:
+                conn.sendall(body[n : n + 1])
+            except OSError:  # the client hung up
+                sent.append(n)
+                return
+            time.sleep(every)
+        sent.append(len(body))
+
+    return handler
+
+
+def _padded(answer: Any, size: int) -> bytes:
+    return json.dumps(answer).encode().ljust(size)  # trailing spaces: still valid JSON
+
+
+def test_a_trickling_answer_ends_at_the_timeout_not_at_each_read(raw_server: Any) -> None:
+    # One byte every 0.05 s never trips a per-read timeout of 1 s; the whole takes 10 s.
+    sent: list[int] = []
+    body = _padded(PROJECT_JSON, 200)
+    server: RawServer = raw_server(_trickle(body, 0.05, sent))
+    with (
+        quick_client(server.url, KEY, timeout=1.0, max_retries=2) as cml,
+        pytest.raises(CMLConnectionError, match="no answer within the timeout") as caught,
+    ):
+        cml.projects.get(PROJECT)
+    wait_for(lambda: sent, "the server noticing the client hang up")
+    assert sent[0] < len(body)  # the client gave up while the answer was still coming
+    assert len(server.received) == 1  # past the deadline nothing is resent
+    assert KEY not in str(caught.value)
+
+
+def test_the_retries_end_by_the_deadline_of_the_call(httpserver: HTTPServer) -> None:
+    # Each answer asks for 1 s more; 10 retries would take 10 s, the call has 2.5.
+    handler = sequence(error(503, "busy", **{"Retry-After": "1"}))
+    httpserver.expect_request(PROJECT_PATH, method="GET").respond_with_handler(handler)
+    with (
+        quick_client(httpserver.url_for("/"), KEY, timeout=2.5, max_retries=10) as cml,
+        pytest.raises(ServerError) as caught,
+    ):
+        cml.projects.get(PROJECT)
+    assert caught.value.status == 503
+    assert 2 <= len(handler.seen) <= 3  # at 0, 1 and 2 s; one more would end past 2.5 s
+
+
+def test_percent_cml_projects_list_ends_by_its_timeout(
+    raw_server: Any, cml_settings: Any, load_magics: Any
+) -> None:
+    sent: list[int] = []
+    body = _padded({"projects": [PROJECT_JSON], "next_page_token": ""}, 200)
+    server: RawServer = raw_server(_trickle(body, 0.05, sent))
+    cml_settings(server.url, KEY, WIDGETS="0")
+    ip = load_magics(timeout=1.0)
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("cml", "projects list")
+    wait_for(lambda: sent, "the server noticing the client hang up")
+    assert sent[0] < len(body)
+    message = str(caught.value)
+    assert "timeout" in message and "\n" not in message and KEY not in message
+
+
+# A DELETE whose answer was lost -----------------------------------------------------------------
+
+
+def _forward(upstream: str, request: bytes) -> bytes:
+    """`request` sent to `upstream` on a connection of its own; the whole answer."""
+    host, port = upstream.removeprefix("http://").split(":")
+    head, _, rest = request.partition(b"\r\n\r\n")
+    lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection:")]
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n" + rest)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_delete_whose_answer_was_lost_reports_done(
+    local_cml_factory: Any, raw_server: Any
+) -> None:
+    server: LocalCML = local_cml_factory(seed="demo")
+    with CML(server.url, server.api_key, project="risk-analysis") as direct:
+        project = direct.projects.get("risk-analysis")
+        job = direct.jobs.create("to-delete", "analysis.py")
+    deletes: list[bytes] = []
+
+    def proxy(conn: socket.socket, data: bytes, _n: int) -> None:
+        answer = _forward(server.url, data)
+        if data.startswith(b"DELETE"):
+            deletes.append(answer.split(b"\r\n", 1)[0])
+            if len(deletes) == 1:
+                _reset(conn)  # the server deleted it; its answer is lost on the way
+                return
+        conn.sendall(answer)
+
+    front: RawServer = raw_server(proxy)
+    with quick_client(front.url, server.api_key, project=project.id) as cml:
+        assert cml.jobs.delete(job.id, project=project.id) is None
+        with pytest.raises(NotFoundError):  # a DELETE of what never was still says so
+            cml.jobs.delete(job.id, project=project.id)
+    assert [line.split(b" ")[1] for line in deletes] == [b"200", b"404", b"404"]
+    with CML(server.url, server.api_key) as direct:
+        assert all(j.id != job.id for j in direct.jobs.list(project=project.id))

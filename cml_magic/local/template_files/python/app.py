@@ -15,5 +15,6 @@ class Hello(BaseHTTPRequestHandler):
 
 
 port = int(os.environ.get("CDSW_APP_PORT", "8100"))
-print(f"serving on 127.0.0.1:{port}", flush=True)
-HTTPServer(("127.0.0.1", port), Hello).serve_forever()
+server = HTTPServer(("127.0.0.1", port), Hello)
+print(f"serving on 127.0.0.1:{port}", flush=True)  # once listening: a reader may connect now
+server.serve_forever()

@@ -1,0 +1,148 @@
+"""The Python template holds every file the seeds' examples and Cloudera's API walkthrough
+use, and each runs as they use it: analysis.py, fit.py and pi.py as jobs, entry.py as a job
+and as an application, app.py as an application, predict.py and pi.py as models."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from functools import partial
+from typing import Any
+
+import requests
+from local_helpers import WAIT_SECONDS, Api, make_job, run_log, start_run, wait_for, wait_run
+
+from cml_magic.local import LocalCML
+
+TEMPLATE_FILES = {"analysis.py", "app.py", "entry.py", "fit.py", "pi.py", "predict.py"}
+DEPLOYMENT_FINAL = ("deployed", "failed", "stopped")
+
+
+def _python_project(alice: Api) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:10]
+    return alice.post(
+        "/projects",
+        json={
+            "name": "APIv2 Test Project " + tag,
+            "description": "Project for testing APIv2",
+            "template": "Python",
+        },
+    )
+
+
+def _log_line(alice: Api, pid: str, path: str, pattern: str) -> re.Match[str]:
+    """Wait for a line of the log at `path` matching `pattern`."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        resp = alice.download(pid, path)
+        found = re.search(pattern, resp.text) if resp.status_code == 200 else None
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"{path}: no {pattern!r} in {resp.text!r}"
+        time.sleep(0.05)
+
+
+def test_the_python_template_holds_every_file_the_examples_use(alice: Api) -> None:
+    project = _python_project(alice)
+    files = alice.get(f"/projects/{project['id']}/files/")["files"]
+    assert {f["path"] for f in files} >= TEMPLATE_FILES
+
+
+def test_the_template_scripts_run_as_jobs(alice: Api) -> None:
+    project = _python_project(alice)
+    for script, says in (
+        ("analysis.py", "wrote output/analysis-"),
+        ("fit.py", "fitted y ="),
+        ("pi.py", "pi is roughly 3."),
+    ):
+        job = make_job(
+            alice, project, name="APIv2 Test Job " + script, kernel="python3", script=script
+        )
+        run, seen = wait_run(alice, start_run(alice, job))
+        assert run["status"] == "ENGINE_SUCCEEDED", (script, seen, run_log(alice, run))
+        assert says in run_log(alice, run), script
+
+
+def test_entry_py_as_a_job_serves_until_stopped(alice: Api) -> None:
+    """The walkthrough's child job runs entry.py, a script that does not end, to show stop."""
+    project = _python_project(alice)
+    job = make_job(alice, project, name="childJob", kernel="python3", script="entry.py")
+    run = start_run(alice, job)
+    path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
+    wait_for(lambda: alice.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
+    port = _log_line(alice, project["id"], f".cml/runs/{run['id']}.log", r"serving on [\d.]+:(\d+)")
+    page = requests.get(f"http://127.0.0.1:{port[1]}/", timeout=10)
+    assert page.status_code == 200 and "entry.py" in page.text
+    alice.post(path + ":stop")
+    stopped, _ = wait_run(alice, run)
+    assert stopped["status"] == "ENGINE_STOPPED"
+
+
+def test_entry_py_and_app_py_serve_as_applications(alice: Api) -> None:
+    project = _python_project(alice)
+    pid = project["id"]
+    for script in ("entry.py", "app.py"):
+        app = alice.post(
+            f"/projects/{pid}/applications",
+            json={
+                "name": "demo " + script,
+                "description": "an application of the Python template",
+                "project_id": pid,
+                "subdomain": f"application-subdomain-{uuid.uuid4().hex[:8]}",
+                "kernel": "python3",
+                "script": script,
+                "environment": {"KEY": "VAL"},
+            },
+        )
+        apath = f"/projects/{pid}/applications/{app['id']}"
+        wait_for(partial(alice.get, apath), lambda a: a["status"] == "APPLICATION_RUNNING")
+        log = f".cml/applications/{app['id']}.log"
+        port = _log_line(alice, pid, log, r"serving on [\d.]+:(\d+)")[1]
+        page = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert page.status_code == 200 and project["slug"] in page.text, script
+        alice.post(apath + ":stop")
+        wait_for(partial(alice.get, apath), lambda a: a["status"] == "APPLICATION_STOPPED")
+
+
+def _deploy_and_call(
+    local_cml: LocalCML, alice: Api, pid: str, file_path: str, request: dict[str, Any]
+) -> Any:
+    """Model, build, deployment right after the build (as the walkthrough does), one call."""
+    model = alice.post(f"/projects/{pid}/models", json={"name": "demo-model-" + file_path})
+    mpath = f"/projects/{pid}/models/{model['id']}"
+    build = alice.post(
+        mpath + "/builds",
+        json={
+            "comment": "test comment",
+            "file_path": file_path,
+            "function_name": "predict",
+            "kernel": "python3",
+        },
+    )
+    dep = alice.post(f"{mpath}/builds/{build['id']}/deployments", json={})
+    dpath = f"{mpath}/builds/{build['id']}/deployments/{dep['id']}"
+    deployed, seen = wait_for(lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    assert deployed["status"] == "deployed", (file_path, seen)
+    answer = requests.post(
+        local_cml.url + "/model",
+        json={"accessKey": model["access_key"], "request": request},
+        headers={"authorization": "Bearer " + local_cml.api_key},
+        timeout=30,
+    ).json()
+    alice.post(dpath + ":stop")
+    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
+    assert answer["success"] is True, answer
+    return answer["response"]
+
+
+def test_pi_py_and_predict_py_serve_as_models(local_cml: LocalCML, alice: Api) -> None:
+    project = _python_project(alice)
+    pid = project["id"]
+    pi = _deploy_and_call(local_cml, alice, pid, "pi.py", {"samples": 20000, "seed": 1})
+    assert pi["samples"] == 20000 and 3.0 < pi["pi"] < 3.3
+    # The seeds' Models example: run fit.py first, then build predict.py's predict.
+    job = make_job(alice, project, name="fit", kernel="python3", script="fit.py")
+    assert wait_run(alice, start_run(alice, job))[0]["status"] == "ENGINE_SUCCEEDED"
+    predicted = _deploy_and_call(local_cml, alice, pid, "predict.py", {"x": 2})
+    assert 3.5 < predicted["prediction"] < 4.5
