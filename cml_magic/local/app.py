@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cml_magic.local import errors
+from cml_magic.local import errors, validate
 from cml_magic.local.scheduler import Scheduler
 from cml_magic.local.store import Store
 from cml_magic.local.supervisor import Settings, Supervisor
@@ -29,6 +29,7 @@ from cml_magic.local.supervisor import Settings, Supervisor
 class ServerState:
     store: Store
     sup: Supervisor
+    max_upload_bytes: int = validate.DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
 
 
 def _error_response(request: Request, code: int, message: str, status: int) -> JSONResponse:
@@ -98,9 +99,15 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def create_app(data_dir: str, settings: Settings, spec: bytes | None = None) -> FastAPI:
+def create_app(
+    data_dir: str,
+    settings: Settings,
+    spec: bytes | None = None,
+    max_upload_mb: int = validate.DEFAULT_MAX_UPLOAD_MB,
+) -> FastAPI:
     """Build the application over the state in `data_dir`; `spec` is the workspace Swagger
-    document served at `/api/v2/swagger.json` (404 without one)."""
+    document served at `/api/v2/swagger.json` (404 without one); uploads over `max_upload_mb`
+    MiB are refused."""
     store = Store(data_dir)  # type: ignore[arg-type]
     sup = Supervisor(store, settings)
     # A scheduled run is started as the job's creator, like one started from the job's page.
@@ -123,7 +130,7 @@ def create_app(data_dir: str, settings: Settings, spec: bytes | None = None) -> 
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.cml = ServerState(store, sup)
+    app.state.cml = ServerState(store, sup, max_upload_mb * 1024 * 1024)
     app.add_middleware(JsonBodies)
 
     @app.get("/api/v2/swagger.json", include_in_schema=False)
@@ -148,8 +155,10 @@ def create_app(data_dir: str, settings: Settings, spec: bytes | None = None) -> 
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
+        # A last resort: the details (and any server path in them) go to the server's log only.
         print(f"cml-local: internal error on {request.url.path}: {exc!r}", file=sys.stderr)
-        return _error_response(request, errors.INTERNAL, f"internal error: {exc}", 500)
+        message = f"internal error ({type(exc).__name__}); the server's log has the details"
+        return _error_response(request, errors.INTERNAL, message, 500)
 
     from cml_magic.local import (
         routes_applications,

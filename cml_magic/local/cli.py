@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from cml_magic.local.validate import DEFAULT_MAX_UPLOAD_MB
+
 DEFAULT_DATA = Path(os.environ.get("CML_LOCAL_DATA", "~/.cml-local")).expanduser()
 DEMO_USERS = ("alice", "bob")  # the users `seed demo` makes
 UNSANDBOXED_HELP = (
@@ -20,6 +22,18 @@ def _env_pair(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return name, value
+
+
+def _megabytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of MiB (1 or more), got {text!r}"
+        )
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         help="shut down cleanly when the process that started the server ends",
     )
 
+    serve.add_argument(
+        "--max-upload-mb",
+        type=_megabytes,
+        default=DEFAULT_MAX_UPLOAD_MB,
+        metavar="N",
+        help=f"refuse (413) a file upload larger than N MiB (default {DEFAULT_MAX_UPLOAD_MB})",
+    )
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
     serve.add_argument(
@@ -168,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 exit_with_parent=args.exit_with_parent,
                 ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile,
+                max_upload_mb=args.max_upload_mb,
                 spec_file=args.spec,
                 unsandboxed=args.unsandboxed,
             )

@@ -48,6 +48,7 @@ class LocalCML:
         env: dict[str, str] | None = None,
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
+        max_upload_mb: int | None = None,
         spec: str | Path | None = None,
         sandbox: bool | None = None,
     ) -> None:
@@ -60,6 +61,7 @@ class LocalCML:
         self.env = dict(env or {})
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
+        self.max_upload_mb = max_upload_mb
         self.spec = spec
         self.sandbox = sandbox
         self.sandboxed = False
@@ -121,6 +123,8 @@ class LocalCML:
             cmd += ["--ssl-certfile", str(self.ssl_certfile)]
         if self.ssl_keyfile:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
+        if self.max_upload_mb is not None:
+            cmd += ["--max-upload-mb", str(self.max_upload_mb)]
         if self.spec:
             cmd += ["--spec", str(self.spec)]
         if not self.sandboxed:

@@ -14,6 +14,7 @@ import uvicorn
 from cml_magic.local import sandbox
 from cml_magic.local.app import create_app, read_spec
 from cml_magic.local.supervisor import Settings
+from cml_magic.local.validate import DEFAULT_MAX_UPLOAD_MB
 
 UNCONFINED = (
     "workloads run unconfined: each can read the state folder (every user's keys) and every project"
@@ -58,6 +59,7 @@ def serve(
     exit_with_parent: bool = False,
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB,
     spec_file: str | None = None,
     unsandboxed: bool = False,
 ) -> int:
@@ -93,7 +95,7 @@ def serve(
         sandbox=confinement,
     )
     spec = read_spec(spec_file) if spec_file else None  # ValueError: a one-line reason
-    app = create_app(data_dir, settings, spec)
+    app = create_app(data_dir, settings, spec, max_upload_mb)
     config = uvicorn.Config(
         app,
         log_level="warning",
