@@ -1,9 +1,11 @@
-"""`cml-local`: serve the local CML API, seed demo data, create users."""
+"""`cml-local`: serve the local CML API, seed demo data, create users, build the workspace's
+Python client."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,10 +54,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the workspace's Swagger 2.0 spec (cml_swagger.json), served at /api/v2/swagger.json",
     )
+    serve.add_argument(
+        "--python-client",
+        metavar="FILE",
+        help="the workspace's Python client, an sdist (build-client), served at "
+        "/api/v2/python.tar.gz",
+    )
 
     seed = sub.add_parser("seed", help="create demo users, projects and jobs; print the keys")
     seed.add_argument("name", choices=["demo"])
     seed.add_argument("--data", type=Path, default=DEFAULT_DATA)
+
+    client = sub.add_parser(
+        "build-client", help="generate the Python client cmlapi from a spec; pack it as an sdist"
+    )
+    client.add_argument("--spec", metavar="FILE", type=Path, required=True)
+    client.add_argument("--out", metavar="DIR", type=Path, default=Path("."))
 
     user = sub.add_parser("create-user", help="create a user and print its API key")
     user.add_argument("username")
@@ -85,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             store.close()
         print(f"{row['username']} {row['api_key']}")
         return 0
+    if args.command == "build-client":
+        return _build_client(args.spec, args.out)
     if args.command == "serve":
         from cml_magic.local.server import serve
 
@@ -99,13 +115,37 @@ def main(argv: list[str] | None = None) -> int:
                 ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile,
                 spec_file=args.spec,
+                python_client_file=args.python_client,
             )
-        except ValueError as exc:  # --spec unreadable
+        except ValueError as exc:  # --spec or --python-client unreadable
             print(f"cml-local: {exc}", file=sys.stderr)
             return 1
         except OSError as exc:
             print(f"cml-local: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
+    return 0
+
+
+def _build_client(spec: Path, out: Path) -> int:
+    from cml_magic.local.workspace_client import GenerationFailed, Missing, build
+
+    if not spec.is_file():
+        print(f"cml-local: --spec {spec}: no such file", file=sys.stderr)
+        return 1
+    try:
+        print(build(spec, out))
+    except Missing as exc:
+        print(f"cml-local: cannot generate the client: {exc}", file=sys.stderr)
+        return 1
+    except GenerationFailed as exc:
+        print(f"cml-local: cannot generate the client from {spec}: {exc.reason}", file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired:
+        print("cml-local: OpenAPI Generator did not finish within 300 s", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cml-local: cannot build the client: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -29,7 +29,8 @@ class LocalCML:
     ```
 
     `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
-    (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`).
+    (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`), `python_client` (an
+    sdist) at `/api/v2/python.tar.gz` (`serve --python-client`).
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class LocalCML:
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
         spec: str | Path | None = None,
+        python_client: str | Path | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -54,6 +56,7 @@ class LocalCML:
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
         self.spec = spec
+        self.python_client = python_client
         self.url = ""
         self.keys: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
@@ -101,6 +104,8 @@ class LocalCML:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
         if self.spec:
             cmd += ["--spec", str(self.spec)]
+        if self.python_client:
+            cmd += ["--python-client", str(self.python_client)]
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ import uvicorn
 
 from cml_magic.local.app import create_app, read_spec
 from cml_magic.local.supervisor import Settings
+from cml_magic.local.workspace_client import read_sdist
 
 
 def serve(
@@ -24,6 +25,7 @@ def serve(
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
     spec_file: str | None = None,
+    python_client_file: str | None = None,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status."""
@@ -39,7 +41,8 @@ def serve(
     url = f"{scheme}://{shown_host}:{bound}"
     settings = Settings(phase_delay=phase_delay, base_url=url, default_env=default_env or {})
     spec = read_spec(spec_file) if spec_file else None  # ValueError: a one-line reason
-    app = create_app(data_dir, settings, spec)
+    python_client = read_sdist(python_client_file) if python_client_file else None
+    app = create_app(data_dir, settings, spec, python_client)
     config = uvicorn.Config(
         app,
         log_level="warning",
