@@ -18,6 +18,7 @@ import importlib.resources
 import importlib.util
 import io
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -153,7 +154,7 @@ class Sdist:
     """A source distribution handed out as it was given."""
 
     data: bytes
-    filename: str  # `<name>-<version>.tar.gz`, from its top folder
+    filename: str  # `<name>-<version>.tar.gz`, from its top folder (else `python.tar.gz`)
 
 
 def read_sdist(path: str) -> Sdist:
@@ -174,7 +175,8 @@ def read_sdist(path: str) -> Sdist:
     top = tops.pop()
     if not {PurePosixPath(top, "setup.py"), PurePosixPath(top, "pyproject.toml")} & set(names):
         raise ValueError(f"--python-client {path}: no setup.py or pyproject.toml in {top}/")
-    return Sdist(data, f"{top}.tar.gz")
+    # The name goes into a Content-Disposition header: only a plain one.
+    return Sdist(data, f"{top}.tar.gz" if re.fullmatch(r"[\w.+-]+", top) else "python.tar.gz")
 
 
 def install_page(tarball_url: str, sdist: Sdist) -> str:
