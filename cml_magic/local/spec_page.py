@@ -54,7 +54,7 @@ def _type(schema: dict[str, Any]) -> str:
     kind = str(schema.get("type", "object"))
     if kind == "array":
         return "array of " + _type(_d(schema.get("items")))
-    if "format" in schema:
+    if schema.get("format") not in (None, kind):
         kind += f" ({schema['format']})"
     return _e(kind)
 

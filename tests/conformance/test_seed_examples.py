@@ -39,6 +39,7 @@ from conformance.generated_client import Missing, generate, load
 from conformance.swagger import spec_file
 
 from cml_magic.local import LocalCML
+from cml_magic.local.spec_page import snake_case
 from cml_magic.local.store import Store
 from cml_magic.local.workspace_client import pack
 
@@ -297,6 +298,9 @@ def test_07_the_workspace_serves_its_spec_page(seeds: Seeds) -> None:
     for operations in described.json()["paths"].values():
         for op in operations.values():
             assert f'id="op-{op["operationId"]}"' in page.text, op["operationId"]
+            # The page names each operation's method as the generated client does.
+            method = snake_case(op["operationId"])
+            assert f"Python <code>{method}</code>" in page.text and hasattr(seeds.client, method)
 
 
 def test_07_the_workspace_serves_its_python_client(seeds: Seeds, tmp_path: Path) -> None:
