@@ -40,7 +40,6 @@ from conformance.swagger import spec_file
 
 from cml_magic.local import LocalCML
 from cml_magic.local.spec_page import snake_case
-from cml_magic.local.store import Store
 from cml_magic.local.workspace_client import pack
 
 FAST = 0.05  # the server's phase delay and the polls' interval
@@ -131,11 +130,7 @@ def seeds(cmlapi_module: ModuleType, tmp_path_factory: pytest.TempPathFactory) -
         spec=spec_file(),
         python_client=sdist,
     ) as server:
-        store = Store(server.data_dir)
-        try:
-            legacy = (store.user("alice") or {})["legacy_key"]
-        finally:
-            store.close()
+        legacy = server.legacy_api_key
         # 8. The client with a custom certificate, exactly as the seeds build it.
         cmlapi = cmlapi_module
         config = cmlapi.Configuration()
