@@ -13,7 +13,7 @@ class Applications(ProjectCollection[Application]):
     """The applications of a project, by id or name; CML sends no project id, so the client
     adds `project_id`."""
 
-    item = Application
+    _item = Application
     key = segment = "applications"
     fills_project_id = True
 
@@ -22,7 +22,7 @@ class Applications(ProjectCollection[Application]):
 
     def _act(self, verb: str, app: str, project: str | None) -> Application:
         ids = self._scope((), project)
-        return self._call("POST", ids, self.resolve(app, *ids), verb)
+        return self._call("POST", ids, self._resolve(app, *ids), verb)
 
     def create(
         self,

@@ -12,7 +12,7 @@ class Builds(ChildCollection[ModelBuild]):
     """The builds of one model, by id; CML sends no project id with a build, so the client
     adds `project_id`."""
 
-    item = ModelBuild
+    _item = ModelBuild
     key = "model_builds"
     segment = "builds"
     parents = ("projects", "models")
@@ -39,3 +39,7 @@ class Builds(ChildCollection[ModelBuild]):
             **fields,
         }
         return self._create(ids, body)
+
+    def delete(self, build: str, model: str, /, project: str | None = None) -> None:
+        """Delete a build."""
+        self._delete(self._scope((model,), project), build)

@@ -220,14 +220,14 @@ class CML:
             )
         return ref
 
-    def collection_of(self, obj: Resource) -> Collection[Any]:
+    def _collection_of(self, obj: Resource) -> Collection[Any]:
         """The collection `obj` came from (`cml.runs` for a `JobRun`); `TypeError` for an
         object that is not a project, job, run, model, build, deployment or application."""
         from cml_magic.api.collection import Collection
 
         name = COLLECTIONS.get(getattr(obj, "kind", ""))
         found = getattr(self, name) if name else None
-        if not isinstance(found, Collection) or not isinstance(obj, found.item):
+        if not isinstance(found, Collection) or not isinstance(obj, found._item):
             raise TypeError(f"a {type(obj).__name__} is not an item the client can fetch again")
         return found
 
@@ -235,7 +235,7 @@ class CML:
         """`obj` as it is now: fetched again by its kind and ids (a project, job, run, model,
         build, deployment or application). `project`: where an object that does not say
         which project it is in lives (None: the default project)."""
-        found: R = self.collection_of(obj).refresh(obj, project)
+        found: R = self._collection_of(obj)._refresh(obj, project)
         return found
 
     def stop(self, obj: R, project: str | None = None) -> R:
@@ -243,7 +243,7 @@ class CML:
         typically stopping. `TypeError` for anything else (CML cannot stop a build)."""
         if getattr(obj, "kind", "") not in STOPPABLE:
             raise TypeError(f"a {getattr(obj, 'kind', type(obj).__name__)} cannot be stopped")
-        found: R = self.collection_of(obj)._stop(obj, project)
+        found: R = self._collection_of(obj)._stop(obj, project)
         return found
 
     def whoami(self) -> KeyCheck:

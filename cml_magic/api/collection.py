@@ -49,7 +49,7 @@ class ListOptions(Filters, total=False):
 class Collection(Generic[R]):
     """The items of one kind, under their parents."""
 
-    item: type[R]
+    _item: type[R]
     key: ClassVar[str]  # the JSON key of a listing's items, e.g. "job_runs"
     segment: ClassVar[str]  # the path segment, e.g. "runs"
     parents: ClassVar[tuple[str, ...]] = ("projects",)  # accessors on the client, outermost first
@@ -63,25 +63,27 @@ class Collection(Generic[R]):
 
     # -- references ----------------------------------------------------------------------
 
-    def resolve(self, ref: str | int, *parent_ids: str) -> str:
-        """The id of `ref` under the parents `parent_ids`: an id as it is, a name looked up."""
+    def _resolve(self, ref: str | int, *parent_ids: str) -> str:
+        """The id of `ref` under the parents `parent_ids`: an id as it is, a name looked up.
+
+        The one resolver: every reference the client takes goes through it."""
         text = str(ref)
         if not self.named or self._is_id(text):
             return text
-        return str(getattr(self.find(text, *parent_ids), "id", ""))
+        return str(getattr(self._find(text, *parent_ids), "id", ""))
 
-    def lookup(self, ref: str | int, *parent_ids: str) -> R:
+    def _lookup(self, ref: str | int, *parent_ids: str) -> R:
         """The item `ref` names: one GET for an id; for a name, the listing that finds it."""
         text = str(ref)
         if self.named and not self._is_id(text):
-            return self.find(text, *parent_ids)
+            return self._find(text, *parent_ids)
         return self._call("GET", parent_ids, text)
 
-    def find(self, name: str, *parent_ids: str) -> R:
+    def _find(self, name: str, *parent_ids: str) -> R:
         """The one item named exactly `name` (`NotFoundError`, `AmbiguousNameError`)."""
         found = self._pages(parent_ids, {"search_filter": {"name": name}})
         where = f" in project {parent_ids[0]}" if parent_ids else ""
-        return exactly_one(self.item.kind, name, found, self._describe, where)
+        return exactly_one(self._item.kind, name, found, self._describe, where)
 
     def _is_id(self, ref: str) -> bool:
         return is_id(ref)
@@ -98,7 +100,7 @@ class Collection(Generic[R]):
             return ()
         ids = [self._cml.projects.resolve(project)]
         for name, ref in zip(self.parents[1:], refs, strict=True):
-            ids.append(self._above(name).resolve(ref, *ids))
+            ids.append(self._above(name)._resolve(ref, *ids))
         return tuple(ids)
 
     def _above(self, name: str) -> Collection[Any]:
@@ -115,7 +117,7 @@ class Collection(Generic[R]):
 
     # -- requests ------------------------------------------------------------------------
 
-    def path(self, parent_ids: Sequence[str], item_id: str | None = None, verb: str = "") -> str:
+    def _path(self, parent_ids: Sequence[str], item_id: str | None = None, verb: str = "") -> str:
         """`/api/v2/<parent>/<id>/.../<segment>[/<item_id>][<verb>]`, every id quoted."""
         parts = [paths.V2]
         for name, parent_id in zip(self.parents, parent_ids, strict=True):
@@ -127,14 +129,14 @@ class Collection(Generic[R]):
 
     def _made(self, data: Any, parent_ids: Sequence[str]) -> R:
         if self.fills_project_id:
-            return self.item.from_json(data, project_id=parent_ids[0])
-        return self.item.from_json(data)
+            return self._item.from_json(data, project_id=parent_ids[0])
+        return self._item.from_json(data)
 
     def _parser(self, parent_ids: Sequence[str]) -> Callable[[dict[str, Any]], R]:
         """Item JSON -> object (called once per item: no wrapper in between)."""
         if self.fills_project_id:
-            return functools.partial(self.item._from_answer, project_id=parent_ids[0])
-        return self.item._from_answer
+            return functools.partial(self._item._from_answer, project_id=parent_ids[0])
+        return self._item._from_answer
 
     def _call(
         self,
@@ -145,7 +147,7 @@ class Collection(Generic[R]):
         body: Mapping[str, Any] | None = None,
     ) -> R:
         """One request whose answer is one item."""
-        path = self.path(parent_ids, item_id, verb)
+        path = self._path(parent_ids, item_id, verb)
         if body is None:
             answer = self._cml.transport.request(method, path)
         else:
@@ -168,7 +170,7 @@ class Collection(Generic[R]):
             keys[self.searched] = search
         return iterate(
             self._cml.transport,
-            path or self.path(parent_ids),
+            path or self._path(parent_ids),
             self.key,
             self._parser(parent_ids),
             page_size=options.get("page_size"),
@@ -179,7 +181,7 @@ class Collection(Generic[R]):
         )
 
     def _listing(self, items: Iterator[R], across_projects: bool = False) -> Listing[R]:
-        return Listing(items, self.item.kind, across_projects=across_projects)
+        return Listing(items, self._item.kind, across_projects=across_projects)
 
     def _create(self, parent_ids: Sequence[str], body: Mapping[str, Any]) -> R:
         return self._call("POST", parent_ids, body=set_fields(dict(body)))
@@ -190,11 +192,11 @@ class Collection(Generic[R]):
         return self._call("PATCH", parent_ids, item_id, body=set_fields(fields))
 
     def _delete(self, parent_ids: Sequence[str], item_id: str) -> None:
-        self._cml.transport.request("DELETE", self.path(parent_ids, item_id))
+        self._cml.transport.request("DELETE", self._path(parent_ids, item_id))
 
     # -- any item ------------------------------------------------------------------------
 
-    def refresh(self, item: R, project: str | None = None) -> R:
+    def _refresh(self, item: R, project: str | None = None) -> R:
         """The item as it is now (`project`: where an item that does not say lives)."""
         return self._call("GET", self._ids_of(item, project), str(getattr(item, "id", "")))
 
@@ -216,17 +218,21 @@ class ProjectCollection(Collection[R]):
 
     def get(self, ref: str | int, project: str | None = None) -> R:
         """One item, by id or name."""
-        return self.lookup(ref, *self._scope((), project))
+        return self._lookup(ref, *self._scope((), project))
 
     def update(self, ref: str | int, project: str | None = None, **fields: Any) -> R:
         """Change the given fields; `environment` replaces the whole map."""
         ids = self._scope((), project)
-        return self._update(ids, self.resolve(ref, *ids), fields)
+        return self._update(ids, self._resolve(ref, *ids), fields)
 
     def delete(self, ref: str | int, project: str | None = None) -> None:
         """Delete an item."""
         ids = self._scope((), project)
-        self._delete(ids, self.resolve(ref, *ids))
+        self._delete(ids, self._resolve(ref, *ids))
+
+    def resolve(self, ref: str | int, project_id: str) -> str:
+        """The id of `ref` (an id or a name) in the project `project_id`."""
+        return self._resolve(ref, project_id)
 
 
 class CrossProjectCollection(ProjectCollection[R]):
@@ -265,6 +271,6 @@ class ChildCollection(Collection[R]):
         """One item of `parent`."""
         return self._call("GET", self._scope((parent,), project), ref)
 
-    def delete(self, ref: str, parent: str | int, /, project: str | None = None) -> None:
-        """Delete an item of `parent`."""
-        self._delete(self._scope((parent,), project), ref)
+    def refresh(self, item: R) -> R:
+        """The item as it is now."""
+        return self._refresh(item)

@@ -15,7 +15,7 @@ class Deployments(Collection[ModelDeployment]):
     """The deployments of a model, by id, under the model and one of its builds (looked up
     when not given). CML has no delete for them: stop them."""
 
-    item = ModelDeployment
+    _item = ModelDeployment
     key = "model_deployments"
     segment = "deployments"
     parents = ("projects", "models", "builds")
@@ -57,6 +57,10 @@ class Deployments(Collection[ModelDeployment]):
     def _ids_of(self, item: ModelDeployment, project: str | None = None) -> tuple[str, ...]:
         ids = super()._ids_of(item, project)
         return ids if ids[2] else self._scope_of(item.id, ids[1], None, ids[0])
+
+    def refresh(self, deployment: ModelDeployment) -> ModelDeployment:
+        """The deployment as it is now."""
+        return self._refresh(deployment)
 
     def get(
         self, deployment: str, model: str, build: str | None = None, project: str | None = None

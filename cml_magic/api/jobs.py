@@ -15,7 +15,7 @@ class Jobs(CrossProjectCollection[Job]):
     project (`list_in_all_projects`). A job is an id, a name, or the number in its web
     address (`208`)."""
 
-    item = Job
+    _item = Job
     key = segment = "jobs"
 
     def _is_id(self, ref: str) -> bool:
@@ -24,16 +24,15 @@ class Jobs(CrossProjectCollection[Job]):
     def _describe(self, item: Job) -> dict[str, str]:
         return {"script": item.script, **super()._describe(item)}
 
-    def resolve(self, ref: str | int, *parent_ids: str) -> str:
-        """The id of job `ref` in the project `parent_ids[0]`."""
+    def _resolve(self, ref: str | int, *parent_ids: str) -> str:
         if is_numeric(ref):
             return self._cml.legacy.job_id(parent_ids[0], int(ref))
-        return super().resolve(ref, *parent_ids)
+        return super()._resolve(ref, *parent_ids)
 
-    def lookup(self, ref: str | int, *parent_ids: str) -> Job:
+    def _lookup(self, ref: str | int, *parent_ids: str) -> Job:
         if is_numeric(ref):
-            return self._call("GET", parent_ids, self.resolve(ref, *parent_ids))
-        return super().lookup(ref, *parent_ids)
+            return self._call("GET", parent_ids, self._resolve(ref, *parent_ids))
+        return super()._lookup(ref, *parent_ids)
 
     def create(
         self,

@@ -12,7 +12,7 @@ class Models(CrossProjectCollection[Model]):
     """The models of a project, or of every project (`list_in_all_projects`); build them with
     `cml.builds`, serve them with `cml.deployments`. A model is an id (a UUID) or a name."""
 
-    item = Model
+    _item = Model
     key = segment = "models"
 
     def create(

@@ -17,7 +17,7 @@ class Projects(Collection[Project]):
     """The projects the caller can see: an id, a name, or `owner/name` for another user's
     public project; None is the client's default project."""
 
-    item = Project
+    _item = Project
     key = segment = "projects"
     parents = ()
 
@@ -40,14 +40,11 @@ class Projects(Collection[Project]):
         """Every project, as a list (see `iter`)."""
         return self._listing(self.iter(include_public=include_public, **options))
 
-    def resolve(self, ref: str | int | None = None, *parent_ids: str) -> str:
+    def resolve(self, ref: str | None = None) -> str:
         """The id of project `ref` (None: the default project)."""
-        return super().resolve(self._cml.default_project_ref(str(ref) if ref else None))
+        return self._resolve(self._cml.default_project_ref(ref))
 
-    def lookup(self, ref: str | int | None = None, *parent_ids: str) -> Project:
-        return super().lookup(self._cml.default_project_ref(str(ref) if ref else None))
-
-    def find(self, name: str, *parent_ids: str) -> Project:
+    def _find(self, name: str, *parent_ids: str) -> Project:
         """The project named `name` (`owner/name`: that user's): the caller's own first, else
         the public ones."""
         owner, _, name = name.rpartition("/")
@@ -63,7 +60,7 @@ class Projects(Collection[Project]):
 
     def get(self, project: str | None = None) -> Project:
         """One project, by id or name (None: the default project)."""
-        return self.lookup(project)
+        return self._lookup(self._cml.default_project_ref(project))
 
     def create(
         self,

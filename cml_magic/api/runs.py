@@ -31,7 +31,7 @@ def output_path(run_id: str) -> str:
 class Runs(ChildCollection[JobRun]):
     """The runs of one job (a run is addressed by id under its job and project)."""
 
-    item = JobRun
+    _item = JobRun
     key = "job_runs"
     segment = "runs"
     parents = ("projects", "jobs")

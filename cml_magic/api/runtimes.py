@@ -17,7 +17,7 @@ _SEARCHED = ("image_identifier", "editor", "kernel", "edition", "description", "
 class Runtimes(Collection[Runtime]):
     """Runtime images (their `image_identifier` goes in `runtime_identifier=` elsewhere)."""
 
-    item = Runtime
+    _item = Runtime
     key = segment = "runtimes"
     parents = ()
     named = False
