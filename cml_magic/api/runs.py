@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from typing import Unpack
 
 NEWEST_FIRST = "-created_at"
-status_filter = run_filter  # the name this module had for it
 
 
 class RunListOptions(ListOptions, total=False):
