@@ -40,30 +40,40 @@ def ensure_venv() -> None:
     STAMP.write_text(digest)
 
 
-def ensure_chromium() -> None:
-    """Install Debian's Chromium for the browser tests, and a Java runtime for the seed-examples
-    judge (OpenAPI Generator is a jar), where we may (root on Debian, e.g. CI).
+# The Debian packages some tests need: the file or command that shows it is there, the packages,
+# the tests that skip without it. Add a line to add one.
+SYSTEM_PACKAGES: list[tuple[str, tuple[str, ...], str]] = [
+    (os.environ.get("CHROMIUM", "/usr/bin/chromium"), ("chromium", "fonts-dejavu-core"), "browser"),
+    ("java", ("default-jre-headless",), "seed-examples judge (OpenAPI Generator is a jar)"),
+    ("bwrap", ("bubblewrap",), "workload sandbox"),
+]
 
-    Elsewhere those tests skip and say why; nothing here is fatal.
+
+def ensure_system_packages() -> None:
+    """Install the missing SYSTEM_PACKAGES where we may (root on Debian, e.g. CI).
+
+    Elsewhere the tests that need them skip and say why; nothing here is fatal.
     """
-    if Path(os.environ.get("CHROMIUM", "/usr/bin/chromium")).exists() and shutil.which("java"):
+    missing = [e for e in SYSTEM_PACKAGES if not (Path(e[0]).exists() or shutil.which(e[0]))]
+    if not missing:
         return
     if os.name != "posix" or os.geteuid() != 0 or not Path("/usr/bin/apt-get").exists():
         return
+    packages = [name for _, names, _ in missing for name in names]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (
         ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends"]
-        + ["chromium", "fonts-dejavu-core", "default-jre-headless"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
     ):
         print("+", " ".join(cmd), flush=True)
         if subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL).returncode != 0:
-            print("Chromium or Java could not be installed: their tests will skip.", flush=True)
+            skipped = ", ".join(used_by for _, _, used_by in missing)
+            print(f"{' '.join(packages)} could not be installed: the {skipped} tests will skip.")
             return
 
 
 def test(extra: list[str]) -> int:
-    ensure_chromium()
+    ensure_system_packages()
     steps: list[list[str | Path]] = [
         [BIN / "ruff", "check", "."],
         [BIN / "ruff", "format", "--check", "."],

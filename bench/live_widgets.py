@@ -53,13 +53,12 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
 
     cpu0, wall0, n0 = time.process_time(), time.monotonic(), len(sent)
     deadline = wall0 + run_seconds + 60
-    # (wall clock, the interval in effect, stretched to keep to the CPU budget): judges each change
+    # (wall clock, the interval in effect, stretched to keep to the rate cap): judges each change
     sampled: list[tuple[float, float]] = []
     # Until the thread ends: final log downloads come after the last look-up.
     while (poller.watched() or poller.running) and time.monotonic() < deadline:
         sampled.append((time.time(), poller.pace))
         time.sleep(0.2)
-    cost = poller.cost
     cpu1, wall1 = time.process_time(), time.monotonic()
     finished = sum(1 for w in widgets if w.obj.status == "ENGINE_SUCCEEDED")
     # Where the kernel's CPU goes, one part at a time, on the (now final) runs: process time
@@ -139,11 +138,11 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
         f"{poller.interval * 1000:.0f} ms (configured)",
     )
     fig.row(
-        "poller thread's CPU per look-up, as it measures it",
-        f"{cost * 1000:.2f} ms",
+        "requests per second, look-ups and log downloads",
+        f"{status_rate + log_rate:.1f}",
         "",
         "",
-        f"budget {poller.cpu_share * 100:.1f} % of one core",
+        f"at most {poller.max_rate:g}/s (the poller's cap)",
     )
     fig.row(
         "kernel CPU while watching (process time / wall)",
@@ -161,22 +160,22 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     fig.row("CPU per log download (`cml.runs.output`)", f"{cpu_log * 1000:.2f} ms")
     if interval > poller.interval:
         fig.limits.append(
-            f"The poller keeps its thread to {poller.cpu_share * 100:.1f} % of one core: it "
-            f"measures its own CPU per look-up ({cost * 1000:.2f} ms at the end, log downloads "
-            "and rendering included) and stretches every interval just enough, to "
+            f"The poller sends at most {poller.max_rate:g} requests a second (a token bucket "
+            "shared by look-ups and log downloads; look-ups are planned for three quarters of "
+            "it) and stretches every interval just enough, to "
             f"{interval:.1f} s at worst with {runs} runs watched (median "
             f"{median(paces):.1f} s); runs in a short step (scheduling, starting, stopping) are "
             "served first when fewer of them are. A status change shows within that interval; "
-            f"while the budget allows, within {poller.interval:.1f} s. Less CPU per HTTP "
-            "exchange shortens it in proportion."
+            f"while the cap allows, within {poller.interval:.1f} s. The cap is what keeps the "
+            "kernel's CPU under 2 %: a higher one shortens the interval and costs CPU, both in "
+            "proportion."
         )
     if late:
         fig.limits.append(
             f"{len(late)} change(s) showed after the interval in effect between the change and "
             "its display: an item's next look-up is planned with the interval in effect when "
-            "the previous one was answered; a small drop of that interval (less than a quarter) "
-            "does not bring planned look-ups forward, and the thread may rest up to half a "
-            "second for its CPU budget to refill."
+            "the previous one was answered (a drop brings it forward, except for items waiting "
+            "after a failure), and a look-up due waits for a token of the rate cap."
         )
     if worst > interval:
         fig.limits.append(
@@ -202,8 +201,8 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
         "changes timed. The shared poller sends one GET per watched run per interval (CML API v2 "
         "has no call that returns several runs of different jobs, and each run here belongs to "
         "its own job), and each RunWidget also downloads its run's log while the run goes on, "
-        "spaced out so that all widgets together fetch at most a quarter as many logs as the "
-        "budget pays look-ups for, and once when the run ends. "
+        "spaced out so that all widgets together fetch at most a quarter of the rate cap in "
+        "logs, and once when the run ends. "
         "Widgets here have no front end attached, so trait changes send no comm messages (a "
         "real kernel adds that cost)."
     )

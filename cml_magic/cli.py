@@ -131,7 +131,8 @@ def _serve_and_run(target: Path, output: Path | None, config: Path, data_dir: Pa
         if data_dir is not None:
             print(
                 f"Its data is kept in {data_dir}: `cml-local serve --data {data_dir}` serves it"
-                f" again; `cml-local seed demo --data {data_dir}` prints the demo users' keys."
+                f" again; `cml-local rotate-keys alice --data {data_dir}` prints new keys for"
+                " alice (the server keeps only hashes of keys)."
             )
 
 

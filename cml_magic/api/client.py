@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cml_magic.api import paths
 from cml_magic.api.config import Settings, mask, normalize_host, resolve
 from cml_magic.api.errors import ConfigError
+from cml_magic.api.masking import remember_keys
 from cml_magic.api.transport import Transport
 
 # Each resource module loads on first use of its accessor (`cml.jobs` ...): a first listing
@@ -72,15 +73,19 @@ class CML:
             raise ConfigError("no CML API key given")
         if any(c.isspace() for c in api_key):
             raise ConfigError("the API key contains spaces or line breaks; copy it again")
-        legacy_api_key = legacy_api_key.strip() if legacy_api_key else None
+        legacy_api_key = legacy_api_key.strip() if legacy_api_key else ""
+        if any(c.isspace() for c in legacy_api_key):
+            raise ConfigError("the legacy API key contains spaces or line breaks; copy it again")
         if timeout <= 0:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout}")
+        # Hidden from every display of this process from now on: logs, reprs, errors.
+        remember_keys(api_key, legacy_api_key)
         self.host = normalize_host(host)
         self.project = project or None
         self.transport = Transport(
             self.host,
             api_key,
-            legacy_api_key or api_key,
+            legacy_api_key,
             verify=verify,
             timeout=timeout,
             max_retries=max_retries,
@@ -88,6 +93,7 @@ class CML:
             max_backoff=max_backoff,
         )
         self._masked_key = mask(api_key)
+        self._has_legacy_key = bool(legacy_api_key)
 
     @cached_property
     def projects(self) -> Projects:
@@ -151,6 +157,12 @@ class CML:
         from cml_magic.api.files import Files
 
         return Files(self)
+
+    @property
+    def has_legacy_key(self) -> bool:
+        """Whether the client has a legacy key (API v1 calls need one; the v2 key is never
+        sent in its place)."""
+        return self._has_legacy_key
 
     @cached_property
     def legacy(self) -> Legacy:
@@ -325,6 +337,7 @@ class CML:
         job_id: int | str,
         environment: Mapping[str, str] | None = None,
     ) -> str:
-        """`cml.legacy.start_job`: start a job through API v1 by its numeric id; answers the
-        engine id (the run's id)."""
+        """`cml.legacy.start_job`: start a job through API v1 by its numeric id (Basic auth with
+        the legacy key); answers the engine id (the run's id). Without a legacy key it raises
+        `ConfigError` before sending anything."""
         return self.legacy.start_job(username, project, job_id, environment)

@@ -13,13 +13,19 @@ from typing import Any
 from cml_magic.api.errors import ConfigError
 
 DEFAULT_CONFIG = Path("~/.config/cml_magic/config.toml")
+# The legacy key is a credential of its own: a v1 call never falls back to the v2 key.
+LEGACY_KEY_MISSING = (
+    "the legacy API v1 needs the legacy API key (not the v2 key): set CML_MAGIC_LEGACY_API_KEY,"
+    " legacy_api_key= or %config CMLMagics.legacy_api_key (inside CML: CDSW_API_KEY); CML"
+    " shows it under User Settings > API Keys > Legacy API Key"
+)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The resolved settings of one client."""
+    """The resolved settings of one client; `legacy_api_key` is "" when none was given."""
 
     host: str
     api_key: str
@@ -30,6 +36,7 @@ class Settings:
     def __repr__(self) -> str:
         return (
             f"Settings(host={self.host!r}, api_key={mask(self.api_key)!r}, "
+            f"legacy_api_key={mask(self.legacy_api_key)!r}, "
             f"project={self.project!r}, verify={self.verify!r})"
         )
 
@@ -102,7 +109,9 @@ def resolve(
     verify: bool | str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Resolve every setting; raise `ConfigError` when there is no host or no API key."""
+    """Resolve every setting; raise `ConfigError` when there is no host or no API key.
+
+    The legacy key is optional (only API v1 needs it) and never taken from the v2 key."""
     env = os.environ if env is None else env
     file = read_config_file(config_path(env))
 
@@ -117,7 +126,6 @@ def resolve(
         env.get("CML_MAGIC_LEGACY_API_KEY"),
         env.get("CDSW_API_KEY"),
         file.get("legacy_api_key"),
-        api_key,
     )
     project = first(
         project, env.get("CML_MAGIC_PROJECT"), env.get("CDSW_PROJECT_ID"), file.get("project")
@@ -147,7 +155,7 @@ def resolve(
     return Settings(
         host=normalize_host(str(host)),
         api_key=str(api_key),
-        legacy_api_key=str(legacy),
+        legacy_api_key=str(legacy or "").strip(),
         project=str(project) if project else None,
         verify=str(Path(verify).expanduser()) if isinstance(verify, str) else verify,
     )

@@ -1,14 +1,19 @@
 """The errors the client raises: one base class, one subclass per kind of failure.
 
 Every error carries the HTTP method and the path of the request (never its query string
-or headers), the HTTP status when there was one, and the server's own message. None of
-them ever holds the API key.
+or headers), the HTTP status when there was one, and the server's own message, masked
+(`cml_magic.api.masking`): none of them ever holds an API key or a secret value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+from cml_magic.api.masking import mask_text
+
+# The most of an error page (not CML's JSON) an error quotes, counted after masking.
+PAGE_CHARS = 300
 
 
 class CMLError(Exception):
@@ -22,10 +27,10 @@ class CMLError(Exception):
         method: str | None = None,
         path: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = mask_text(message)
         self.status = status
         self.method = method
-        self.path = path
+        self.path = mask_text(path) if path else path
         super().__init__(self._text())
 
     def _text(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 import types
 import typing
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from cml_magic.api import convert, statuses
+from cml_magic.api.masking import mask_environment, mask_text
 
 # Defined in `serving_objects`, loaded on first use: a job listing needs none of them.
 _SERVING = ("Model", "ModelBuild", "ModelDeployment", "Application")
@@ -35,11 +35,6 @@ def __getattr__(name: str) -> Any:
 
         return getattr(serving_objects, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# Environment variables whose values are never shown (the widgets use this rule too).
-SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL|PRIVATE", re.IGNORECASE)
-MASK = "******"
 
 
 def _boolean(value: Any) -> bool:
@@ -214,11 +209,6 @@ class Listing(list[T]):
         self.across_projects = across_projects
 
 
-def masked_environment(environment: dict[str, str]) -> dict[str, str]:
-    """A copy of `environment` whose secret-looking values (API_KEY, DB_PASSWORD...) are masked."""
-    return {k: MASK if SECRET_NAME.search(k) else v for k, v in environment.items()}
-
-
 def _shown(value: Any) -> str:
     """One field's value as a notebook shows it ("" when there is nothing to show)."""
     if isinstance(value, datetime):
@@ -240,8 +230,10 @@ def _shown(value: Any) -> str:
 class Resource:
     """Base of every result object.
 
-    `repr()` lists the fields with secret-looking environment values masked; in IPython and
-    Jupyter an object shows only its key fields (`SUMMARY`), as text or a small table.
+    `repr()` lists the fields; in IPython and Jupyter an object shows only its key fields
+    (`SUMMARY`), as text or a small table. Every display is masked (`cml_magic.api.masking`):
+    secret-looking environment values, values holding a known key, and any key in the text;
+    the object itself keeps the values.
     """
 
     kind: ClassVar[str] = "object"
@@ -249,13 +241,13 @@ class Resource:
     SUMMARY: ClassVar[tuple[str, ...]] = ()
 
     def summary(self) -> list[tuple[str, str]]:
-        """The key fields as (name, text) pairs, secret-looking environment values masked."""
+        """The key fields as (name, text) pairs, masked."""
         rows = []
         for name in self.SUMMARY:
             value = getattr(self, name)
             if name == "environment":
-                value = masked_environment(value)
-            text = _shown(value)
+                value = mask_environment(value)
+            text = mask_text(_shown(value))
             if text:
                 rows.append((name, text))
         return rows
@@ -266,9 +258,9 @@ class Resource:
             if f.repr:
                 value = getattr(self, f.name)
                 if f.name == "environment":
-                    value = masked_environment(value)
+                    value = mask_environment(value)
                 parts.append(f"{f.name}={value!r}")
-        return f"{type(self).__name__}({', '.join(parts)})"
+        return mask_text(f"{type(self).__name__}({', '.join(parts)})")
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """IPython's text display: the class name and the key fields, on one line if they fit."""

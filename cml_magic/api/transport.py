@@ -30,13 +30,16 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry, Timeout
 
-from cml_magic.api.config import mask
+from cml_magic.api.config import LEGACY_KEY_MISSING, mask
 from cml_magic.api.errors import (
+    PAGE_CHARS,
     CMLConnectionError,
     CMLError,
+    ConfigError,
     RateLimitError,
     error_for_status,
 )
+from cml_magic.api.masking import excerpt, mask_text
 
 log = logging.getLogger("cml_magic.api")
 
@@ -220,7 +223,8 @@ class Transport:
         self.sleep: Callable[[float], None] = time.sleep
         self._secrets = tuple(k for k in (api_key, legacy_api_key) if k)
         self._auth = BearerAuth(api_key)
-        self._legacy_auth = LegacyAuth(legacy_api_key or api_key)
+        # No legacy key, no v1 call: the v2 key is never sent in its place.
+        self._legacy_auth = LegacyAuth(legacy_api_key) if legacy_api_key else None
         self.session = requests.Session()
         self.session.trust_env = False  # the environment is read by `_read_environment`
         self._env: tuple[str | None, ...] = ()
@@ -261,6 +265,8 @@ class Transport:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT
+        if legacy and self._legacy_auth is None:
+            raise ConfigError(LEGACY_KEY_MISSING)
         send: dict[str, Any] = {
             "params": _clean_params(params),
             "json": None if json_body is _NO_BODY else json_body,
@@ -397,12 +403,10 @@ class Transport:
         return response
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "****")
-        return text
+        return mask_text(text, self._secrets)
 
     def _error(self, response: requests.Response, method: str, path: str) -> CMLError:
-        message = self._scrub(_server_message(response))
+        message = _server_message(response, self._secrets)
         cls = error_for_status(response.status_code)
         if cls is RateLimitError:
             return RateLimitError(
@@ -422,7 +426,7 @@ class Transport:
         try:
             return response.json()
         except ValueError:
-            snippet = self._scrub(response.text[:80])
+            snippet = excerpt(response.text, 80, self._secrets)
             raise CMLError(
                 f"the answer is not valid JSON (truncated or not from CML?): {snippet!r}",
                 status=response.status_code,
@@ -463,8 +467,9 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return cleaned or None
 
 
-def _server_message(response: requests.Response) -> str:
-    """The message in CML's error envelope, else a short piece of the body, else the reason."""
+def _server_message(response: requests.Response, keys: tuple[str, ...] = ()) -> str:
+    """The message in CML's error envelope, else a short piece of the body, else the reason;
+    masked (the known keys and `keys`) before it is cut."""
     try:
         body = response.json()
     except ValueError:
@@ -473,10 +478,10 @@ def _server_message(response: requests.Response) -> str:
         for key in ("message", "error", "detail"):
             value = body.get(key)
             if isinstance(value, str) and value.strip():
-                return " ".join(value.split())
+                return mask_text(" ".join(value.split()), keys)
             if value:
-                return json.dumps(value)[:300]
-    text = " ".join(response.text.split())[:300]
+                return excerpt(json.dumps(value), PAGE_CHARS, keys)
+    text = excerpt(" ".join(response.text.split()), PAGE_CHARS, keys)
     return text or response.reason or f"HTTP {response.status_code}"
 
 

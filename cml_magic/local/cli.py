@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 DEFAULT_DATA = Path(os.environ.get("CML_LOCAL_DATA", "~/.cml-local")).expanduser()
+DEMO_USERS = ("alice", "bob")  # the users `seed demo` makes
+UNSANDBOXED_HELP = (
+    "run workloads without the bubblewrap sandbox (needed for more than one user where"
+    " bubblewrap is missing): each workload can then read the state folder and every project"
+)
 
 
 def _env_pair(text: str) -> tuple[str, str]:
@@ -52,41 +57,106 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the workspace's Swagger 2.0 spec (cml_swagger.json), served at /api/v2/swagger.json",
     )
+    serve.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
 
-    seed = sub.add_parser("seed", help="create demo users, projects and jobs; print the keys")
+    seed = sub.add_parser(
+        "seed", help="create demo users, projects and jobs; print the new users' keys (once)"
+    )
     seed.add_argument("name", choices=["demo"])
     seed.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    seed.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
 
-    user = sub.add_parser("create-user", help="create a user and print its API key")
+    user = sub.add_parser("create-user", help="create a user and print its keys (once)")
     user.add_argument("username")
     user.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    user.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
+
+    rotate = sub.add_parser(
+        "rotate-keys", help="replace a user's v2 and legacy keys by new ones; print them"
+    )
+    rotate.add_argument("username")
+    rotate.add_argument("--data", type=Path, default=DEFAULT_DATA)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "seed" or (args.command == "serve" and args.seed):
-        from cml_magic.local.seed import seed_demo
+def key_line(username: str, keys: dict[str, str]) -> str:
+    """How a user's new keys are shown: `alice  v2=<key>  legacy=<key>`."""
+    return f"{username}  v2={keys['api_key']}  legacy={keys['legacy_key']}"
 
-        keys = seed_demo(args.data)
-        stream = sys.stdout if args.command == "seed" else sys.stderr
-        for username, key in keys.items():
-            print(f"{username} {key}", file=stream, flush=True)
-    if args.command == "create-user":
-        from cml_magic.local.store import Store
 
+ALREADY_SEEDED = (
+    "cml-local: the demo data was seeded before; its keys were shown then and are stored only"
+    " as hashes (new ones: cml-local rotate-keys USER)"
+)
+
+
+def _user_keys(args: argparse.Namespace) -> int:
+    """`create-user` and `rotate-keys`: print the user's new keys."""
+    from cml_magic.local.store import Store, private_files
+
+    with private_files():
         store = Store(args.data)
         try:
-            row = store.create_user(args.username)
+            if args.command == "create-user":
+                keys = store.create_user(args.username)
+            else:
+                keys = store.issue_user_keys(args.username)
         except ValueError as exc:
             print(f"cml-local: {exc}", file=sys.stderr)
             return 1
         finally:
             store.close()
-        print(f"{row['username']} {row['api_key']}")
-        return 0
+    print(key_line(args.username, keys), flush=True)
+    return 0
+
+
+def _refusal(data: Path, unsandboxed: bool, adding: set[str]) -> str | None:
+    """Why users may not be added (to make more than one) where no sandbox keeps their
+    workloads apart; None when they may."""
+    if unsandboxed:
+        return None
+    from cml_magic.local.sandbox import detect
+    from cml_magic.local.store import Store
+
+    store = Store(data)
+    try:
+        after = len({u["username"] for u in store.users()} | adding)
+    finally:
+        store.close()
+    if after <= 1:
+        return None
+    found, why = detect(data)
+    if found is not None:
+        return None
+    return (
+        f"cml-local: refusing a second user: {why}, so workloads would run unconfined (each could"
+        " read every user's keys and projects); install bubblewrap, or pass --unsandboxed"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    seeding = args.command == "seed" or (args.command == "serve" and args.seed)
+    adding = {args.username} if args.command == "create-user" else set()
+    if seeding:
+        adding = set(DEMO_USERS)
+    refused = _refusal(args.data, args.unsandboxed, adding) if adding else None
+    if refused:
+        print(refused, file=sys.stderr)
+        return 1
+    if seeding:
+        from cml_magic.local.seed import seed_demo
+
+        keys = seed_demo(args.data)
+        stream = sys.stdout if args.command == "seed" else sys.stderr
+        for username, user_keys in keys.items():
+            print(key_line(username, user_keys), file=stream, flush=True)
+        if not keys:
+            print(ALREADY_SEEDED, file=sys.stderr, flush=True)
+    if args.command in ("create-user", "rotate-keys"):
+        return _user_keys(args)
     if args.command == "serve":
-        from cml_magic.local.server import serve
+        from cml_magic.local.server import SandboxRefused, serve
 
         try:
             return serve(
@@ -99,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
                 ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile,
                 spec_file=args.spec,
+                unsandboxed=args.unsandboxed,
             )
-        except ValueError as exc:  # --spec unreadable
+        except (ValueError, SandboxRefused) as exc:  # --spec unreadable; no sandbox for 2 users
             print(f"cml-local: {exc}", file=sys.stderr)
             return 1
         except OSError as exc:

@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request
 from cml_magic.local import ids
 from cml_magic.local.errors import bad_request, forbidden, not_found, unauthenticated
 from cml_magic.local.listing import ListParams
-from cml_magic.local.store import Doc, Store
+from cml_magic.local.store import LEGACY_KEY, V2_KEY, Doc, Store
 from cml_magic.local.supervisor import Supervisor
 
 BEARER_MISSING = 'missing "Bearer " prefix in "authorization" header'
@@ -82,31 +82,32 @@ def check_id(field: str, value: str) -> None:
 
 
 def v2_context(request: Request) -> Ctx:
-    """Authenticate `authorization: Bearer <key>` as CML API v2 does."""
+    """Authenticate `authorization: Bearer <key>` as CML API v2 does (v2 keys only)."""
     state = request.app.state.cml
     header = request.headers.get("authorization", "")
     if not header.startswith("Bearer "):
         raise unauthenticated(BEARER_MISSING)
-    user = state.store.user_by_key(header[len("Bearer ") :].strip())
+    user = state.store.user_by_key(header[len("Bearer ") :].strip(), V2_KEY)
     if user is None:
         raise unauthenticated("invalid API key")
     return Ctx(state.store, state.sup, user)
 
 
 def v1_context(request: Request) -> Ctx:
-    """Authenticate HTTP Basic with the API key as user name (legacy API v1)."""
+    """Authenticate HTTP Basic with the legacy key as user name (legacy API v1): a v2 key is
+    another credential and gets 401, as on CML."""
     state = request.app.state.cml
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value:
-        raise unauthenticated("legacy API v1 needs Basic auth with the API key as user name")
+        raise unauthenticated("legacy API v1 needs Basic auth with the legacy API key as user name")
     try:
         key = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
     except (binascii.Error, UnicodeDecodeError):
         raise unauthenticated("malformed Basic authorization header") from None
-    user = state.store.user_by_any_key(key)
+    user = state.store.user_by_key(key, LEGACY_KEY)
     if user is None:
-        raise unauthenticated("invalid API key")
+        raise unauthenticated("invalid legacy API key")
     return Ctx(state.store, state.sup, user)
 
 

@@ -25,11 +25,17 @@ class LocalCML:
 
     ```python
     with LocalCML(seed="demo") as server:
-        server.url, server.api_key, server.keys["bob"], server.data_dir
+        server.url, server.api_key, server.keys["bob"], server.legacy_keys["bob"]
     ```
 
-    `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
+    `keys` (v2) and `legacy_keys` hold the keys of the users this object made (by seeding or
+    `create_user`): the server stores only hashes, so a folder seeded by someone else brings
+    none. `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
     (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`).
+
+    `sandbox=None` runs workloads in the bubblewrap sandbox where it works here and, where it
+    does not, explicitly unsandboxed (`serve --unsandboxed`; `sandbox_problem` says why);
+    `True` requires the sandbox, `False` runs unsandboxed. `sandboxed` tells which it is.
     """
 
     def __init__(
@@ -43,6 +49,7 @@ class LocalCML:
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
         spec: str | Path | None = None,
+        sandbox: bool | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -54,8 +61,12 @@ class LocalCML:
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
         self.spec = spec
+        self.sandbox = sandbox
+        self.sandboxed = False
+        self.sandbox_problem = ""
         self.url = ""
         self.keys: dict[str, str] = {}
+        self.legacy_keys: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
         self._stderr: list[str] = []
 
@@ -64,8 +75,17 @@ class LocalCML:
 
     @property
     def api_key(self) -> str:
-        """alice's API key (the demo user)."""
+        """alice's API v2 key (the demo user)."""
         return self.keys.get("alice", "")
+
+    @property
+    def legacy_api_key(self) -> str:
+        """alice's legacy (API v1) key."""
+        return self.legacy_keys.get("alice", "")
+
+    def _remember(self, username: str, keys: dict[str, str]) -> None:
+        self.keys[username] = keys["api_key"]
+        self.legacy_keys[username] = keys["legacy_key"]
 
     @property
     def running(self) -> bool:
@@ -74,10 +94,12 @@ class LocalCML:
     def start(self) -> LocalCML:
         if self.running:
             return self
+        self._choose_sandbox()
         if self.seed:
             from cml_magic.local.seed import seed_demo
 
-            self.keys.update(seed_demo(self.data_dir))
+            for username, keys in seed_demo(self.data_dir).items():
+                self._remember(username, keys)
         cmd = [
             sys.executable,
             "-m",
@@ -101,6 +123,8 @@ class LocalCML:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
         if self.spec:
             cmd += ["--spec", str(self.spec)]
+        if not self.sandboxed:
+            cmd.append("--unsandboxed")
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -130,17 +154,29 @@ class LocalCML:
             raise LocalCMLError(f"cml-local did not start within {START_TIMEOUT:.0f} s") from None
         return self
 
-    def create_user(self, username: str) -> str:
-        """Create a user and return their API key."""
-        from cml_magic.local.store import Store
+    def _choose_sandbox(self) -> None:
+        if self.sandbox is False:
+            self.sandboxed, self.sandbox_problem = False, "unsandboxed by request"
+            return
+        from cml_magic.local.sandbox import detect
 
-        store = Store(self.data_dir)
-        try:
-            key = store.create_user(username)["api_key"]
-        finally:
-            store.close()
-        self.keys[username] = key
-        return key
+        found, why = detect(self.data_dir)
+        if found is None and self.sandbox:
+            raise LocalCMLError(f"no sandbox for workloads: {why}")
+        self.sandboxed, self.sandbox_problem = found is not None, why
+
+    def create_user(self, username: str) -> str:
+        """Create a user and return their API v2 key (the legacy key: `legacy_keys[username]`)."""
+        from cml_magic.local.store import Store, private_files
+
+        with private_files():
+            store = Store(self.data_dir)
+            try:
+                row = store.create_user(username)
+            finally:
+                store.close()
+        self._remember(username, row)
+        return row["api_key"]
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop cleanly (SIGTERM): runs, applications and deployments are stopped first."""

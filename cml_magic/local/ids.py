@@ -29,8 +29,14 @@ def uuid_id() -> str:
 
 
 def api_key() -> str:
-    """A fresh API key (v2 and legacy keys share the format here)."""
+    """A fresh API v2 key: a key id, a dot and a secret part."""
     return _chars(32) + "." + _chars(24)
+
+
+def legacy_key() -> str:
+    """A fresh legacy (API v1) key: 32 lower-case characters, like the docs' example
+    `uysgxtj7jzkps96njextnxxmq05usp0b`; it never has the v2 key's dot."""
+    return _chars(32)
 
 
 def access_key() -> str:

@@ -11,6 +11,7 @@ from cml_magic.local.bodies import ApplicationFields
 from cml_magic.local.context import V2, Ctx, Listing, page
 from cml_magic.local.errors import ALREADY_EXISTS, ApiError, bad_request
 from cml_magic.local.listing import paginate
+from cml_magic.local.scripts import check_script
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import ZERO_TIME, now
 
@@ -40,13 +41,6 @@ APP_SORT = (
     "status",
     "updated_at",
 )
-
-
-def _check_script(ctx: Ctx, project_id: str, script: str) -> None:
-    folder = ctx.sup.project_dir(project_id).resolve()
-    target = (folder / script).resolve()
-    if not script or folder not in target.parents or not target.is_file():
-        raise bad_request(f"script '{script}' not found in project directory")
 
 
 def _app(ctx: Ctx, project_id: str, app_id: str, write: bool = False) -> Doc:
@@ -84,7 +78,7 @@ def post_application(ctx: V2, project_id: str, body: ApplicationFields) -> dict[
     name = (fields.get("name") or "").strip()
     if not name:
         raise bad_request("Problem with field Name: an application needs a name")
-    _check_script(ctx, project_id, fields.get("script", ""))
+    check_script(ctx.sup.project_dir(project_id), fields.get("script", ""))
     _check_subdomain(ctx, fields.get("subdomain", ""))
     stamp = now()
     doc = {
@@ -123,7 +117,7 @@ def patch_application(
     _app(ctx, project_id, application_id, write=True)
     fields = body.model_dump(exclude_none=True)
     if "script" in fields:
-        _check_script(ctx, project_id, fields["script"])
+        check_script(ctx.sup.project_dir(project_id), fields["script"])
     if "subdomain" in fields:
         _check_subdomain(ctx, fields["subdomain"], application_id)
     if "name" in fields and not fields["name"].strip():

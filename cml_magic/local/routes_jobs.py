@@ -12,6 +12,7 @@ from cml_magic.local.context import V2, Ctx, Listing, page
 from cml_magic.local.errors import bad_request, not_found
 from cml_magic.local.listing import paginate
 from cml_magic.local.scheduler import schedule_problem
+from cml_magic.local.scripts import check_script
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import DEFAULT_TIMEZONE, now
 
@@ -31,13 +32,6 @@ JOB_FILTER = (
 JOB_SORT = (*JOB_FILTER, "created_at", "updated_at")
 RUN_FILTER = (*JOB_FILTER, "status", "id")
 RUN_SORT = (*JOB_SORT, "status")
-
-
-def _check_script(ctx: Ctx, project_id: str, script: str) -> None:
-    folder = ctx.sup.project_dir(project_id).resolve()
-    target = (folder / script).resolve()
-    if not script or folder not in target.parents or not target.is_file():
-        raise bad_request(f"script '{script}' not found in project directory")
 
 
 def _check_schedule(schedule: str | None) -> None:
@@ -62,7 +56,7 @@ def create_job(ctx: Ctx, project: Doc, body: JobFields, legacy_id: int | None = 
     name = (fields.get("name") or "").strip()
     if not name:
         raise bad_request("Problem with field Name: a job needs a name")
-    _check_script(ctx, project["id"], fields.get("script", ""))
+    check_script(ctx.sup.project_dir(project["id"]), fields.get("script", ""))
     if fields.get("timeout", 0) < 0:
         raise bad_request("timeout must be zero (none) or a number of seconds")
     _check_schedule(fields.get("schedule"))
@@ -141,7 +135,7 @@ def patch_job(ctx: V2, project_id: str, job_id: str, body: JobFields) -> dict[st
     fields.pop("paused", None)
     fields.pop("timezone", None)
     if "script" in fields:
-        _check_script(ctx, project_id, fields["script"])
+        check_script(ctx.sup.project_dir(project_id), fields["script"])
     _check_schedule(fields.get("schedule"))
     if "name" in fields and not fields["name"].strip():
         raise bad_request("Problem with field Name: a job needs a name")

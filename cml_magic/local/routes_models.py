@@ -17,6 +17,7 @@ from cml_magic.local.bodies import CreateBuild, CreateDeployment, CreateModel, U
 from cml_magic.local.context import V2, Ctx, Listing, page
 from cml_magic.local.errors import bad_request, precondition
 from cml_magic.local.listing import paginate
+from cml_magic.local.scripts import check_model_function
 from cml_magic.local.store import Doc
 from cml_magic.local.supervisor import BUILD_ACTIVE
 from cml_magic.local.timeutil import ZERO_TIME, now
@@ -65,6 +66,9 @@ def create_build(ctx: Ctx, project: Doc, model: Doc, body: CreateBuild) -> Doc:
         raise bad_request("Problem with field FilePath: a build needs the model's file_path")
     if not body.function_name.strip():
         raise bad_request("Problem with field FunctionName: a build needs the function_name")
+    check_model_function(
+        ctx.sup.project_dir(project["id"]), body.file_path.strip(), body.function_name.strip()
+    )
     stamp = now()
     build_id = ids.uuid_id()
     doc = {
@@ -142,6 +146,11 @@ def post_model(ctx: V2, project_id: str, body: CreateModel) -> dict[str, Any]:
         build_body = _nested(CreateBuild, "auto_build_config", body.auto_build_config)
         if not build_body.file_path or not build_body.function_name:
             raise bad_request("auto_build_config needs file_path and function_name")
+        check_model_function(
+            ctx.sup.project_dir(project_id),
+            build_body.file_path.strip(),
+            build_body.function_name.strip(),
+        )
     stamp = now()
     model_id = ids.uuid_id()
     doc = {

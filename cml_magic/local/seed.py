@@ -8,20 +8,32 @@ from cml_magic.local.bodies import CreateProject, JobFields
 from cml_magic.local.context import Ctx
 from cml_magic.local.routes_jobs import create_job
 from cml_magic.local.routes_projects import create_project
-from cml_magic.local.store import Store
+from cml_magic.local.store import Store, private_files
 from cml_magic.local.supervisor import Settings, Supervisor
 
 DEMOS = ("demo",)
 
 
-def seed_demo(data_dir: Path) -> dict[str, str]:
-    """Create the demo data (once: a second call changes nothing); return user -> API key."""
+Keys = dict[str, dict[str, str]]
+
+
+def seed_demo(data_dir: Path) -> Keys:
+    """Create the demo data (once: a second call changes nothing). Answers the keys of the
+    users made now, `{user: {"api_key": v2 key, "legacy_key": legacy key}}`: the store keeps
+    only hashes, so an already seeded folder answers `{}`."""
+    with private_files():
+        return _seed_demo(data_dir)
+
+
+def _seed_demo(data_dir: Path) -> Keys:
     store = Store(data_dir)
+    made: Keys = {}
     try:
         sup = Supervisor(store, Settings())
         for username, name in (("alice", "Alice Analyst"), ("bob", "Bob Builder")):
             if store.user(username) is None:
-                store.create_user(username, name=name)
+                row = store.create_user(username, name=name)
+                made[username] = {"api_key": row["api_key"], "legacy_key": row["legacy_key"]}
         alice = Ctx(store, sup, store.user("alice") or {})
         bob = Ctx(store, sup, store.user("bob") or {})
         if not store.find("project", None, owner="alice", slug="risk-analysis"):
@@ -72,6 +84,6 @@ def seed_demo(data_dir: Path) -> dict[str, str]:
                     name="bob-sandbox", description="Bob's private sandbox", template="python"
                 ),
             )
-        return {u["username"]: u["api_key"] for u in store.users()}
+        return made
     finally:
         store.close()

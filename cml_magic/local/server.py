@@ -7,11 +7,46 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 
 import uvicorn
 
+from cml_magic.local import sandbox
 from cml_magic.local.app import create_app, read_spec
 from cml_magic.local.supervisor import Settings
+
+UNCONFINED = (
+    "workloads run unconfined: each can read the state folder (every user's keys) and every project"
+)
+
+
+class SandboxRefused(RuntimeError):
+    """More than one user, and no sandbox to keep their workloads apart."""
+
+
+def choose_sandbox(data_dir: str, unsandboxed: bool, users: int) -> sandbox.Sandbox | None:
+    """The sandbox for workloads, or None (after one warning on stderr) where there is none.
+
+    Without one, only a single user may be served unless `unsandboxed` says so: raises
+    `SandboxRefused` with the one-line reason."""
+    if unsandboxed:
+        print(f"cml-local: warning: --unsandboxed: {UNCONFINED}", file=sys.stderr, flush=True)
+        return None
+    found, why = sandbox.detect(Path(data_dir))
+    if found is not None:
+        return found
+    if users > 1:
+        raise SandboxRefused(
+            f"{users} users, but workloads cannot be sandboxed: {why}. Install bubblewrap, or"
+            " start with --unsandboxed to run every user's workloads unconfined"
+        )
+    print(
+        f"cml-local: warning: {why}; {UNCONFINED}. A second user is refused unless"
+        " --unsandboxed is given",
+        file=sys.stderr,
+        flush=True,
+    )
+    return None
 
 
 def serve(
@@ -24,9 +59,23 @@ def serve(
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
     spec_file: str | None = None,
+    unsandboxed: bool = False,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
-    that started it is gone); returns the exit status."""
+    that started it is gone); returns the exit status.
+
+    Workloads run in a bubblewrap sandbox; where there is none, only one user is served
+    unless `unsandboxed` (raises `SandboxRefused`)."""
+    from cml_magic.local.store import Store
+
+    # Everything the server writes (database, logs, project files) is private to its owner.
+    os.umask(0o077)
+    store = Store(Path(data_dir))
+    try:
+        users = len(store.users())
+    finally:
+        store.close()
+    confinement = choose_sandbox(data_dir, unsandboxed, users)
     # IPPROTO_TCP explicitly: asyncio turns Nagle off only on sockets that say so, and with
     # Nagle on, keep-alive answers stall ~40 ms on delayed ACKs.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -37,7 +86,12 @@ def serve(
     shown_host = f"[{host}]" if ":" in host else host
     scheme = "https" if ssl_certfile else "http"
     url = f"{scheme}://{shown_host}:{bound}"
-    settings = Settings(phase_delay=phase_delay, base_url=url, default_env=default_env or {})
+    settings = Settings(
+        phase_delay=phase_delay,
+        base_url=url,
+        default_env=default_env or {},
+        sandbox=confinement,
+    )
     spec = read_spec(spec_file) if spec_file else None  # ValueError: a one-line reason
     app = create_app(data_dir, settings, spec)
     config = uvicorn.Config(

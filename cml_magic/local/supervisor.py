@@ -11,12 +11,14 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cml_magic.local import ids, processes
+from cml_magic.local import ids, processes, sandbox
 from cml_magic.local.errors import precondition
+from cml_magic.local.scripts import path_problem
 from cml_magic.local.store import Doc, Store
 from cml_magic.local.timeutil import ZERO_TIME, now
 
@@ -28,6 +30,25 @@ DEPLOYMENT_ACTIVE = ("pending", "deploying", "deployed", "stopping")
 POLL_SECONDS = 0.05
 WORKER_START_SECONDS = 20.0
 
+# What a workload takes from the operator's environment: the command search path, locale, time
+# zone and terminal. Nothing else (keys, cloud credentials, PYTHONPATH) reaches it.
+OPERATOR_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM")
+OPERATOR_PREFIXES = ("LC_",)
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def operator_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """The allowed part of the operator's environment, PATH led by the server Python's folder
+    (so `python` in a shell script is the Python `.py` scripts run with)."""
+    kept = {
+        k: v
+        for k, v in environ.items()
+        if k in OPERATOR_VARIABLES or k.startswith(OPERATOR_PREFIXES)
+    }
+    runtime = str(Path(sys.executable).parent)
+    kept["PATH"] = os.pathsep.join([runtime, kept.get("PATH") or DEFAULT_PATH])
+    return kept
+
 
 @dataclass
 class Settings:
@@ -36,6 +57,8 @@ class Settings:
     phase_delay: float = 0.3
     base_url: str = "http://127.0.0.1"
     default_env: dict[str, str] = field(default_factory=dict)
+    # None: workloads run unconfined (`serve --unsandboxed`, or no bubblewrap).
+    sandbox: sandbox.Sandbox | None = None
 
 
 class Supervisor:
@@ -53,6 +76,20 @@ class Supervisor:
 
     def project_dir(self, project_id: str) -> Path:
         return self.store.projects_dir / project_id
+
+    def workdir(self, project_id: str) -> PurePosixPath:
+        """The project folder as its workloads see it: /home/cdsw in the sandbox."""
+        if self.settings.sandbox is not None:
+            return PurePosixPath(sandbox.HOME)
+        return PurePosixPath(self.project_dir(project_id))
+
+    def _launch(
+        self, project_id: str, cmd: list[str], env: dict[str, str], log_path: Path, marker: str
+    ) -> processes.Child:
+        """Start a workload of the project, held at its gate (see `processes.spawn`)."""
+        return processes.spawn(
+            cmd, self.project_dir(project_id), env, log_path, marker, self.settings.sandbox
+        )
 
     def _start(self, key: str, target: Any, *args: Any) -> None:
         stop = threading.Event()
@@ -75,6 +112,8 @@ class Supervisor:
             thread.join(timeout)
 
     def _forget(self, key: str) -> None:
+        """The workload `key` ended: its keys stop working (a key in its log is dead)."""
+        self.store.revoke_keys(key)
         with self._lock:
             self._stops.pop(key, None)
             self._threads.pop(key, None)
@@ -94,28 +133,46 @@ class Supervisor:
         """Wait one phase; True when a stop was asked for meanwhile."""
         return stop.wait(self.settings.phase_delay)
 
+    def _workload_keys(self, username: str, owner: str) -> dict[str, str]:
+        """Keys acting as `username`, valid until the workload `owner` (its supervisor key,
+        e.g. `run:<id>`) ends and `_forget` revokes them."""
+        return self.store.mint_workload_keys(username, owner)
+
     def environment(
-        self, project: Doc, user: dict[str, str], *layers: dict[str, str] | None, engine_id: str
+        self,
+        project: Doc,
+        user: dict[str, str],
+        *layers: dict[str, str] | None,
+        engine_id: str,
+        keys: dict[str, str],
     ) -> dict[str, str]:
-        """os.environ < CML's own variables < server defaults < project < each later layer."""
+        """Allowed operator variables < CML's own variables < server defaults < project < each
+        later layer. Never the rest of the operator's environment.
+
+        `keys` are the workload's own (`_workload_keys`), revoked when the workload ends."""
         base = self.settings.base_url
         domain = urllib.parse.urlsplit(base).netloc
-        env = dict(os.environ)
+        home = str(self.workdir(project["id"]))
+        env = operator_variables(os.environ)
         env.update(
             {
                 "PYTHONUNBUFFERED": "1",
-                "HOME": str(self.project_dir(project["id"])),
+                "HOME": home,
+                "PWD": home,
                 "CDSW_PROJECT_ID": project["id"],
                 "CDSW_PROJECT": project["slug"],
                 "CDSW_PROJECT_URL": f"{base}/api/v1/projects/{project['owner']}/{project['slug']}",
                 "CDSW_ENGINE_ID": engine_id,
                 "CDSW_API_URL": f"{base}/api/v1",
                 "CDSW_DOMAIN": domain,
-                "CDSW_APIV2_KEY": user["api_key"],
-                "CDSW_API_KEY": user["legacy_key"],
+                # The network is the host's: a workload listens and is reached on loopback.
+                "CDSW_IP_ADDRESS": "127.0.0.1",
+                "CDSW_APIV2_KEY": keys["api_key"],
+                "CDSW_API_KEY": keys["legacy_key"],
                 "HOSTNAME": engine_id,
                 "CDSW_USER": user["username"],
                 "HADOOP_USER_NAME": user["username"],
+                "PROJECT_OWNER": project["owner"],
             }
         )
         env.update(self.settings.default_env)
@@ -192,6 +249,10 @@ class Supervisor:
     def _walk_run_phases(self, run_id: str, stop: threading.Event) -> None:
         if self._pause(stop):
             return self._stopped_run(run_id)
+        created = self.store.get("run", run_id)
+        assert created is not None
+        # Minted as the run starts: from here to its pid, the run writes nothing else.
+        keys = self._workload_keys(created["creator"], "run:" + run_id)
         self._advance("run", run_id, "ENGINE_STOPPING", status="ENGINE_STARTING", starting_at=now())
         if self._pause(stop):
             return self._stopped_run(run_id)
@@ -205,10 +266,10 @@ class Supervisor:
         log_path = folder / ".cml" / "runs" / f"{run_id}.log"
         if job is None or project is None or user is None:
             return self._finish_run(run_id, "ENGINE_FAILED")
-        script = folder / job["script"]
-        if not script.is_file():
+        if path_problem(folder, job["script"]) is not None:
             _append(log_path, f"cml-local: script {job['script']!r} not found in project\n")
             return self._finish_run(run_id, "ENGINE_FAILED")
+        script = self.workdir(project["id"]) / job["script"]
         arguments = run.get("arguments", "")
         env = self.environment(
             project,
@@ -217,19 +278,26 @@ class Supervisor:
             run.get("environment"),
             {"CDSW_JOB_ID": job["id"], "JOB_ARGUMENTS": arguments},
             engine_id=run_id,
+            keys=keys,
         )
         # Arguments also arrive in JOB_ARGUMENTS; per-run overrides may not replace it.
-        proc = processes.spawn(
-            processes.command_for(script, arguments), folder, env, log_path, "run:" + run_id
+        proc = self._launch(
+            project["id"], processes.command_for(script, arguments), env, log_path, "run:" + run_id
         )
-        self._advance(
-            "run",
-            run_id,
-            "ENGINE_STOPPING",
-            status="ENGINE_RUNNING",
-            running_at=now(),
-            pid=proc.pid,
-        )
+        try:
+            self._advance(
+                "run",
+                run_id,
+                "ENGINE_STOPPING",
+                status="ENGINE_RUNNING",
+                running_at=now(),
+                pid=proc.pid,
+                pgid=proc.pgid,
+            )
+        except BaseException:
+            processes.end(proc)  # not recorded: it must not run
+            raise
+        proc.release()
 
         timeout = int(job.get("timeout") or 0)
         deadline = time.monotonic() + timeout if timeout > 0 else None
@@ -253,7 +321,7 @@ class Supervisor:
         self._finish_run(run_id, "ENGINE_STOPPED")
 
     def _finish_run(self, run_id: str, status: str) -> None:
-        self.store.patch("run", run_id, status=status, finished_at=now(), pid=None)
+        self.store.patch("run", run_id, status=status, finished_at=now(), pid=None, pgid=None)
 
     def _start_dependents(self, parent: Doc, username: str) -> None:
         for job in self.store.find("job", parent["project_id"], parent_id=parent["id"]):
@@ -309,8 +377,7 @@ class Supervisor:
         user = self.store.user(app["creator"])
         folder = self.project_dir(app["project_id"])
         log_path = folder / ".cml" / "applications" / f"{app_id}.log"
-        script = folder / app["script"]
-        if project is None or user is None or not script.is_file():
+        if project is None or user is None or path_problem(folder, app["script"]) is not None:
             _append(log_path, f"cml-local: script {app['script']!r} not found in project\n")
             return self._finish_app(app_id, "APPLICATION_FAILED")
         port = _free_port()
@@ -321,20 +388,28 @@ class Supervisor:
             app.get("environment"),
             {"CDSW_APP_PORT": str(port), "CDSW_READONLY_PORT": str(port)},
             engine_id=engine_id,
+            keys=self._workload_keys(user["username"], "app:" + app_id),
         )
         env["CDSW_PUBLIC_PORT"] = str(port)
-        proc = processes.spawn(
-            processes.command_for(script, ""), folder, env, log_path, "app:" + app_id
+        script = self.workdir(project["id"]) / app["script"]
+        proc = self._launch(
+            project["id"], processes.command_for(script, ""), env, log_path, "app:" + app_id
         )
-        self._advance(
-            "application",
-            app_id,
-            "APPLICATION_STOPPING",
-            status="APPLICATION_RUNNING",
-            running_at=now(),
-            pid=proc.pid,
-            port=port,
-        )
+        try:
+            self._advance(
+                "application",
+                app_id,
+                "APPLICATION_STOPPING",
+                status="APPLICATION_RUNNING",
+                running_at=now(),
+                pid=proc.pid,
+                pgid=proc.pgid,
+                port=port,
+            )
+        except BaseException:
+            processes.end(proc)
+            raise
+        proc.release()
         while proc.poll() is None:
             if stop.wait(POLL_SECONDS):
                 processes.end(proc)
@@ -346,7 +421,9 @@ class Supervisor:
         )
 
     def _finish_app(self, app_id: str, status: str) -> None:
-        self.store.patch("application", app_id, status=status, stopped_at=now(), pid=None)
+        self.store.patch(
+            "application", app_id, status=status, stopped_at=now(), pid=None, pgid=None
+        )
 
     # model builds ----------------------------------------------------------------------------
 
@@ -391,23 +468,39 @@ class Supervisor:
             "    sys.exit(f'function {sys.argv[2]!r} not found in {sys.argv[1]}')\n"
             "print(f'found {sys.argv[2]} in {sys.argv[1]}')\n"
         )
-        script = folder / build["file_path"]
-        if not script.is_file():
+        project = self.store.get("project", build["project_id"])
+        user = self.store.user(build["creator"])
+        if project is None or user is None or path_problem(folder, build["file_path"]):
             _append(log_path, f"cml-local: file {build['file_path']!r} not found in project\n")
             return False
-        proc = processes.spawn(
+        script = self.workdir(project["id"]) / build["file_path"]
+        env = self.environment(
+            project,
+            user,
+            engine_id=ids.run_id(),
+            keys=self._workload_keys(user["username"], "build:" + build["id"]),
+        )
+        proc = self._launch(
+            project["id"],
             [sys.executable, "-c", check, str(script), build["function_name"]],
-            folder,
-            dict(os.environ),
+            env,
             log_path,
             "build:" + build["id"],
         )
         try:
+            self.store.patch("build", build["id"], pid=proc.pid, pgid=proc.pgid)
+        except BaseException:
+            processes.end(proc)
+            raise
+        proc.release()
+        try:
             return proc.wait(WORKER_START_SECONDS) == 0
         except subprocess.TimeoutExpired:
-            processes.end(proc)
             _append(log_path, "cml-local: build timed out\n")
             return False
+        finally:
+            processes.end(proc)
+            self.store.patch("build", build["id"], pid=None, pgid=None)
 
     # model deployments -----------------------------------------------------------------------
 
@@ -508,28 +601,43 @@ class Supervisor:
         log_path = folder / ".cml" / "deployments" / f"{dep_id}.log"
         port_file = folder / ".cml" / "deployments" / f"{dep_id}.port"
         port_file.unlink(missing_ok=True)
-        env = self.environment(project, user, dep.get("environment"), engine_id=ids.run_id())
+        env = self.environment(
+            project,
+            user,
+            dep.get("environment"),
+            engine_id=ids.run_id(),
+            keys=self._workload_keys(user["username"], "deployment:" + dep_id),
+        )
+        inside = self.workdir(project["id"])
         cmd = [
             sys.executable,
             "-m",
             "cml_magic.local.model_worker",
             "--file",
-            str(folder / build["file_path"]),
+            str(inside / build["file_path"]),
             "--function",
             build["function_name"],
             "--port-file",
-            str(port_file),
+            str(inside / ".cml" / "deployments" / f"{dep_id}.port"),
         ]
+        # The package is mounted read-only at its own path in the sandbox.
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH")) if p
+            p for p in (str(sandbox.package_folder().parent), env.get("PYTHONPATH")) if p
         )
-        proc = processes.spawn(cmd, folder, env, log_path, "deployment:" + dep_id)
-        self.store.patch("deployment", dep_id, pid=proc.pid)
+        proc = self._launch(project["id"], cmd, env, log_path, "deployment:" + dep_id)
+        try:
+            self.store.patch("deployment", dep_id, pid=proc.pid, pgid=proc.pgid)
+        except BaseException:
+            processes.end(proc)
+            raise
+        proc.release()
         started = time.monotonic()
         while not port_file.exists():
             if proc.poll() is not None or time.monotonic() - started > WORKER_START_SECONDS:
                 processes.end(proc)
-                self.store.patch("deployment", dep_id, status="failed", updated_at=now(), pid=None)
+                self.store.patch(
+                    "deployment", dep_id, status="failed", updated_at=now(), pid=None, pgid=None
+                )
                 return None
             if stop.wait(POLL_SECONDS):
                 processes.end(proc)
@@ -551,28 +659,50 @@ class Supervisor:
     # server life -----------------------------------------------------------------------------
 
     def recover(self) -> None:
-        """After a crash: what was active when the server died failed; orphans are ended."""
+        """After a crash: what was active when the server died failed; every process a dead
+        server left behind is ended, found by its marker (also one whose pid was never stored),
+        and no workload's key works any more."""
+        self.store.revoke_workload_keys()
         stamp = now()
+        markers = {
+            f"{prefix}:{doc['id']}"
+            for kind, prefix in (
+                ("run", "run"),
+                ("application", "app"),
+                ("build", "build"),
+                ("deployment", "deployment"),
+            )
+            for doc in self.store.find(kind)
+        }
+        processes.kill_marked(markers)
         for run in self.store.find("run"):
             if run["status"] in RUN_ACTIVE:
-                processes.end_orphan(run.get("pid"), "run:" + run["id"])
                 final = "ENGINE_STOPPED" if run["status"] == "ENGINE_STOPPING" else "ENGINE_FAILED"
-                self.store.patch("run", run["id"], status=final, finished_at=stamp, pid=None)
+                self.store.patch(
+                    "run", run["id"], status=final, finished_at=stamp, pid=None, pgid=None
+                )
         for app in self.store.find("application"):
             if app["status"] in APP_ACTIVE:
-                processes.end_orphan(app.get("pid"), "app:" + app["id"])
                 final = (
                     "APPLICATION_STOPPED"
                     if app["status"] == "APPLICATION_STOPPING"
                     else "APPLICATION_FAILED"
                 )
-                self.store.patch("application", app["id"], status=final, stopped_at=stamp, pid=None)
+                self.store.patch(
+                    "application", app["id"], status=final, stopped_at=stamp, pid=None, pgid=None
+                )
         for build in self.store.find("build"):
             if build["status"] in BUILD_ACTIVE:
-                self.store.patch("build", build["id"], status="build failed", updated_at=stamp)
+                self.store.patch(
+                    "build",
+                    build["id"],
+                    status="build failed",
+                    updated_at=stamp,
+                    pid=None,
+                    pgid=None,
+                )
         for dep in self.store.find("deployment"):
             if dep["status"] in DEPLOYMENT_ACTIVE:
-                processes.end_orphan(dep.get("pid"), "deployment:" + dep["id"])
                 final = "stopped" if dep["status"] == "stopping" else "failed"
                 self.store.patch(
                     "deployment",
@@ -581,6 +711,7 @@ class Supervisor:
                     stopped_at=stamp,
                     updated_at=stamp,
                     pid=None,
+                    pgid=None,
                     port=None,
                 )
 

@@ -1,24 +1,39 @@
 """The body of `%%cml_job_env`: dotenv lines or a JSON object, checked line by line.
 
-python-dotenv skips lines it cannot read with only a logged warning, so every line
-is checked here first and a bad one is reported with its line number.
+python-dotenv skips a statement it cannot read with only a logged warning, so its
+parser's statements are read here one by one and a bad one is reported with its line
+number; nothing is sent unless the whole body is read.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from cml_magic.magics.errors import usage_error
 
-_ASSIGNMENT = re.compile(r"\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*)\Z")
-_BARE_KEY = re.compile(r"\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*\Z")
 # {name} or {name.attr} from the notebook; {{ and }} stand for literal braces.
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_REFERENCE = re.compile(rf"\{{\{{|\}}\}}|(?<!\$)\{{({_NAME}(?:\.{_NAME})*)\}}")
+_DOTTED = rf"{_NAME}(?:\.{_NAME})*"
+_REFERENCE = re.compile(rf"\{{\{{|\}}\}}|(?<!\$)\{{({_DOTTED})\}}")
+# ${VAR} or ${VAR:-default} (python-dotenv's form), or a {name} reference.
+_EXPANSION = re.compile(
+    rf"\$\{{(?P<var>[^}}:]*)(?::-(?P<default>[^}}]*))?\}}"
+    rf"|\{{\{{|\}}\}}|(?<!\$)\{{(?P<name>{_DOTTED})\}}"
+)
+# What python-dotenv reads before a value (its spaces are never line breaks).
+_PREFIX = re.compile(rf"(?:export[^\S\r\n]+)?(?P<key>{_NAME})[^\S\r\n]*=[^\S\r\n]*")
+_BARE_KEY = re.compile(rf"\s*(?:export\s+)?{_NAME}\s*\Z")
+# python-dotenv's quoted values: a backslash escapes the next character in both.
+_QUOTED = {
+    "'": re.compile(r"'((?:\\.|[^'\\])*)'", re.DOTALL),
+    '"': re.compile(r'"((?:\\.|[^"\\])*)"', re.DOTALL),
+}
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
 
 
 def parse_body(body: str, namespace: Mapping[str, Any]) -> dict[str, str]:
@@ -26,8 +41,9 @@ def parse_body(body: str, namespace: Mapping[str, Any]) -> dict[str, str]:
 
     A body that starts with ``{`` is a JSON object of strings, numbers or booleans.
     Anything else is dotenv: ``KEY=VALUE`` lines, ``export``, quotes, ``#`` comments,
-    blank lines and ``${VAR}`` from the kernel's environment; ``{name}`` in a value is
-    the notebook variable ``name`` (``{{`` for a literal brace).
+    blank lines and ``${VAR}`` from earlier lines or the kernel's environment; ``{name}``
+    in a value is the notebook variable ``name`` (``{{`` for a literal brace). A
+    single-quoted value is literal, as in a shell: nothing in it is expanded.
     """
     whole = _REFERENCE.fullmatch(body.strip())
     if whole and whole[1]:
@@ -83,65 +99,91 @@ def _checked(data: dict[Any, Any]) -> dict[str, str]:
 
 
 def _parse_dotenv(body: str, namespace: Mapping[str, Any]) -> dict[str, str]:
-    from dotenv import dotenv_values
+    """Dotenv lines, one statement at a time in a single pass (python-dotenv's own
+    interpolation copies the whole environment once per line, quadratic in the body)."""
+    from dotenv.parser import parse_stream
 
-    lines = body.splitlines()
-    quote: str | None = None  # the quote a multi-line value is still open with
-    opened = 0  # and the line it was opened on
-    for number, line in enumerate(lines, start=1):
-        if quote:
-            # A line inside a multi-line quoted value is part of that value: its {name}s too.
-            _check_references(line, number, namespace)
-            if _closes(line, quote):
-                quote = None
-            continue
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        match = _ASSIGNMENT.match(line)
-        if not match:
-            if _BARE_KEY.match(line):
-                raise usage_error(
-                    f"line {number}: {stripped!r} has no value; write {stripped}= for an empty one",
-                    "bad_body",
-                )
+    environment: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(body)):
+        text = binding.original.string
+        # A statement starts with the blank lines before it: name the line its text is on.
+        lead = len(text) - len(text.lstrip())
+        number = binding.original.line + _line_breaks(text[:lead])
+        text = text[lead:]
+        if binding.error:
+            raise usage_error(_what_is_wrong(text, number), "bad_body")
+        if binding.key is None:
+            continue  # a comment or the blank end of the body
+        first = text.splitlines()[0].strip()
+        if binding.value is None and _BARE_KEY.match(first):
             raise usage_error(
-                f"line {number}: expected KEY=VALUE (dotenv syntax), got {stripped!r}", "bad_body"
+                f"line {number}: {first!r} has no value; write {first}= for an empty one",
+                "bad_body",
             )
-        value = match["value"]
-        if value[:1] in "'\"" and value and not _closes(value[1:], value[0]):
-            quote, opened = value[0], number
-        _check_references(value, number, namespace)
-    if quote:
-        raise usage_error(f"line {opened}: the {quote} quote is never closed", "bad_body")
-    parsed = dotenv_values(stream=io.StringIO(body), interpolate=True)
-    return {key: _substitute(value or "", namespace) for key, value in parsed.items()}
+        prefix = _PREFIX.match(text)
+        if binding.value is None or not prefix or prefix["key"] != binding.key:
+            raise usage_error(
+                f"line {number}: expected KEY=VALUE (dotenv syntax), got {first!r}", "bad_body"
+            )
+        if text[prefix.end() : prefix.end() + 1] == "'":
+            environment[binding.key] = binding.value  # literal, as in a shell
+            continue
+        raw = text[prefix.end() :]
+        environment[binding.key] = _expand(binding.value, raw, number, environment, namespace)
+    return environment
 
 
-def _closes(text: str, quote: str) -> bool:
-    """Whether `text` holds the unescaped `quote` that ends a value."""
-    escaped = False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\" and quote == '"':
-            escaped = True
-        elif char == quote:
-            return True
-    return False
+def _line_breaks(text: str) -> int:
+    return len(_LINE_BREAK.findall(text))
 
 
-def _check_references(value: str, number: int, namespace: Mapping[str, Any]) -> None:
-    for match in _REFERENCE.finditer(value):
-        if match[1]:
-            try:
-                _lookup(match[1], namespace)
-            except (KeyError, AttributeError):
-                raise usage_error(
-                    f"line {number}: {{{match[1]}}} is not defined in the notebook"
-                    " (write {{ and }} for literal braces)",
-                    "bad_body",
-                ) from None
+def _what_is_wrong(text: str, number: int) -> str:
+    """The message for a statement python-dotenv cannot read (it would skip it)."""
+    first = text.splitlines()[0].strip() if text.strip() else text
+    prefix = _PREFIX.match(text)
+    if prefix:
+        quote = text[prefix.end() : prefix.end() + 1]
+        if quote in _QUOTED:
+            closed = _QUOTED[quote].match(text, prefix.end())
+            if not closed:
+                return f"line {number}: the {quote} quote is never closed"
+            at = number + _line_breaks(closed[0])
+            return (
+                f"line {at}: text after the closing {quote} quote;"
+                " put the whole value inside the quotes"
+            )
+    return f"line {number}: expected KEY=VALUE (dotenv syntax), got {first!r}"
+
+
+def _expand(
+    value: str,
+    raw: str,
+    number: int,
+    environment: Mapping[str, str],
+    namespace: Mapping[str, Any],
+) -> str:
+    """`value` with ${VAR} (earlier lines, then the kernel's environment) and {name} (the
+    notebook) replaced, in one pass: replaced text is not read again. `raw`, the value as
+    written, places an undefined {name} on its line of a multi-line value."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match["var"] is not None:
+            name, default = match["var"], match["default"] or ""
+            found = environment.get(name, os.environ.get(name))
+            return default if found is None else found
+        if match["name"] is None:
+            return match[0][0]  # {{ or }}
+        try:
+            return str(_lookup(match["name"], namespace))
+        except (KeyError, AttributeError):
+            at = number + _line_breaks(raw[: max(raw.find(match[0]), 0)])
+            raise usage_error(
+                f"line {at}: {match[0]} is not defined in the notebook"
+                " (write {{ and }} for literal braces)",
+                "bad_body",
+            ) from None
+
+    return _EXPANSION.sub(replace, value)
 
 
 def _lookup(dotted: str, namespace: Mapping[str, Any]) -> Any:
@@ -150,12 +192,3 @@ def _lookup(dotted: str, namespace: Mapping[str, Any]) -> Any:
     for attribute in rest:
         value = getattr(value, attribute)
     return value
-
-
-def _substitute(value: str, namespace: Mapping[str, Any]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        if match[1] is None:
-            return match[0][0]
-        return str(_lookup(match[1], namespace))
-
-    return _REFERENCE.sub(replace, value)

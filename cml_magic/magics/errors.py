@@ -21,11 +21,15 @@ class HelpRequested(Exception):  # noqa: N818 - control flow, not an error
 
 
 def usage_error(message: str, kind: str) -> UsageError:
-    """A `UsageError` carrying `message` (one line) and a machine-readable `kind`.
+    """A `UsageError` carrying `message` (one line, masked: no key or secret value is
+    echoed) and a machine-readable `kind`.
 
     Kinds: bad_command, bad_argument, bad_env, bad_name, not_configured, api_error,
     run_failed, bad_body.
     """
+    from cml_magic.api.masking import mask_text
+
+    message = mask_text(message)
     error = UsageError(" ".join(message.split()) if "\n" not in message else message)
     error.kind = kind  # type: ignore[attr-defined]
     return error
@@ -61,6 +65,11 @@ _NOT_CONFIGURED = {
     "no CML API key": (
         "give it with %cml login, or set CML_MAGIC_API_KEY"
         " (inside a CML session it comes from CDSW_APIV2_KEY)"
+    ),
+    "the legacy API v1 needs the legacy API key": (
+        "give it with %cml login --legacy or %config CMLMagics.legacy_api_key, or set"
+        " CML_MAGIC_LEGACY_API_KEY (inside a CML session it comes from CDSW_API_KEY); it is not"
+        " the v2 key: CML shows it under User Settings > API Keys > Legacy API Key"
     ),
 }
 

@@ -6,11 +6,64 @@ import sys
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from traitlets import Bool, Float, Int, TraitError, Unicode, Union, observe, validate
+from traitlets import (
+    Bool,
+    Float,
+    Int,
+    TraitError,
+    TraitType,
+    Unicode,
+    Union,
+    observe,
+    validate,
+)
 from traitlets.config import Configurable
 
 from cml_magic.magics.errors import HelpRequested, api_error, usage_error
 from cml_magic.magics.names import NameCache
+
+
+class HiddenKey:
+    """A key held by a setting: what `%config` and reprs show of it is only that it is set."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "'********' (set, hidden)"
+
+    __str__ = __repr__
+
+
+class KeySetting(TraitType[HiddenKey | None, Any]):
+    """A key given as text (`%config CMLMagics.legacy_api_key = '...'`), kept as a `HiddenKey`."""
+
+    default_value = None
+    allow_none = True
+    info_text = "an API key (never shown)"
+
+    def validate(self, obj: Any, value: Any) -> HiddenKey | None:
+        if value is None:
+            return None
+        if isinstance(value, HiddenKey):
+            value = value.value
+        if not isinstance(value, str):
+            # The value itself is never quoted: it may be the key.
+            raise TraitError(f"{self.name} must be text (the key), not {type(value).__name__}")
+        value = value.strip()
+        if any(c.isspace() for c in value):
+            raise TraitError(f"{self.name} contains spaces or line breaks; copy the key again")
+        return HiddenKey(value) if value else None
+
+
+def _hide_keys_in(config: Any) -> None:
+    """Replace the clear legacy key in a traitlets `Config` by a `HiddenKey` (in place)."""
+    for section in ("CMLMagics", "CMLMagic"):
+        if section in config and isinstance(config[section].get("legacy_api_key"), str):
+            text = config[section]["legacy_api_key"].strip()
+            config[section]["legacy_api_key"] = HiddenKey(text) if text else None
 
 
 @magics_class
@@ -21,7 +74,8 @@ class CMLMagics(Magics, Configurable):
     ``ipython_config.py``, ``c.CMLMagics.display_limit = 50``. Unset ones fall back to
     ``CML_MAGIC_*``, then the CML session's ``CDSW_*`` variables, then the config file.
     The API key is not a setting: it comes from the environment, the config file or
-    ``%cml login``.
+    ``%cml login``. The legacy (API v1) key is: ``%config CMLMagics.legacy_api_key = ...``
+    (or ``%cml login --legacy``); it is never shown, and never replaced by the v2 key.
     """
 
     host = Unicode(
@@ -53,6 +107,10 @@ class CMLMagics(Magics, Configurable):
         help="TLS: True, False, or a CA bundle path (default: environment, else True)",
     )
     timeout = Float(30.0, config=True, help="seconds each HTTP call may take, retries included")
+    legacy_api_key = KeySetting(
+        config=True,
+        help="the legacy API v1 key (default: CML_MAGIC_LEGACY_API_KEY or CDSW_API_KEY)",
+    )
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         # Set before the traits: settings from the config observe these.
@@ -60,6 +118,33 @@ class CMLMagics(Magics, Configurable):
         self._client: Any = None
         self.names = NameCache()
         super().__init__(shell=shell, **kwargs)
+        self._hide_key_settings()
+
+    def update_config(self, config: Any) -> None:
+        """`%config CMLMagics.legacy_api_key = ...`: the key is hidden in `config` first, so
+        that no config object (ours, the shell's, other configurables') keeps it in clear."""
+        _hide_keys_in(config)
+        super().update_config(config)
+        self._hide_key_settings()
+
+    def _hide_key_settings(self) -> None:
+        # `%config` hands the same settings to every configurable of the shell, some before us.
+        holders = [self, self.shell, *getattr(self.shell, "configurables", [])]
+        for holder in holders:
+            config = getattr(holder, "config", None)
+            if config is not None:
+                _hide_keys_in(config)
+
+    @classmethod
+    def class_get_help(cls, inst: Any = None) -> str:
+        """`%config CMLMagics` lists the settings, leaving out the legacy key's: the listing
+        says nothing about any key."""
+        title = f"{cls.__name__}({', '.join(p.__name__ for p in cls.__bases__)}) options"
+        shown = [title, "-" * len(title)]
+        for _, trait in sorted(cls.class_traits(config=True).items()):
+            if not isinstance(trait, KeySetting):
+                shown.append(cls.class_get_trait_help(trait, inst))
+        return "\n".join(shown)
 
     @classmethod
     def section_names(cls) -> list[str]:
@@ -78,7 +163,7 @@ class CMLMagics(Magics, Configurable):
             raise TraitError("page_size must be 0 (the client chooses) or positive")
         return proposal["value"]
 
-    @observe("host", "verify", "timeout", "project")
+    @observe("host", "verify", "timeout", "project", "legacy_api_key")
     def _settings_changed(self, change: Any) -> None:
         self._client = None
         if change["name"] != "project":
@@ -101,6 +186,7 @@ class CMLMagics(Magics, Configurable):
                 "host": self.host or None,
                 "api_key": self._api_key,
                 "project": self.project or None,
+                "legacy_api_key": self.legacy_api_key.value if self.legacy_api_key else None,
                 "verify": self.verify,
                 "timeout": self.timeout,
             }
@@ -171,8 +257,10 @@ class CMLMagics(Magics, Configurable):
             raise
 
     def forget_key(self) -> None:
-        """Drop the key given by `%cml login` and the client built with it."""
+        """Drop the keys given to this object (`%cml login`, the legacy key's setting) and the
+        client built with them."""
         self._api_key = None
+        self.legacy_api_key = None
         self._client = None
 
     def set_key(self, key: str) -> None:

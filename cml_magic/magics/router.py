@@ -15,8 +15,9 @@ SESSION_COMMANDS = {
     "help": "this overview; %cml help RESOURCE [VERB] for details",
     "use": "%cml use PROJECT: the default project of this notebook (--clear to forget it)",
     "config": "the settings in effect (the API key masked)",
-    "login": "ask for the API key without echoing it (kept in memory only)",
-    "logout": "forget the key given by %cml login",
+    "login": "ask for the API key without echoing it (kept in memory only);"
+    " --legacy: the legacy v1 key",
+    "logout": "forget the keys given by %cml login",
     "panel": "%cml panel [projects|jobs|models|apps] [--project P] [--job J]: click-through"
     " widgets (all panels as tabs by default)",
 }

@@ -72,6 +72,7 @@ def config(magic: CMLMagics, words: list[str]) -> None:
         ("host", getattr(client, "host", None) or magic.host or "not set"),
         ("project", getattr(client, "project", None) or magic.project or "none"),
         ("api key", "********  " + key if key.startswith("set") else key),
+        ("legacy key", _legacy_key_row(magic, client)),
         ("page_size", magic.page_size or "auto (the client asks for large pages)"),
         ("display_limit", magic.display_limit),
         ("poll_interval", magic.poll_interval),
@@ -85,20 +86,40 @@ def config(magic: CMLMagics, words: list[str]) -> None:
     print("\nChange with %config CMLMagics.NAME = value; the key with %cml login.")
 
 
+def _legacy_key_row(magic: CMLMagics, client: Any) -> str:
+    if magic.legacy_api_key is not None:
+        return "********  set (by %config or %cml login --legacy)"
+    if client is not None and client.has_legacy_key:
+        return "********  set (from the environment or config file)"
+    return "not set (only the legacy API v1 needs it)"
+
+
 def login(magic: CMLMagics, words: list[str]) -> None:
-    """`%cml login` reads the key with getpass: never echoed, never in the notebook."""
-    if words:
+    """`%cml login [--legacy]` reads the key (or the legacy key) with getpass: never echoed,
+    never in the notebook."""
+    if words not in ([], ["--legacy"]):
         raise usage_error(
-            "%cml login takes no arguments (never put the key on the line): it asks for it",
+            "%cml login takes no arguments but --legacy (never put the key on the line):"
+            " it asks for it",
             "bad_argument",
         )
     import getpass
 
+    if words:
+        key = getpass.getpass("CML legacy API key: ").strip()
+        if not key:
+            raise usage_error("no key given; nothing changed", "bad_argument")
+        try:
+            magic.legacy_api_key = key
+        except Exception as exc:  # noqa: BLE001 - the trait's message never quotes the key
+            raise usage_error(str(exc), "bad_argument") from None
+        print("Legacy key kept in memory for this kernel only.")
+        return
     magic.set_key(getpass.getpass("CML API key: "))
     print("Key kept in memory for this kernel only.")
 
 
 def logout(magic: CMLMagics, words: list[str]) -> None:
-    """`%cml logout` forgets the key given by `%cml login`."""
+    """`%cml logout` forgets the keys given by `%cml login` (and the legacy key's setting)."""
     magic.forget_key()
     print("Forgot the key given by %cml login.")

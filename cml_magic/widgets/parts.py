@@ -9,8 +9,8 @@ from typing import Any
 
 import ipywidgets as w
 
+from cml_magic.api.masking import mask_environment, mask_text
 from cml_magic.widgets.failures import one_line
-from cml_magic.widgets.masking import masked
 from cml_magic.widgets.status import STEPS, Activity, Phase, phase
 
 MUTED, TEXT, ERROR = "#8c959f", "#57606a", "#cf222e"
@@ -54,8 +54,8 @@ def stepper(kind: str, info: Phase) -> str:
 
 
 def environment_line(environment: dict[str, str] | None) -> str:
-    """Environment overrides on one line, secret-looking values masked."""
-    shown = masked(environment)
+    """Environment overrides on one line, secret-looking values and known keys masked."""
+    shown = mask_environment(environment)
     if not shown:
         return f'<span style="color:{MUTED}">no environment overrides</span>'
     pairs = " ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in sorted(shown.items()))
@@ -108,7 +108,8 @@ class Messages:
         self.text = ""
 
     def say(self, text: str, error: bool = False) -> None:
-        """Show `text` (empty: clear); errors in red."""
+        """Show `text` (empty: clear; masked); errors in red."""
+        text = mask_text(text)
         self.text = text
         colour = ERROR if error else TEXT
         self.widget.value = f'<span style="color:{colour}">{esc(text)}</span>' if text else ""

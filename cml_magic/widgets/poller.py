@@ -1,22 +1,18 @@
 """One background poller per kernel for every live widget and text progress line.
 
-A daemon thread, started when the first item is watched and ended when the last one goes. Each
-tick it looks up every due item once (however many widgets show it), then sleeps until the next
-item is due. Items whose status stopped changing are polled less and less often, settled ones
-(a serving deployment) rarely, finished ones get one last update and are dropped. An item's next
+A daemon thread, started when the first item is watched and ended when the last one goes. It
+looks up every due item once (however many widgets show it), then sleeps until the next item
+is due. Items whose status stopped changing are polled less and less often, settled ones (a
+serving deployment) rarely, finished ones get one last update and are dropped. An item's next
 look-up is sent so that its answer comes one interval after the previous look-up was sent, so a
 change shows within one interval.
 
-The thread keeps to a CPU budget, `cpu_share` of one core: it measures its own CPU per look-up
-(`time.thread_time()`, everything the thread did since the previous one, listeners' work
-included: a run widget's log download counts) and, when the watched items would need more
-look-ups per second than the budget pays for, stretches their intervals just enough (planning
-for 90 % of it: look-ups due soon are sent early, together, which is cheaper). Items in a
-short step (scheduling, starting, stopping) are served first; items in a long step (running)
-absorb the stretch, though they always keep half of the budget. The stretched interval of an
-active item is `pace`: a change shows within it. Out of budget (many widgets opened at once)
-the thread rests until part of it is back, so look-ups go out a few at a time. `later(task)`
-runs other work, such as a log download, in the same thread and budget after the look-ups due.
+Every request the thread sends takes a token from a bucket refilled at `max_rate` per second:
+look-ups, and the work handed to `later(task)` (a run widget's log download), which runs after
+the look-ups due. When the watched items want more look-ups a second than the bucket leaves
+them, their intervals are stretched just enough (`pace`: the interval of an active item in
+effect). Items in a short step (scheduling, starting, stopping) are looked up first and
+stretched last; items in a long step (running) keep at least half the rate when they need it.
 CML has no call returning several runs of different jobs, so look-ups cannot be merged.
 When a look-up fails the item waits longer after each failure (its listeners hear
 "reconnecting"), every item of the same server waits with it, and a rate limit's `Retry-After`
@@ -40,13 +36,10 @@ from cml_magic.widgets.status import Activity
 
 log = logging.getLogger(__name__)
 
-COST_SAMPLES = 64  # recent look-ups whose CPU cost is averaged
-LONG_STEP_SHARE = 0.5  # share of the budget kept for items in long steps when both kinds wait
-BURST_SECONDS = 1.0  # the thread may spend this many seconds' worth of its budget at once
-REFILL = 0.5  # out of budget, the thread rests until this share of the burst is back
-JOIN_SHARE = 0.1  # look-ups due within this share of the pace are sent together
-PLANNED_SHARE = 0.9  # of the budget, planned for; the rest pays for look-ups sent early
-LOOSENED = 0.75  # stretches this far below their recent high bring due look-ups forward
+LOOKUP_SHARE = 0.75  # of `max_rate`, planned for look-ups: the rest is left for log downloads
+LONG_STEP_SHARE = 0.5  # of the look-ups' rate, kept for items in long steps when both kinds wait
+BURST_SECONDS = 1.0  # of `max_rate`, what the bucket holds: a few new widgets are served at once
+REFILL = 0.5  # of the bucket, waited for when it is empty: requests back to back cost less CPU
 
 
 class Listener(Protocol):
@@ -85,11 +78,12 @@ class _Item:
     transitional_of: Callable[[Any], bool] | None
     listeners: list[Listener]
     due: float
-    interval: float  # before any stretch for the CPU budget
+    interval: float  # before any stretch for the rate
     changed_at: float
     transitional: bool  # in a short step, as the last answer said
     status: Any = None
     failures: int = 0
+    waiting: bool = False  # after a failure (its own or its server's), until the next answer
     sent: float | None = None  # when the last successful look-up was sent
     round_trip: float = 0.0
     last: Any = field(default=None, repr=False)
@@ -98,10 +92,10 @@ class _Item:
 def stretches(rate: float, transitional_load: float, other_load: float) -> tuple[float, float]:
     """How much to stretch the intervals of items in short and in long steps.
 
-    `rate`: look-ups per second the CPU budget pays for; the loads: look-ups per second the
-    items of each kind want at their own intervals. Short steps are served first, but items in
-    long steps keep at least `LONG_STEP_SHARE` of the rate when they need it. Returns the
-    factors (short, long), each at least 1.
+    `rate`: look-ups per second available; the loads: look-ups per second the items of each
+    kind want at their own intervals. Short steps are served first, but items in long steps
+    keep at least `LONG_STEP_SHARE` of the rate when they need it. Returns the factors
+    (short, long), each at least 1.
     """
     if transitional_load + other_load <= rate:
         return 1.0, 1.0
@@ -117,9 +111,9 @@ class Poller:
     `interval` is the normal delay between two look-ups of an active item; an item unchanged for
     `idle_after` seconds is polled at a doubling interval up to `idle_interval`; settled items every
     `settled_interval`; after failures the delay doubles from `interval` up to `max_backoff`.
-    The thread spends at most `cpu_share` of one core (on average): past what that pays for,
-    intervals are stretched (`pace` is the interval of an active item in effect, `rate` the
-    look-ups per second the budget pays for, `cost` the CPU seconds of one look-up).
+    The thread sends at most `max_rate` requests a second (look-ups and `later()` tasks): past
+    what that leaves for look-ups, intervals are stretched (`pace` is the interval of an active
+    item in effect).
     """
 
     def __init__(
@@ -129,32 +123,24 @@ class Poller:
         idle_interval: float = 10.0,
         settled_interval: float = 30.0,
         max_backoff: float = 30.0,
-        cpu_share: float = 0.015,
+        max_rate: float = 15.0,
     ) -> None:
-        if cpu_share <= 0:
-            raise ValueError(f"cpu_share must be a positive share of one core, not {cpu_share}")
+        if not max_rate > 0:
+            raise ValueError(f"max_rate must be a positive number of requests/s, not {max_rate}")
         self.interval = interval
         self.idle_after = idle_after
         self.idle_interval = idle_interval
         self.settled_interval = settled_interval
         self.max_backoff = max_backoff
-        self.cpu_share = cpu_share
+        self.max_rate = max_rate
         self._items: dict[Hashable, _Item] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._costs: deque[float] = deque(maxlen=COST_SAMPLES)
-        self._cost = 0.0  # CPU seconds per look-up, recent average; 0 until measured
-        self._cpu_mark = 0.0  # thread CPU when the last look-up was charged
-        self._debit_mark = 0.0  # thread CPU when the budget was last charged
         self._tasks: deque[Callable[[], None]] = deque()
         self._stretch = {True: 1.0, False: 1.0}  # by item.transitional
-        self._high = dict(self._stretch)  # highest stretches since items were last brought forward
-        # CPU seconds the thread may spend before it must rest: filled at `cpu_share` per second
-        # up to BURST_SECONDS' worth, so a burst (many widgets opened at once) is spread out.
-        self._tokens = cpu_share * BURST_SECONDS
-        self._refilled = time.monotonic()
-        self._resting_until = 0.0  # out of budget until then: new items need not wake the thread
+        self._tokens = self._capacity()
+        self._filled = time.monotonic()
         self.lookups = 0  # look-ups sent so far: lets tests and benchmarks see the batching
 
     # -- registration (any thread) -------------------------------------------------------
@@ -174,7 +160,7 @@ class Poller:
 
         Listeners of the same `key` share one look-up per tick. Items of the same `group` (one
         server) back off together when look-ups fail. `transitional(obj)` says whether the item
-        is in a short step, served first when the CPU budget is tight (without it: a long step).
+        is in a short step, served first when the rate is short (without it: a long step).
         The first look-up is sent at once.
         """
         now = time.monotonic()
@@ -201,15 +187,12 @@ class Poller:
                 item.due = min(item.due, now)
             item.listeners.append(listener)
             self._ensure_thread()
-        # Resting for its budget, the thread could not look the item up anyway; waking it for
-        # each of many widgets opened at once would cost more than the look-ups.
-        if now >= self._resting_until:
-            self._wake.set()
+        self._wake.set()
         return Subscription(self, key, listener)
 
     def later(self, task: Callable[[], None]) -> None:
-        """Run `task` (a log download) in the poller's thread when no look-up is due and the
-        CPU budget allows: it shares the budget, after the look-ups."""
+        """Run `task` (a log download) in the poller's thread when no look-up is due; it takes
+        a request of the rate, like a look-up."""
         with self._lock:
             self._tasks.append(task)
             self._ensure_thread()
@@ -231,18 +214,13 @@ class Poller:
             return len(self._items)
 
     @property
-    def cost(self) -> float:
-        """CPU seconds the thread spends per look-up (recent average; 0 before the first)."""
-        return self._cost
-
-    @property
     def rate(self) -> float:
-        """Look-ups per second the CPU budget pays for (infinite until one was measured)."""
-        return self.cpu_share / self._cost if self._cost > 0 else math.inf
+        """Requests per second the thread sends at most, look-ups and log downloads together."""
+        return self.max_rate
 
     @property
     def pace(self) -> float:
-        """The interval between two look-ups of an active item, stretched for the CPU budget."""
+        """The interval between two look-ups of an active item, stretched for the rate."""
         return self.interval * max(self._stretch.values())
 
     def next_lookup(self, key: Hashable) -> float | None:
@@ -276,9 +254,9 @@ class Poller:
 
     def _loop(self) -> None:
         pruned = 0.0
-        self._cpu_mark = self._debit_mark = time.thread_time()
         while True:
             with self._lock:
+                self._wake.clear()  # a watch() from now on wakes the wait below
                 now = time.monotonic()
                 # Asking every widget whether it is closed costs more than a look-up with
                 # many open: do it at most once an interval (and before the thread may end).
@@ -288,77 +266,54 @@ class Poller:
                 if not self._items and not self._tasks:
                     self._thread = None
                     return
-                # Items due soon join this tick: none is looked up late, and look-ups sent back
-                # to back cost the thread about a third less CPU each than lone ones (warm
-                # caches), which pays for the few sent early when intervals are stretched.
-                soon = now + max(self.interval / 20, self.pace * JOIN_SHARE)
-                due: list[_Item] = []
-                first = math.inf
-                load = {True: 0.0, False: 0.0}
-                for item in self._items.values():
-                    load[item.transitional] += 1.0 / max(item.interval, 1e-3)
-                    if item.due <= soon:
-                        due.append(item)
-                    elif item.due < first:
-                        first = item.due
-                if self._plan(load[True], load[False]):
-                    continue  # the budget loosened: some items are due earlier now
-                rest = self._rest(now)
-                task = self._tasks.popleft() if self._tasks and not due and not rest else None
-                # Asleep until the next look-up is due, or the budget has refilled for those
-                # due (or for a waiting task).
-                pause = rest if due else min(first - now, rest if self._tasks else math.inf)
-            if task is not None:
-                self._run(task)
-                continue
-            if not due or rest > 0:
-                pause = min(max(0.0, pause), 1.0)
-                self._resting_until = now + pause if rest > 0 else 0.0
+                self._plan()
+                item, first = self._first_due(now)
+                task = self._tasks[0] if item is None and self._tasks else None
+                if item is None and task is None:
+                    pause = min(first - now, self.interval)  # the prune above runs meanwhile
+                elif (pause := self._take(now)) == 0 and task is not None:
+                    self._tasks.popleft()
+            if item is None and task is None:
                 self._wake.wait(pause)
-                self._wake.clear()
-                continue
-            due.sort(key=lambda i: (not i.transitional, i.due))
-            self._tick(due)
+            elif pause > 0:
+                time.sleep(pause)  # for tokens; what is due then is chosen afresh
+            elif item is not None:
+                self._look_up(item)
+            elif task is not None:
+                self._run(task)
 
-    def _run(self, task: Callable[[], None]) -> None:
-        try:
-            task()
-        except Exception:  # a broken task must not stop the look-ups
-            log.exception("cml_magic poller: task %r failed", task)
-        # Charged to the budget now, and to the cost of the next look-up (which it rides on).
-        self._charge()
+    def _first_due(self, now: float) -> tuple[_Item | None, float]:  # lock held
+        """The due item to look up now, short steps first; else when the next one is due."""
+        due = [item for item in self._items.values() if item.due <= now]
+        if due:
+            return min(due, key=lambda item: (not item.transitional, item.due)), now
+        return None, min((item.due for item in self._items.values()), default=math.inf)
 
-    def _charge(self) -> None:
-        mark = time.thread_time()
-        self._tokens -= mark - self._debit_mark
-        self._debit_mark = mark
+    def _capacity(self) -> float:
+        return max(1.0, self.max_rate * BURST_SECONDS)
 
-    def _rest(self, now: float) -> float:
-        """Seconds the thread must rest before its next look-up to keep to its budget."""
-        full = self.cpu_share * BURST_SECONDS
-        self._tokens = min(full, self._tokens + (now - self._refilled) * self.cpu_share)
-        self._refilled = now
-        if self._tokens >= 0:
+    def _take(self, now: float) -> float:  # lock held
+        """Take a token for one request: 0, or the seconds to wait (the bucket is empty)."""
+        self._tokens = min(self._capacity(), self._tokens + (now - self._filled) * self.max_rate)
+        self._filled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
             return 0.0
-        # Rest until part of the burst is back: look-ups then go out a few at a time, cheaper.
-        return (full * REFILL - self._tokens) / self.cpu_share
+        return (max(1.0, self._capacity() * REFILL) - self._tokens) / self.max_rate
 
-    def _plan(self, transitional_load: float, other_load: float) -> bool:
-        """Set the stretches for the budget (lock held); True if some items moved earlier."""
-        short, other = stretches(self.rate * PLANNED_SHARE, transitional_load, other_load)
-        self._stretch = {True: short, False: other}
-        # Only a clear drop (items went) brings look-ups forward: the cost measured wobbles a
-        # little, and following each wobble down would overspend the budget.
-        high = {True: max(short, self._high[True]), False: max(other, self._high[False])}
-        loosened = short < high[True] * LOOSENED or other < high[False] * LOOSENED
-        self._high = dict(self._stretch) if loosened else high
-        if not loosened:
-            return False
-        # Items went (or got cheaper): the others need not wait out their stretched interval.
+    def _plan(self) -> None:  # lock held
+        """Set the stretches for the items watched; when they loosen (items went, or went
+        idle), the others need not wait out their stretched interval."""
+        load = {True: 0.0, False: 0.0}
         for item in self._items.values():
-            if item.failures == 0 and item.sent is not None:
-                item.due = min(item.due, self._planned(item))
-        return True
+            load[item.transitional] += 1.0 / max(item.interval, 1e-3)
+        short, other = stretches(self.max_rate * LOOKUP_SHARE, load[True], load[False])
+        loosened = short < self._stretch[True] or other < self._stretch[False]
+        self._stretch = {True: short, False: other}
+        if loosened:
+            for item in self._items.values():
+                if not item.waiting and item.sent is not None:
+                    item.due = min(item.due, self._planned(item))
 
     def _planned(self, item: _Item) -> float:
         # Counted from when the look-up was sent, less its round trip (the next one likely takes
@@ -368,47 +323,43 @@ class Poller:
         every = item.interval * self._stretch[item.transitional]
         return sent + every - min(item.round_trip, every / 2)
 
-    def _prune(self) -> None:  # called with the lock held
+    def _prune(self) -> None:  # lock held
         for key, item in list(self._items.items()):
             item.listeners = [x for x in item.listeners if _alive(x)]
             if not item.listeners:
                 del self._items[key]
 
-    def _tick(self, due: list[_Item]) -> None:
-        failed_groups: dict[Hashable, tuple[str, float]] = {}
-        for item in due:
-            if item.group is not None and item.group in failed_groups:
-                # The server just failed another look-up: do not hammer it, wait with it.
-                message, delay = failed_groups[item.group]
-                self._failed(item, message, delay)
-                continue
-            sent = time.monotonic()
-            if self._rest(sent) > 0:
-                break  # out of budget: the rest stay due, served first when it refills
-            try:
-                self.lookups += 1
-                obj = item.fetch()
-            except Exception as exc:  # any failure must leave the thread alive
-                message, retry = self._classify(item, exc)
-                if retry is None:
-                    self._give_up(item, message)
-                else:
-                    if item.group is not None:
-                        failed_groups[item.group] = (message, retry)
-                    self._failed(item, message, retry)
-            else:
-                self._deliver(item, obj, sent, time.monotonic())
-            self._count_cpu()
+    def _run(self, task: Callable[[], None]) -> None:
+        try:
+            task()
+        except Exception:  # a broken task must not stop the look-ups
+            log.exception("cml_magic poller: task %r failed", task)
 
-    def _count_cpu(self) -> None:
-        """Charge the thread's CPU since the previous look-up to this one."""
-        mark = time.thread_time()
-        self._costs.append(mark - self._cpu_mark)
-        self._cpu_mark = mark
-        self._charge()
-        total, n = sum(self._costs), len(self._costs)
-        # Leave out the dearest sample: a first look-up's warm-up must not halt the others.
-        self._cost = (total - max(self._costs)) / (n - 1) if n > 1 else total
+    def _look_up(self, item: _Item) -> None:
+        sent = time.monotonic()
+        try:
+            self.lookups += 1
+            obj = item.fetch()
+        except Exception as exc:  # any failure must leave the thread alive
+            message, retry = self._classify(item, exc)
+            if retry is None:
+                self._give_up(item, message)
+                return
+            # The server failed: its other items wait with this one instead of piling on.
+            until = time.monotonic() + retry
+            with self._lock:
+                waiting = [item] + [
+                    other
+                    for other in self._items.values()
+                    if item.group is not None
+                    and other.group == item.group
+                    and other is not item
+                    and other.due < until
+                ]
+            for other in waiting:
+                self._failed(other, message, retry)
+        else:
+            self._deliver(item, obj, sent, time.monotonic())
 
     def _classify(self, item: _Item, exc: Exception) -> tuple[str, float | None]:
         """A one-line message, and the delay before the next try (None: do not retry)."""
@@ -423,18 +374,22 @@ class Poller:
         return message, delay
 
     def _failed(self, item: _Item, message: str, delay: float) -> None:
-        item.due = time.monotonic() + delay
+        item.due, item.waiting = time.monotonic() + delay, True
         for listener in list(item.listeners):
             _call(listener.trouble, message, delay)
 
     def _give_up(self, item: _Item, message: str) -> None:
-        with self._lock:
-            self._items.pop(item.key, None)
+        self._drop(item)
         for listener in list(item.listeners):
             _call(listener.trouble, message, None)
 
+    def _drop(self, item: _Item) -> None:
+        with self._lock:
+            if self._items.get(item.key) is item:  # not a newer watch of the same key
+                del self._items[item.key]
+
     def _deliver(self, item: _Item, obj: Any, sent: float, answered: float) -> None:
-        item.failures = 0
+        item.failures, item.waiting = 0, False
         item.last = obj
         for listener in list(item.listeners):
             _call(listener.update, obj)
@@ -446,8 +401,7 @@ class Poller:
             log.exception("cml_magic poller: cannot classify %r", item.key)
             activity, status, transitional = Activity.ACTIVE, None, False
         if activity is Activity.FINAL:
-            with self._lock:
-                self._items.pop(item.key, None)
+            self._drop(item)
             return
         if status != item.status:
             item.status, item.changed_at, item.interval = status, answered, self.interval

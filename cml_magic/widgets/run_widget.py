@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from cml_magic.api.masking import mask_text
 from cml_magic.widgets.live import LiveWidget, reporting
-from cml_magic.widgets.masking import masked_text
 from cml_magic.widgets.parts import button, environment_line, esc, html_widget
 from cml_magic.widgets.status import Activity, Phase
 
@@ -18,10 +18,10 @@ TAIL_CHARS = 64_000  # only the end of a big log is split into lines
 
 def output_every(watched: int, rate: float) -> float:
     """Seconds between two downloads of a running run's log, with `watched` items polled and
-    `rate` look-ups per second within the poller's CPU budget (`Poller.rate`).
+    `rate` requests per second under the poller's rate cap (`Poller.rate`).
 
     A log is fetched whole (CML's download has no range) and costs about what a look-up does,
-    in the same budget: with many widgets open each one waits longer, so that together they
+    under the same cap: with many widgets open each one waits longer, so that together they
     download at most `OUTPUT_SHARE * rate` logs a second. A final run's log is always fetched.
     """
     return max(OUTPUT_EVERY, watched / (OUTPUT_SHARE * rate))
@@ -69,8 +69,8 @@ class RunWidget(LiveWidget):
     def _refresh_output(self, obj: Any, final: bool) -> None:
         """Fetch the log's tail while running (throttled) and once more when final.
 
-        The download is left to the poller's thread, after the look-ups due: it shares their
-        CPU budget, and a status change is shown without waiting for the log.
+        The download is left to the poller's thread, after the look-ups due: it takes from their
+        rate cap, and a status change is shown without waiting for the log.
         """
         if self._output_final or obj.status in ("ENGINE_SCHEDULING", "ENGINE_STARTING"):
             return
@@ -95,14 +95,14 @@ class RunWidget(LiveWidget):
         self.set_output(text)
 
     def set_output(self, text: str | None) -> None:
-        """Show the last lines of the run's output."""
+        """Show the last lines of the run's output, masked (keys, secret values)."""
         if text is None:
             self.output.value = (
                 '<span style="color:#8c959f">no output available through the API</span>'
             )
             return
         lines = text[-TAIL_CHARS:].rstrip("\n").splitlines()[-OUTPUT_LINES:]
-        tail = masked_text("\n".join(lines))
+        tail = mask_text("\n".join(lines))
         self.output.value = (
             '<pre style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
             f'background:#f6f8fa;font-size:85%">{esc(tail)}</pre>'

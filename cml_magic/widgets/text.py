@@ -11,6 +11,7 @@ import sys
 import threading
 from typing import Any
 
+from cml_magic.api.masking import mask_text
 from cml_magic.widgets.controller import Controller, kind_of
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
 from cml_magic.widgets.status import Activity, phase
@@ -120,6 +121,8 @@ class TextProgress:
         self._print(self._last_line)
 
     def _print(self, line: str) -> None:
+        line = mask_text(line)  # trouble messages quote errors
+
         def write() -> None:
             stream = self._stream or sys.stdout
             print(line, file=stream, flush=True)

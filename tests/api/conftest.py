@@ -26,8 +26,14 @@ def recorder() -> Iterator[Recorder]:
 
 @pytest.fixture
 def cml(local_cml: LocalCML, recorder: Recorder) -> Iterator[CML]:
-    """alice's client, default project `risk-analysis`."""
-    client = CML(local_cml.url, local_cml.api_key, project="risk-analysis", backoff=0.01)
+    """alice's client (with her legacy key for v1), default project `risk-analysis`."""
+    client = CML(
+        local_cml.url,
+        local_cml.api_key,
+        project="risk-analysis",
+        legacy_api_key=local_cml.legacy_api_key,
+        backoff=0.01,
+    )
     recorder.watch(client.transport.session)
     yield client
     client.close()
@@ -36,7 +42,12 @@ def cml(local_cml: LocalCML, recorder: Recorder) -> Iterator[CML]:
 @pytest.fixture
 def bob(local_cml: LocalCML, recorder: Recorder) -> Iterator[CML]:
     """bob's client (no default project)."""
-    client = CML(local_cml.url, local_cml.keys["bob"], backoff=0.01)
+    client = CML(
+        local_cml.url,
+        local_cml.keys["bob"],
+        legacy_api_key=local_cml.legacy_keys["bob"],
+        backoff=0.01,
+    )
     recorder.watch(client.transport.session)
     yield client
     client.close()

@@ -103,7 +103,7 @@ def test_inside_a_cml_session() -> None:
     assert settings.project == "abcd-abcd-abcd-abcd" and settings.verify is True
     domain_only = NO_FILE | {"CDSW_DOMAIN": "ml.example.org", "CDSW_APIV2_KEY": "k"}
     assert resolve(env=domain_only).host == "https://ml.example.org"
-    assert resolve(env=domain_only).legacy_api_key == "k"  # falls back to the v2 key
+    assert resolve(env=domain_only).legacy_api_key == ""  # never the v2 key (test_legacy_key.py)
 
 
 def test_config_file_is_the_last_source(tmp_path: Path) -> None:

@@ -36,7 +36,6 @@ from conformance.generated_client import Missing, load
 from conformance.swagger import spec_file
 
 from cml_magic.local import LocalCML
-from cml_magic.local.store import Store
 
 FAST = 0.05  # the server's phase delay and the polls' interval
 WAIT = 60.0  # bound of every poll
@@ -124,11 +123,7 @@ def seeds(cmlapi_module: ModuleType, tmp_path_factory: pytest.TempPathFactory) -
         ssl_keyfile=keyfile,
         spec=spec_file(),
     ) as server:
-        store = Store(server.data_dir)
-        try:
-            legacy = (store.user("alice") or {})["legacy_key"]
-        finally:
-            store.close()
+        legacy = server.legacy_api_key
         # 8. The client with a custom certificate, exactly as the seeds build it.
         cmlapi = cmlapi_module
         config = cmlapi.Configuration()

@@ -30,7 +30,6 @@ from conformance.swagger import (
 
 from cml_magic.api import CML, BadRequestError, CMLError, NotFoundError
 from cml_magic.local import LocalCML
-from cml_magic.local.store import Store
 
 FAST = 0.05  # seconds between polls
 WAIT = 60.0  # bound of every wait
@@ -165,7 +164,7 @@ def test_the_checkers_catch_departures(server: LocalCML) -> None:
 
 def test_every_client_method_speaks_the_spec(server: LocalCML) -> None:
     recorder = Recorder(check_answers=True)
-    cml = CML(server.url, server.api_key, backoff=0.01)
+    cml = CML(server.url, server.api_key, legacy_api_key=server.legacy_api_key, backoff=0.01)
     recorder.watch(cml.transport.session)
     log = CallLog(cml)
     try:
@@ -361,11 +360,7 @@ def _beside_the_client(cml: CML) -> None:
 
 def _as_peers_call_v1(session: requests.Session, server: LocalCML) -> None:
     """The v1 routes the client does not call, as cmlutils and cmlbootstrap call them."""
-    store = Store(server.data_dir)
-    try:
-        session.auth = (store.user("alice") or {})["legacy_key"], ""
-    finally:
-        store.close()
+    session.auth = server.legacy_api_key, ""
     v1 = server.url + "/api/v1"
     project = v1 + "/projects/alice/risk-analysis"
 

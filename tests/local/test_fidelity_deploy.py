@@ -19,11 +19,14 @@ def score(args):
     return {"double": 2 * args["n"]}
 """
 
+# Defines the function (the build's create checks that), then fails on import once released.
+GATED_FAILING = GATED + "\nraise RuntimeError('this model fails on import')\n"
+
 DEPLOYMENT_FINAL = DEPLOYMENT.final | DEPLOYMENT.settled
 
 
-def _gated_build(alice: Api, function: str) -> tuple[dict, str, str]:
-    project = make_project(alice, {"model.py": GATED})
+def _gated_build(alice: Api, function: str, code: str = GATED) -> tuple[dict, str, str]:
+    project = make_project(alice, {"model.py": code})
     model = alice.post(f"/projects/{project['id']}/models", json={"name": "gated"})
     mpath = f"/projects/{project['id']}/models/{model['id']}"
     build = alice.post(mpath + "/builds", json={"file_path": "model.py", "function_name": function})
@@ -58,7 +61,7 @@ def test_a_deployment_made_while_building_waits_then_deploys(local_cml, alice: A
 
 
 def test_a_deployment_of_a_build_that_fails_fails(alice: Api) -> None:
-    project, _, bpath = _gated_build(alice, "no_such_function")
+    project, _, bpath = _gated_build(alice, "score", GATED_FAILING)
     dep = alice.post(bpath + "/deployments", json={})
     dpath = f"{bpath}/deployments/{dep['id']}"
     _release(alice, project)

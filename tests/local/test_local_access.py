@@ -62,14 +62,24 @@ def test_others_may_read_but_not_change_a_public_project(alice: Api, bob: Api) -
 
 
 def test_runs_get_the_key_of_the_user_who_started_them(local_cml_factory) -> None:
+    """A run's key is its own (see test_keys.py), and it acts as the run's user."""
     server = local_cml_factory()
     carol_key = server.create_user("carol")
     carol = Api(server, "carol")
-    script = "import os\nprint(os.environ['CDSW_APIV2_KEY'])\n"
+    script = (
+        "import json, os, urllib.request\n"
+        "key = os.environ['CDSW_APIV2_KEY']\n"
+        "url = os.environ['CDSW_API_URL'].removesuffix('/api/v1') + '/api/v2/auth/validate_key'\n"
+        "headers = {'authorization': 'Bearer ' + key, 'content-type': 'application/json'}\n"
+        "ask = urllib.request.Request(url, b'{}', headers)\n"
+        "print(key)\n"
+        "print(json.load(urllib.request.urlopen(ask))['username'])\n"
+    )
     project = make_project(carol, {"k.py": script})
     final, _ = wait_run(carol, start_run(carol, make_job(carol, project, script="k.py")))
     log = carol.download(project["id"], f".cml/runs/{final['id']}.log").text
-    assert log.strip() == carol_key
+    run_key, username = log.split()[:2]
+    assert username == "carol" and run_key != carol_key, log
     assert carol.post("/auth/validate_key", json={})["username"] == "carol"
 
 

@@ -47,7 +47,17 @@ def test_build_succeeds_through_cmls_statuses(alice: Api) -> None:
 
 def test_build_fails_for_a_missing_function_file_or_bad_syntax(alice: Api) -> None:
     project, mpath = _model(alice)
-    for file_path, function in (("model.py", "nope"), ("none.py", "score"), ("syntax.py", "f")):
+    # A missing file or function is refused when the build is created (checked by parsing);
+    # code that does not parse or fails on import fails the build, its log saying why.
+    for file_path, function in (("model.py", "nope"), ("none.py", "score")):
+        body = {"file_path": file_path, "function_name": function}
+        assert alice.post(mpath + "/builds", expect=400, json=body)["code"] == 3
+    assert alice.get(mpath + "/builds")["model_builds"] == []
+    alice.post(
+        f"/projects/{project['id']}/files",
+        files={"raises.py": ("raises.py", b"raise RuntimeError('no')\ndef f(a):\n    return a\n")},
+    )
+    for file_path, function in (("syntax.py", "f"), ("raises.py", "f")):
         failed, _ = _build(alice, mpath, file_path=file_path, function_name=function)
         assert failed["status"] == "build failed", (file_path, function)
         log = alice.download(project["id"], f".cml/builds/{failed['id']}.log").text
@@ -116,7 +126,7 @@ def test_a_function_error_and_an_unloadable_model(local_cml: LocalCML, alice: Ap
 
 def test_deploying_an_unbuilt_build_is_refused(alice: Api) -> None:
     _, mpath = _model(alice)
-    failed, _ = _build(alice, mpath, file_path="model.py", function_name="nope")
+    failed, _ = _build(alice, mpath, file_path="syntax.py", function_name="f")
     refused = alice.post(f"{mpath}/builds/{failed['id']}/deployments", expect=400, json={})
     assert "only a built build deploys" in refused["message"]
 

@@ -94,13 +94,16 @@ def test_environment_precedence_arguments_and_cml_variables(local_cml_factory) -
         "argv": ["--alpha", "two words"],
         "JOB_ARGUMENTS": "--alpha 'two words'",
     }
-    assert json.loads(lines[2]) == {
+    cml = json.loads(lines[2])
+    # The run's v2 key is its own, acting as alice (test_keys.py): not alice's key.
+    run_key = cml.pop("CDSW_APIV2_KEY")
+    assert run_key and run_key != server.api_key
+    assert cml == {
         "CDSW_PROJECT_ID": project["id"],
         "CDSW_JOB_ID": job["id"],
         "CDSW_ENGINE_ID": run["id"],
         "CDSW_API_URL": server.url + "/api/v1",
         "CDSW_DOMAIN": server.url.removeprefix("http://"),
-        "CDSW_APIV2_KEY": server.api_key,
     }
     assert "to stderr" in lines[3:]
 
@@ -130,12 +133,20 @@ def test_stop_ends_the_process_group(alice: Api) -> None:
     wait_for(
         lambda: {"status": str("child" in run_log(alice, run))}, lambda r: r["status"] == "True"
     )
-    child_pid = int(run_log(alice, run).split()[1])
+    import psutil
+
+    # The pid the script printed is its own in a sandbox's pid namespace: find the child
+    # here by the run's marker instead.
+    child_pid = next(
+        p.pid
+        for p in psutil.process_iter(["cmdline", "environ"])
+        if (p.info["environ"] or {}).get("CML_LOCAL_PROCESS") == f"run:{run['id']}"
+        and "-c" in (p.info["cmdline"] or [])
+    )
     stopped = alice.post(path + ":stop")
     assert stopped["status"] == "ENGINE_STOPPING"
     final, seen = wait_run(alice, run)
     assert seen[-1] == "ENGINE_STOPPED" and final["finished_at"] != ZERO_TIME
-    import psutil
 
     assert not psutil.pid_exists(child_pid) or psutil.Process(child_pid).status() == "zombie"
     again = alice.post(path + ":stop", expect=400)

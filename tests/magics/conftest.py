@@ -76,6 +76,7 @@ def cml_ip(
     """
     monkeypatch.setenv("CML_MAGIC_HOST", magic_server.url)
     monkeypatch.setenv("CML_MAGIC_API_KEY", magic_server.api_key)
+    monkeypatch.setenv("CML_MAGIC_LEGACY_API_KEY", magic_server.legacy_api_key)
     ip.run_line_magic("config", "CMLMagics.poll_interval = 0.05")
     yield ip
     settle_runs(magic_server)

@@ -58,3 +58,32 @@ def test_bad_body_sends_nothing(cml_ip: Any, api: Any) -> None:
     with pytest.raises(UsageError, match="line 3"):
         cml_ip.run_cell_magic("cml_job_env", "nightly --project risk-analysis", "A=1\nB=2\nC D\n")
     assert len(api.runs.list("nightly", project="risk-analysis")) == before
+
+
+def test_single_quoted_values_reach_the_run_unexpanded(
+    cml_ip: Any, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERNEL_REGION", "apac")
+    cml_ip.user_ns["start"] = "2017-01-01"
+    run = cml_ip.run_cell_magic(
+        "cml_job_env",
+        "nightly --project risk-analysis --wait",
+        "ANALYSIS_LITERAL='${KERNEL_REGION}/{start}'\nANALYSIS_EXPANDED=\"${KERNEL_REGION}/{start}\"\n",
+    )
+    assert run.environment == {
+        "ANALYSIS_LITERAL": "${KERNEL_REGION}/{start}",
+        "ANALYSIS_EXPANDED": "apac/2017-01-01",
+    }
+    log = api.runs.output(run)
+    assert "ANALYSIS_LITERAL=${KERNEL_REGION}/{start}" in log
+    assert "ANALYSIS_EXPANDED=apac/2017-01-01" in log
+
+
+def test_a_body_python_dotenv_cannot_read_starts_no_run(cml_ip: Any, api: Any) -> None:
+    """It used to start a run with an empty environment after a printed warning."""
+    before = len(api.runs.list("nightly", project="risk-analysis"))
+    with pytest.raises(UsageError, match="^line 2: text after the closing ' quote"):
+        cml_ip.run_cell_magic(
+            "cml_job_env", "nightly --project risk-analysis", "# note\nANALYSIS_NOTE='two' words\n"
+        )
+    assert len(api.runs.list("nightly", project="risk-analysis")) == before

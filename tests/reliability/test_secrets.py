@@ -1,9 +1,11 @@
 """The API key never shows: outputs, displays, widget state, errors, reprs, log records
-(root logger at DEBUG, urllib3 included) and a saved notebook. Secret-looking environment
-values are masked wherever they are displayed."""
+(root logger at DEBUG, urllib3 included), run logs and a saved notebook; nor its HTTP Basic
+form or any piece of 8 characters of either. Secret-looking environment values are masked
+wherever they are displayed."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
@@ -18,6 +20,7 @@ from IPython.utils.capture import capture_output
 from nbclient import NotebookClient
 
 from cml_magic.api import CML
+from cml_magic.api.masking import MASK, PIECE
 from cml_magic.local import LocalCML
 
 PASSWORD = "pw-" + "h" * 20  # a job's DB_PASSWORD
@@ -47,6 +50,71 @@ def server(local_cml_factory: Any) -> LocalCML:
             environment={"DB_PASSWORD": PASSWORD, "REGION": "eu"},
         )
     return server
+
+
+# A job printing its environment every way a script might: assignments, `env`, the
+# `os.environ` repr, JSON; and the key it was given under a harmless name as is, as HTTP Basic
+# and Bearer, and in pieces (last, so that a widget's tail of the log holds them). It leaves
+# the run's own keys in a file, so that the test knows what to look for.
+PRINT_ENV = """\
+import base64, json, os, subprocess, sys
+from pathlib import Path
+
+Path("run-keys.json").write_text(json.dumps(
+    [os.environ.get("CDSW_APIV2_KEY", ""), os.environ.get("CDSW_API_KEY", "")]))
+for name, value in sorted(os.environ.items()):
+    print(f"{name}={value}")
+sys.stdout.flush()
+subprocess.run(["env"], check=False)
+print(os.environ)
+print(json.dumps(dict(os.environ), indent=2))
+given = os.environ["HARMLESS"]
+print("HARMLESS:", given)
+print(json.dumps({"HARMLESS": given, "CDSW_APIV2_KEY": os.environ["CDSW_APIV2_KEY"]}))
+print({"harmless": given, "CML_USER_PW": os.environ.get("CML_USER_PW")})
+print("Authorization: Basic " + base64.b64encode((given + ":").encode()).decode())
+print("Authorization: Bearer " + given)
+print("pieces", given[:8], given[9:30], given[-8:])
+print("done printing")
+"""
+USER_PW = "userpw-" + "u" * 16  # CML injects CML_USER_PW in sessions
+PAT = "ghp_" + "p" * 20
+MYSQL_PWD = "mysql-" + "m" * 16
+
+
+def key_forms(key: str) -> list[str]:
+    """What of `key` must never show: the key, its HTTP Basic form, every piece of either."""
+    basic = base64.b64encode((key + ":").encode()).decode()
+    pieces = [form[i : i + PIECE] for form in (key, basic) for i in range(len(form) - PIECE + 1)]
+    return [key, basic, *pieces]
+
+
+def leaked(text: str, *keys: str) -> list[str]:
+    """The forms of `keys` found in `text` (none, when masking works)."""
+    return [form for key in keys if key for form in key_forms(key) if form in text]
+
+
+@pytest.fixture
+def print_env(server: LocalCML) -> str:
+    """The job `print-env` of risk-analysis (PRINT_ENV); returns its name."""
+    with CML(server.url, server.api_key, timeout=10.0) as cml:
+        cml.files.upload("print_env.py", PRINT_ENV, project="risk-analysis", overwrite=True)
+        cml.jobs.create(
+            "print-env",
+            "print_env.py",
+            project="risk-analysis",
+            environment={"CML_USER_PW": USER_PW, "GITHUB_PAT": PAT, "MYSQL_PWD": MYSQL_PWD},
+        )
+    return "print-env"
+
+
+def run_keys(server: LocalCML) -> list[str]:
+    """The keys the last print-env run was given (CDSW_APIV2_KEY, CDSW_API_KEY)."""
+    with CML(server.url, server.api_key, timeout=10.0) as cml:
+        data = cml.files.download("run-keys.json", project="risk-analysis")
+    keys: list[str] = json.loads(data)
+    assert all(keys), keys
+    return keys
 
 
 @pytest.fixture
@@ -223,3 +291,205 @@ def test_a_server_that_echoes_the_key_does_not_leak_it(httpserver: Any) -> None:
     shown = f"{caught.value}\n{caught.value!r}\n{caught.value.message}"
     assert "bad credentials: Bearer ****" in shown
     assert key not in shown
+
+
+def test_run_logs_show_no_key_in_any_form(
+    shell: Any, server: LocalCML, print_env: str, records: Records
+) -> None:
+    """`%cml runs logs` of a job that prints its environment (plain, `env`, the os.environ
+    repr, JSON) and a key given to it under a harmless name (raw, Basic, Bearer, pieces)."""
+    key = server.api_key
+    with capture_output() as started:
+        run = shell.run_line_magic(
+            "cml",
+            f"jobs run {print_env} --project risk-analysis --env HARMLESS={key}"
+            " --wait --timeout 60",
+        )
+    with capture_output() as captured:
+        shell.run_line_magic("cml", f"runs logs {run.id} --job {print_env} --project risk-analysis")
+    out = captured.stdout
+    # Everything was printed, and shown masked.
+    assert "done printing" in out and "environ({" in out and '"PATH": ' in out
+    assert f"HARMLESS={MASK}" in out and f"'CML_USER_PW': '{MASK}'" in out
+    assert f"Authorization: Basic {MASK}" in out and f"Bearer {MASK}" in out
+    assert f"CDSW_APIV2_KEY={MASK}" in out and f'"CDSW_API_KEY": "{MASK}"' in out
+    assert "CDSW_PROJECT=risk-analysis" in out  # other variables stay readable
+    text = "\n".join([out, captured.stderr, started.stdout, _shown(run), *records.lines])
+    assert leaked(text, key, *run_keys(server)) == []
+    for secret in (USER_PW, PAT, MYSQL_PWD):
+        assert secret not in text
+
+
+def test_widget_state_of_a_run_printing_its_environment_holds_no_key(
+    server: LocalCML, print_env: str
+) -> None:
+    """The run widget's log tail and environment line, serialised as a front end gets them."""
+    from ipywidgets.widgets import widget as widget_module
+
+    from cml_magic import widgets
+    from cml_magic.widgets.poller import Poller
+
+    key = server.api_key
+    poller = Poller(interval=0.05)
+    earlier = set(widget_module._instances)
+    with CML(server.url, key, timeout=10.0) as cml:
+        try:
+            run = cml.runs.create(print_env, project="risk-analysis", environment={"HARMLESS": key})
+            watched = widgets.RunWidget(run, cml, poller=poller)
+            deadline = time.monotonic() + 30
+            while "done printing" not in watched.output.value and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert "done printing" in watched.output.value, watched.output.value
+            mine = [w for k, w in list(widget_module._instances.items()) if k not in earlier]
+            states = [json.dumps(w.get_state(), default=str) for w in mine]
+        finally:
+            poller.stop()
+    text = "\n".join(states)
+    assert f"HARMLESS={MASK}" in text and f"Basic {MASK}" in text  # shown, masked
+    assert leaked(text, key, *run_keys(server)) == []
+    assert USER_PW not in text
+
+
+def test_a_key_under_a_harmless_name_is_masked_in_displays(shell: Any, server: LocalCML) -> None:
+    """`--env FOO=<key>` and `FOO=${CML_MAGIC_API_KEY}` in a %%cml_job_env body: the run has
+    the key, its repr, pretty text and HTML table do not show it."""
+    from IPython.lib.pretty import pretty
+
+    key = server.api_key
+    with capture_output() as captured:
+        by_line = shell.run_line_magic(
+            "cml",
+            f"jobs run with-secrets --project risk-analysis --env FOO={key} --wait --timeout 30",
+        )
+        by_body = shell.run_cell_magic(
+            "cml_job_env", "with-secrets --project risk-analysis --wait --timeout 30",
+            "FOO=${CML_MAGIC_API_KEY}\nMODE=fast",
+        )  # fmt: skip
+        listed = shell.run_line_magic("cml", "runs list --job with-secrets --project risk-analysis")
+    assert by_line.environment["FOO"] == key == by_body.environment["FOO"]  # the runs got it
+    shown = "\n".join(
+        [_shown(by_line), _shown(by_body), pretty(by_line), pretty(by_body), _shown(listed)]
+        + [captured.stdout, captured.stderr]
+        + [json.dumps(o.data, default=str) for o in captured.outputs]
+    )
+    assert f"'FOO': '{MASK}'" in shown and f"FOO={MASK}" in shown and "MODE=fast" in shown
+    assert leaked(shown, key) == []
+
+
+def _error_page(echoed: str, at: int) -> str:
+    """An HTML error page (as a proxy makes) echoing `echoed` from character `at` on."""
+    head = "<html><body><pre>"
+    return f"{head}{'x' * (at - len(head))}{echoed}\nGET /api/v1/...</pre></body></html>"
+
+
+@pytest.mark.parametrize("before", [0, 275, 293])
+def test_a_v1_error_page_echoing_the_basic_header_is_masked_before_it_is_cut(
+    httpserver: Any, before: int
+) -> None:
+    """Not CML's JSON, so the error quotes the page's first 300 characters: masked first.
+    At 275 the old cut left 25 characters of the key, at 293 seven (too few to recognise)."""
+    import secrets
+
+    from werkzeug import Request, Response
+
+    from cml_magic.api import AuthError
+
+    key, legacy = secrets.token_urlsafe(42), secrets.token_urlsafe(42)
+
+    def echo(request: Request) -> Response:
+        header = str(request.headers.get("Authorization"))
+        raw = base64.b64decode(header.split()[-1]).decode().rstrip(":")
+        page = _error_page(raw if before else f"Authorization: {header}", before)
+        return Response(page, 401, content_type="text/html")
+
+    httpserver.expect_request("/api/v1/projects/alice/demo/jobs").respond_with_handler(echo)
+    with (
+        CML(httpserver.url_for("/"), key, legacy_api_key=legacy, timeout=5.0) as cml,
+        pytest.raises(AuthError) as caught,
+    ):
+        cml.legacy.jobs("alice", "demo")
+    message = caught.value.message
+    shown = f"{caught.value}\n{caught.value!r}\n{message}"
+    assert len(message) <= 300
+    assert MASK in message
+    if not before:
+        assert f"<pre>Authorization: Basic {MASK} GET /api/v1/" in message
+    assert leaked(shown, key, legacy) == []
+    assert legacy[:7] not in shown
+
+
+def test_a_json_error_echoing_the_header_is_masked_before_it_is_cut(httpserver: Any) -> None:
+    """CML's envelope with an object as its error is quoted as JSON, at most 300 characters:
+    masked first. Here the old cut fell 25 characters into the key."""
+    import secrets
+
+    from werkzeug import Request, Response
+
+    from cml_magic.api import AuthError
+
+    key = secrets.token_urlsafe(42)
+
+    def echo(request: Request) -> Response:
+        error = {"padding": "x" * 234, "Authorization": request.headers.get("Authorization")}
+        return Response(json.dumps({"error": error}), 403)
+
+    httpserver.expect_request("/api/v2/projects").respond_with_handler(echo)
+    with CML(httpserver.url_for("/"), key, timeout=5.0) as cml, pytest.raises(AuthError) as caught:
+        cml.projects.list()
+    message = caught.value.message
+    assert message.startswith('{"padding": "xxx') and f'"Authorization": "{MASK}"' in message
+    assert len(message) <= 300
+    assert leaked(f"{caught.value}\n{caught.value!r}", key) == []
+
+
+def test_a_notebook_executed_with_nbconvert_holds_no_key(
+    server: LocalCML, print_env: str, tmp_path: Path, cml_settings: Any
+) -> None:
+    """Listings, a run printing its environment, its log, a %%cml_job_env body taking the key
+    from the kernel's environment and live widgets; the saved file (outputs and widget state)
+    is searched for the key, its Basic form and every 8-character piece."""
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    cml_settings(server.url, server.api_key, WIDGETS="1")
+    wait_for_log = (
+        "import time\n"
+        "deadline = time.monotonic() + 30\n"
+        "while 'done printing' not in view.output.value and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+        "shown = view.output.value\n"
+        # Shown again from this cell: nbclient keeps only the widget messages of the cell
+        # running, and the poller's thread may have sent the tail between two cells.
+        "view.output.value = ''\n"
+        "view.set_output(cml.runs.output(run))\n"
+        "'done printing' in shown and view.output.value == shown"
+    )
+    cells = [
+        "%load_ext cml_magic\n%config CMLMagics.poll_interval = 0.05",
+        "%cml use risk-analysis",
+        "%cml jobs list",
+        "%cml runs list --job nightly",
+        "import os\nkey = os.environ['CML_MAGIC_API_KEY']",
+        f"run = %cml jobs run {print_env} --env HARMLESS=$key --wait --timeout 60\nrun",
+        f"%cml runs logs {{run.id}} --job {print_env}",
+        f"%%cml_job_env {print_env} --wait --timeout 60\nHARMLESS=${{CML_MAGIC_API_KEY}}",
+        f"%cml jobs run {print_env} --env HARMLESS=$key --watch",
+        "from cml_magic import widgets\nfrom cml_magic.api import CML\n"
+        "cml = CML.from_env()\nview = widgets.RunWidget(run, cml)\nview",
+        wait_for_log,
+        "run",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    ExecutePreprocessor(timeout=120, kernel_name="python3").preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}}
+    )
+    saved = tmp_path / "executed.ipynb"
+    nbformat.write(nb, saved)
+    text = saved.read_text()
+    outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells])
+    assert "done printing" in outputs and f"HARMLESS={MASK}" in outputs  # the log was shown
+    assert nb.cells[10].outputs[-1]["data"]["text/plain"] == "True"  # the widget's tail too
+    widget_state = json.dumps(nb.metadata["widgets"])
+    assert f"HARMLESS={MASK}" in widget_state and "done printing" in widget_state
+    assert leaked(text, server.api_key, *run_keys(server)) == []
+    assert USER_PW not in text and PAT not in text

@@ -58,7 +58,10 @@ def test_build_widget_follows_the_build_and_deploys_it(cml, poller, model):
 
 
 def test_failed_build_is_red_and_cannot_be_deployed(cml, poller, model):
-    build = cml.builds.create(model.id, "predict.py", "no_such_function", project=PROJECT)
+    # A missing function is refused when the build is made; code failing on import fails it.
+    broken = "raise RuntimeError('cannot load')\n\ndef predict(args):\n    return args\n"
+    cml.files.upload("broken_model.py", broken, project=PROJECT)
+    build = cml.builds.create(model.id, "broken_model.py", "predict", project=PROJECT)
     widget = BuildWidget(build, cml, project=PROJECT, poller=poller)
     wait_for(lambda: widget.status == "build failed", timeout=30)
     assert "#cf222e" in widget.status_html.value  # red

@@ -81,6 +81,16 @@ def test_env_editor_hides_secret_values_and_removes_rows(cml, poller):
     assert form.environment() == {}
 
 
+def test_env_editor_hides_a_key_under_a_harmless_name(cml, poller, local_cml):
+    """The key of the form's own client is hidden like a secret-named value, under any name."""
+    form = RunJobForm(cml, job="nightly", poller=poller)
+    row = form.add_row("FOO", local_cml.api_key)
+    assert isinstance(row.value_box, w.Password)
+    row.key.value = "BAR"
+    assert isinstance(row.value_box, w.Password)
+    assert isinstance(form.add_row("FOO", "plain").value_box, w.Text)
+
+
 @pytest.mark.parametrize(
     ("rows", "message"),
     [

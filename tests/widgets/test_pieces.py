@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
+from cml_magic.api.masking import MASK, is_secret
+from cml_magic.api.masking import mask_environment as masked
+from cml_magic.api.masking import mask_text as masked_text
 from cml_magic.widgets import in_widget_frontend, links
-from cml_magic.widgets.masking import MASK, is_secret, masked, masked_text
 from cml_magic.widgets.status import Activity, phase
 
 

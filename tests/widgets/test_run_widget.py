@@ -7,8 +7,8 @@ import pytest
 from widget_helpers import client, idle_job, log_downloads, wait_for
 
 from cml_magic import widgets
+from cml_magic.api.masking import MASK
 from cml_magic.widgets import run_widget
-from cml_magic.widgets.masking import MASK
 from cml_magic.widgets.run_widget import RunWidget
 from cml_magic.widgets.text import TextProgress
 

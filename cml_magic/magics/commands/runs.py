@@ -75,6 +75,10 @@ def _logs(ctx: Context, args: argparse.Namespace) -> None:
     if text is None:
         print(f"Run {run.id} left no output file in the project (.cml/runs/{run.id}.log).")
         return
+    from cml_magic.api.masking import mask_text
+
+    # A job that prints its environment prints CDSW_APIV2_KEY and whatever it was given.
+    text = mask_text(text)
     print(text, end="" if text.endswith("\n") else "\n")
 
 
@@ -107,7 +111,7 @@ RESOURCE = Resource(
         "wait": Verb("wait", "wait until a run finishes", _wait, _run_args, follow=True),
         "logs": Verb(
             "logs",
-            "print a run's output (stdout and stderr)",
+            "print a run's output (stdout and stderr), keys and secret values masked",
             _logs,
             _run_args,
             example="%cml runs logs <run> --job nightly",

@@ -7,22 +7,28 @@ from typing import Any
 
 import ipywidgets as w
 
+from cml_magic.api.masking import MASK, mask_environment
 from cml_magic.widgets.controller import Controller, as_controller
-from cml_magic.widgets.masking import is_secret
 from cml_magic.widgets.panels.common import project_picker
 from cml_magic.widgets.parts import Messages, button
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def _hidden(name: str, value: str) -> bool:
+    """The masking rule of every display: a secret-looking name, or a value holding a key."""
+    return mask_environment({name: value})[name] == MASK != value
+
+
 class EnvRow(w.HBox):  # type: ignore[misc]
-    """One key/value row; the value is hidden when the key looks secret."""
+    """One key/value row; the value is hidden when the key looks secret or the value holds a
+    key the client knows."""
 
     def __init__(self, on_remove: Any, key: str = "", value: str = "") -> None:
         super().__init__()
         self.key = w.Text(value=key, placeholder="NAME", layout=w.Layout(width="14em"))
         self.key.add_class("cml-env-key")
-        self.value_box = self._value_widget(value, is_secret(key))
+        self.value_box = self._value_widget(value, _hidden(key, value))
         self.remove = button("", "cml-env-remove", lambda _b: on_remove(self), icon="minus")
         self.remove.layout.width = "3em"
         self.remove.tooltip = "remove this variable"
@@ -38,7 +44,7 @@ class EnvRow(w.HBox):  # type: ignore[misc]
         return box
 
     def _key_changed(self, change: dict[str, Any]) -> None:
-        secret = is_secret(change["new"])
+        secret = _hidden(change["new"], self.value_box.value)
         if secret != isinstance(self.value_box, w.Password):
             old = self.value_box
             self.value_box = self._value_widget(old.value, secret)
