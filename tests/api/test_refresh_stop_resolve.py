@@ -54,6 +54,9 @@ def test_refresh_and_stop_a_model_build_deployment_and_application(
     assert isinstance(built, ModelBuild) and built.succeeded and built.project_id == project.id
     with pytest.raises(TypeError, match="build cannot be stopped"):
         cml.stop(built)
+    # A build made from JSON alone does not say its project: the caller does.
+    elsewhere = ModelBuild.from_json(built.raw)
+    assert cml.refresh(elsewhere, project=project.name).project_id == project.id
 
     dep = cml.deployments.create(built.id, model.id, project=project.id)
     deployed = _wait_until(cml, dep, lambda d: d.finished)
