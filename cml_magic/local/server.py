@@ -13,7 +13,7 @@ import uvicorn
 
 from cml_magic.local import sandbox
 from cml_magic.local.app import create_app, read_spec
-from cml_magic.local.supervisor import Settings
+from cml_magic.local.workloads.base import Settings
 
 UNCONFINED = (
     "workloads run unconfined: each can read the state folder (every user's keys) and every project"
