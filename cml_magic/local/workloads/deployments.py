@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from cml_magic.local import ids, processes, sandbox
@@ -107,45 +108,10 @@ class Deployments(Workloads):
         self._advance(dep_id, "stopping", status="deploying", updated_at=now())
         dep = self.store.get("deployment", dep_id)
         assert dep is not None
-        build = self.store.get("build", dep["build_id"])
-        project = self.store.get("project", dep["project_id"])
-        user = self.store.user(dep["creator"])
-        assert build is not None and project is not None and user is not None
         folder = self.project_dir(dep["project_id"])
-        log_path = folder / ".cml" / "deployments" / f"{dep_id}.log"
         port_file = folder / ".cml" / "deployments" / f"{dep_id}.port"
         port_file.unlink(missing_ok=True)
-        env = self.environment(
-            project,
-            user,
-            dep.get("environment"),
-            engine_id=ids.run_id(),
-            keys=self._workload_keys(user["username"], dep_id),
-        )
-        inside = self.workdir(project["id"])
-        cmd = [
-            sys.executable,
-            "-m",
-            "cml_magic.local.model_worker",
-            "--file",
-            str(inside / build["file_path"]),
-            "--function",
-            build["function_name"],
-            "--port-file",
-            str(inside / ".cml" / "deployments" / f"{dep_id}.port"),
-        ]
-        # The package is mounted read-only at its own path in the sandbox.
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(sandbox.package_folder().parent), env.get("PYTHONPATH")) if p
-        )
-        proc = self._launch(
-            dep_id,
-            project["id"],
-            cmd,
-            env,
-            log_path,
-            lambda proc: self.store.patch("deployment", dep_id, pid=proc.pid, pgid=proc.pgid),
-        )
+        proc = self._launch_worker(dep, folder / ".cml" / "deployments" / f"{dep_id}.log")
         started = time.monotonic()
         while not port_file.exists():
             if proc.poll() is not None or time.monotonic() - started > WORKER_START_SECONDS:
@@ -168,6 +134,44 @@ class Deployments(Workloads):
                 return self._stopped(dep_id)
         self.store.patch("deployment", dep_id, status="failed", updated_at=now(), port=None)
         return None
+
+    def _launch_worker(self, dep: Doc, log_path: Path) -> processes.Child:
+        """Start the model worker of `dep`: it writes its port to `<id>.port` once serving."""
+        build = self.store.get("build", dep["build_id"])
+        project = self.store.get("project", dep["project_id"])
+        user = self.store.user(dep["creator"])
+        assert build is not None and project is not None and user is not None
+        env = self.environment(
+            project,
+            user,
+            dep.get("environment"),
+            engine_id=ids.run_id(),
+            keys=self._workload_keys(user["username"], dep["id"]),
+        )
+        inside = self.workdir(project["id"])
+        cmd = [
+            sys.executable,
+            "-m",
+            "cml_magic.local.model_worker",
+            "--file",
+            str(inside / build["file_path"]),
+            "--function",
+            build["function_name"],
+            "--port-file",
+            str(inside / ".cml" / "deployments" / f"{dep['id']}.port"),
+        ]
+        # The package is mounted read-only at its own path in the sandbox.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(sandbox.package_folder().parent), env.get("PYTHONPATH")) if p
+        )
+        return self._launch(
+            dep["id"],
+            project["id"],
+            cmd,
+            env,
+            log_path,
+            lambda proc: self.store.patch("deployment", dep["id"], pid=proc.pid, pgid=proc.pgid),
+        )
 
     def _orphaned(self, status: str, stamp: str) -> dict[str, Any]:
         final = "stopped" if status == "stopping" else "failed"
