@@ -22,13 +22,13 @@ def project_picker(controller: Controller, project: Any, messages: Messages) -> 
     projects = messages.run(lambda: controller.projects(limit=200)) or []
     for p in projects:
         options.append((project_label(p), p.id))
-    wanted = project if project is not None else getattr(controller.cml, "project", None)
+    wanted = project if project is not None else controller.default_project
     if wanted:
         for p in projects:
             if wanted in (p.id, p.name):
                 chosen = p.id
         if chosen is None:  # not in the first page, or given by another spelling
-            found = messages.run(lambda: controller.cml.projects.get(wanted))
+            found = messages.run(lambda: controller.project(wanted))
             if found is not None:
                 options.insert(0, (project_label(found), found.id))
                 chosen = found.id
