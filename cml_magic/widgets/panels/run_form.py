@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import ipywidgets as w
 
+from cml_magic.api.convert import is_env_name
 from cml_magic.api.masking import MASK, mask_environment
 from cml_magic.widgets.controller import Controller, as_controller
 from cml_magic.widgets.panels.common import project_picker
 from cml_magic.widgets.parts import Messages, button
-
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _hidden(name: str, value: str) -> bool:
@@ -130,7 +128,7 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
                 continue
             if not key:
                 raise ValueError(f"row {i}: the value has no variable name")
-            if not NAME.match(key):
+            if not is_env_name(key):
                 raise ValueError(
                     f"row {i}: {key!r} is not a variable name (letters, digits, _; not first digit)"
                 )
