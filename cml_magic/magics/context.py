@@ -85,6 +85,7 @@ class Context:
         if args.watch:
             from cml_magic import widgets
 
+            widgets.get_poller().interval = self.magic.watch_interval
             view = widgets.watch(target, self.cml, project=self.project(args))
             if widgets.in_widget_frontend():
                 from IPython.display import display

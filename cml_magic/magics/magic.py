@@ -98,7 +98,15 @@ class CMLMagics(Magics, Configurable):
         config=True,
         help="rows shown when a listing is displayed (the result keeps every row; 0: all)",
     )
-    poll_interval = Float(2.0, config=True, help="seconds between status checks while waiting")
+    # Two knobs, since the two waits differ: --wait asks for one item, --watch joins the
+    # kernel's shared poller, which also serves every widget and panel (and caps their rate).
+    poll_interval = Float(2.0, config=True, help="seconds between status checks of --wait")
+    watch_interval = Float(
+        1.0,
+        config=True,
+        help="seconds between status checks of --watch (the shared poller of every widget;"
+        " it stretches them when many items are watched)",
+    )
     verify = Union(
         [Bool(), Unicode()],
         default_value=None,
@@ -151,7 +159,7 @@ class CMLMagics(Magics, Configurable):
         # `%config CMLMagic.host = ...` (singular) is accepted as well.
         return ["CMLMagic", *super().section_names()]
 
-    @validate("poll_interval", "timeout")
+    @validate("poll_interval", "watch_interval", "timeout")
     def _positive(self, proposal: Any) -> Any:
         if proposal["value"] <= 0:
             raise TraitError(f"{proposal['trait'].name} must be positive")
