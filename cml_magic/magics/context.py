@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from cml_magic.magics.errors import usage_error
 
 if TYPE_CHECKING:
+    from cml_magic.api.objects import JobRun
+    from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
     from cml_magic.magics.magic import CMLMagics
+
+    # What --wait and --watch follow.
+    Followed: TypeAlias = JobRun | ModelBuild | ModelDeployment
 
 
 class Context:
@@ -71,7 +76,7 @@ class Context:
         self.magic.names.remember([item])
         return item
 
-    def follow(self, target: Any, kind: str, args: argparse.Namespace, label: str) -> Any:
+    def follow(self, target: Followed, kind: str, args: argparse.Namespace, label: str) -> Followed:
         """Honour --wait/--watch for a run, build or deployment; return its latest state.
 
         --watch in a widget frontend shows the live widget and returns at once; elsewhere
@@ -99,7 +104,7 @@ class Context:
                     _wait_for(view, args.timeout)
             finally:
                 view.close()
-            result = view.obj
+            result = cast("Followed", view.obj)  # watch() takes no application
             if not result.finished:
                 raise usage_error(
                     f"{label} is still {result.status} after {args.timeout or 0:g}s; it goes on",
@@ -125,8 +130,10 @@ class Context:
         if getattr(args, "out", None):
             self.magic.user_ns[args.out] = result
         if not result.succeeded:
+            from cml_magic.api.objects import JobRun
+
             hint = ""
-            if kind == "run":
+            if isinstance(result, JobRun):
                 hint = f"; its output: %cml runs logs {result.id} --job {result.job_id}"
             raise usage_error(f"{label} ended {result.status}{hint}", "run_failed")
         return result

@@ -236,7 +236,11 @@ class Controller:
         return links.model_url(self.host, *page, obj.model_id)
 
 
-def as_controller(cml_or_controller: CML | Controller) -> Controller:
+# What widgets and panels accept: a client, or a controller already wrapping one.
+ClientOrController: TypeAlias = "CML | Controller"
+
+
+def as_controller(cml_or_controller: ClientOrController) -> Controller:
     """Accept either a `CML` client or an existing `Controller`."""
     if isinstance(cml_or_controller, Controller):
         return cml_or_controller

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as w
 
+from cml_magic.api.objects import Project
 from cml_magic.widgets.controller import Controller, username
 from cml_magic.widgets.parts import Messages
 
 
-def project_label(project: Any) -> str:
-    owner = username(getattr(project, "owner", None))
+def project_label(project: Project) -> str:
+    owner = username(project.owner)
     return f"{owner}/{project.name}" if owner else str(project.name)
 
 
-def project_picker(controller: Controller, project: Any, messages: Messages) -> w.Dropdown:
+def project_picker(controller: Controller, project: str | None, messages: Messages) -> w.Dropdown:
     """A dropdown of the projects the user sees (label owner/name, value id)."""
     options: list[tuple[str, str]] = []
     chosen = None
