@@ -16,13 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
-from cml_magic.api import convert
+from cml_magic.api import convert, statuses
 from cml_magic.api.masking import mask_environment, mask_text
-
-RUN_TERMINAL = frozenset(
-    {"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_TIMEDOUT", "ENGINE_STOPPED", "ENGINE_SKIPPED"}
-)
-
 
 # Defined in `serving_objects`, loaded on first use: a job listing needs none of them.
 _SERVING = ("Model", "ModelBuild", "ModelDeployment", "Application")
@@ -503,12 +498,12 @@ class JobRun(Resource):
     @property
     def finished(self) -> bool:
         """True once the run stopped for good (succeeded, failed, timed out, stopped, skipped)."""
-        return self.status in RUN_TERMINAL
+        return statuses.RUN.is_finished(self.status)
 
     @property
     def succeeded(self) -> bool:
         """True when the run finished successfully."""
-        return self.status == "ENGINE_SUCCEEDED"
+        return statuses.RUN.is_succeeded(self.status)
 
 
 @dataclass(frozen=True, repr=False)

@@ -50,7 +50,7 @@ def _numbered(ctx: Ctx, project: Doc) -> Doc:
 
 
 def _job(ctx: Ctx, project: Doc, job_id: str) -> Doc:
-    if job_id.isdigit():
+    if job_id.isascii() and job_id.isdigit():  # str.isdigit() is also true of `²`
         for job in ctx.store.find("job", project["id"], legacy_id=int(job_id)):
             return job
     raise not_found(f"job {job_id} not found in project {project['owner']}/{project['slug']}")

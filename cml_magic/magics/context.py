@@ -139,14 +139,10 @@ class Context:
         return result
 
     def _stopper(self, target: Any, kind: str) -> Any:
+        if kind == "build":
+            return None  # CML cannot stop a model build
         cml = self.cml
-        if kind == "run":
-            return lambda: cml.runs.stop(target.id, target.job_id, project=target.project_id)
-        if kind == "deployment":
-            return lambda: cml.deployments.stop(
-                target.id, target.model_id, build=target.build_id, project=target.project_id
-            )
-        return None  # CML cannot stop a model build
+        return lambda: cml.stop(target)
 
 
 def _wait_for(view: Any, timeout: float | None) -> None:

@@ -76,18 +76,8 @@ class Controller:
 
     def fetcher(self, obj: Any, project: str | None = None) -> Callable[[], Any]:
         """A function returning a fresh copy of `obj` (run in the poller's thread)."""
-        kind = kind_of(obj)
-        if kind == "run":
-            return lambda: self.cml.runs.get(obj.id, obj.job_id, project=obj.project_id)
-        if kind == "build":
-            proj = self.build_project(obj, project)
-            return lambda: self.cml.builds.get(obj.id, obj.model_id, project=proj)
-        if kind == "application":
-            proj = getattr(obj, "project_id", None) or project
-            return lambda: self.cml.applications.get(obj.id, project=proj)
-        return lambda: self.cml.deployments.get(
-            obj.id, obj.model_id, build=obj.build_id, project=obj.project_id
-        )
+        kind_of(obj)
+        return lambda: self.cml.refresh(obj, project)
 
     @staticmethod
     def activity(kind: str) -> Callable[[Watched], Activity]:
@@ -117,15 +107,8 @@ class Controller:
     # -- actions --------------------------------------------------------------------------
 
     def stop(self, obj: Any, project: str | None = None) -> Any:
-        """Stop a run or a deployment; returns the updated item."""
-        kind = kind_of(obj)
-        if kind == "run":
-            return self.cml.runs.stop(obj.id, obj.job_id, project=obj.project_id)
-        if kind == "deployment":
-            return self.cml.deployments.stop(
-                obj.id, obj.model_id, build=obj.build_id, project=obj.project_id
-            )
-        raise TypeError("a model build cannot be stopped")
+        """Stop a run, a deployment or an application; returns the updated item."""
+        return self.cml.stop(obj, project)
 
     def restart_deployment(self, dep: ModelDeployment) -> ModelDeployment:
         return self.cml.deployments.restart(
@@ -187,7 +170,7 @@ class Controller:
         return self.cml.applications.restart(app.id, project=project)
 
     def stop_application(self, app: Any, project: Any) -> Any:
-        return self.cml.applications.stop(app.id, project=project)
+        return self.cml.stop(app, project)
 
     # -- links ----------------------------------------------------------------------------
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cml_magic.api.statuses import RUN_FILTERS
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.context import Context
 from cml_magic.magics.errors import usage_error
 from cml_magic.magics.parsing import CommandParser
 
-STATUSES = ("scheduling", "running", "stopping", "stopped", "succeeded", "failed", "timedout")
+STATUSES = RUN_FILTERS
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
