@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from cml_magic.magics.errors import usage_error
 
 if TYPE_CHECKING:
-    from cml_magic.api.objects import JobRun
+    from cml_magic.api.client import CML
+    from cml_magic.api.objects import JobRun, Resource
     from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
     from cml_magic.magics.magic import CMLMagics
 
     # What --wait and --watch follow.
     Followed: TypeAlias = JobRun | ModelBuild | ModelDeployment
+
+R = TypeVar("R", bound="Resource")
 
 
 class Context:
@@ -23,7 +27,7 @@ class Context:
         self.magic = magic
 
     @property
-    def cml(self) -> Any:
+    def cml(self) -> CML:
         """The API client (`cml_magic.api.CML`), built on first use."""
         return self.magic.client()
 
@@ -63,7 +67,7 @@ class Context:
             del options["sort"]
         return options
 
-    def listing(self, items: list[Any]) -> Any:
+    def listing(self, items: Sequence[Resource]) -> Any:
         """A DataFrame of `items` (full), shown up to the display limit."""
         from cml_magic import frames
         from cml_magic.magics.results import limit_display
@@ -71,7 +75,7 @@ class Context:
         self.magic.names.remember(items)
         return limit_display(frames.to_frame(items), self.magic.display_limit)
 
-    def remember(self, item: Any) -> Any:
+    def remember(self, item: R) -> R:
         """Note names and ids of `item` for completion and run lookups; return it."""
         self.magic.names.remember([item])
         return item
@@ -113,13 +117,13 @@ class Context:
         else:
             from cml_magic.magics.progress import wait_with_progress
 
-            wait = {
+            waits: dict[str, Callable[..., Followed]] = {
                 "run": self.cml.wait_for_run,
                 "build": self.cml.wait_for_build,
                 "deployment": self.cml.wait_for_deployment,
-            }[kind]
+            }
             result = wait_with_progress(
-                wait,
+                waits[kind],
                 target,
                 label,
                 timeout=args.timeout,

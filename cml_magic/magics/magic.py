@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import (
@@ -21,6 +21,9 @@ from traitlets.config import Configurable
 
 from cml_magic.magics.errors import HelpRequested, api_error, usage_error
 from cml_magic.magics.names import NameCache
+
+if TYPE_CHECKING:
+    from cml_magic.api.client import CML
 
 
 class HiddenKey:
@@ -123,7 +126,7 @@ class CMLMagics(Magics, Configurable):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         # Set before the traits: settings from the config observe these.
         self._api_key: str | None = None
-        self._client: Any = None
+        self._client: CML | None = None
         self.names = NameCache()
         super().__init__(shell=shell, **kwargs)
         self._hide_key_settings()
@@ -185,7 +188,7 @@ class CMLMagics(Magics, Configurable):
         namespace: dict[str, Any] = self.shell.user_ns
         return namespace
 
-    def client(self) -> Any:
+    def client(self) -> CML:
         """The `cml_magic.api.CML` client for the current settings, built on first use."""
         if self._client is None:
             from cml_magic.api import CML, CMLError

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
 
 from cml_magic.api.objects import Job, JobRun, Project
 from cml_magic.api.serving_objects import Application, Model, ModelBuild, ModelDeployment
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 # What a widget can watch, and the name of each kind in the status tables.
 Watched: TypeAlias = JobRun | ModelBuild | ModelDeployment | Application
 Kind: TypeAlias = Literal["run", "build", "deployment", "application"]
+W = TypeVar("W", bound=Watched)
+Stoppable = TypeVar("Stoppable", JobRun, ModelDeployment, Application)  # CML cannot stop builds
 KINDS: tuple[tuple[type[Watched], Kind], ...] = (
     (JobRun, "run"),
     (ModelBuild, "build"),
@@ -74,7 +76,7 @@ class Controller:
         """Identifies one item on one server: widgets showing the same item share a look-up."""
         return (self.host, kind_of(obj), obj.id)
 
-    def fetcher(self, obj: Any, project: str | None = None) -> Callable[[], Any]:
+    def fetcher(self, obj: W, project: str | None = None) -> Callable[[], W]:
         """A function returning a fresh copy of `obj` (run in the poller's thread)."""
         kind_of(obj)
         return lambda: self.cml.refresh(obj, project)
@@ -106,7 +108,7 @@ class Controller:
 
     # -- actions --------------------------------------------------------------------------
 
-    def stop(self, obj: Any, project: str | None = None) -> Any:
+    def stop(self, obj: Stoppable, project: str | None = None) -> Stoppable:
         """Stop a run, a deployment or an application; returns the updated item."""
         return self.cml.stop(obj, project)
 
@@ -169,7 +171,7 @@ class Controller:
     def restart_application(self, app: Application, project: str | None) -> Application:
         return self.cml.applications.restart(app.id, project=project)
 
-    def stop_application(self, app: Any, project: Any) -> Any:
+    def stop_application(self, app: Application, project: str | None) -> Application:
         return self.cml.stop(app, project)
 
     # -- links ----------------------------------------------------------------------------
