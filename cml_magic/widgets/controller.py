@@ -102,10 +102,6 @@ class Controller:
             transitional=self.transitional(kind_of(obj)),
         )
 
-    def build_project(self, build: ModelBuild, project: str | None) -> str | None:
-        """The project of a model build (ModelBuild itself does not say)."""
-        return getattr(build, "project_id", None) or project
-
     # -- actions --------------------------------------------------------------------------
 
     def stop(self, obj: Stoppable, project: str | None = None) -> Stoppable:
@@ -120,7 +116,7 @@ class Controller:
     def deploy(self, build: ModelBuild, project: str | None = None) -> ModelDeployment:
         """Deploy a built model build with the default resources; returns the deployment."""
         return self.cml.deployments.create(
-            build.id, build.model_id, project=self.build_project(build, project)
+            build.id, build.model_id, project=build.project_id or project
         )
 
     def output(self, run: JobRun) -> str | None:
