@@ -23,6 +23,11 @@ class BuildWidget(LiveWidget):
         super().__init__(build, cml, project=project, poller=poller)
         self.buttons.children = (self.deploy_button,)
 
+    @property
+    def build(self) -> Any:
+        """The ModelBuild as last seen: kept current while the widget is live."""
+        return self.obj
+
     def subtitle(self, obj: Any) -> str:
         target = f"{getattr(obj, 'file_path', '')}:{getattr(obj, 'function_name', '')}"
         return f" of <code>{esc(target)}</code>" if target != ":" else ""
@@ -35,6 +40,8 @@ class BuildWidget(LiveWidget):
         self.deploy_button.disabled = True
         self.say("deploying…")
         dep = self.controller.deploy(self.obj, self.project)
+        # The model's deployment it replaces stops: its widgets show it now.
+        self.controller.look_up_now(dep, self.poller, every_of_kind=True)
         self.deployment = DeploymentWidget(dep, self.controller, poller=self.poller)
         self.children = (*self.children, self.deployment)
         self.say(f"deployment {dep.id} created")

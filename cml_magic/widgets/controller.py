@@ -65,6 +65,18 @@ class Controller:
         """Identifies one item on one server: widgets showing the same item share a look-up."""
         return (self.host, kind_of(obj), obj.id)
 
+    def look_up_now(self, obj: Any, poller: Poller, *, every_of_kind: bool = False) -> int:
+        """Have the widgets of `obj` (with `every_of_kind`: of every item of its kind on this
+        server) shown by `poller` look it up at once, after an action on it."""
+        host, kind, item_id = self.host, kind_of(obj), obj.id  # as in `key`
+
+        def match(key: Hashable) -> bool:
+            if not (isinstance(key, tuple) and key[:2] == (host, kind)):
+                return False
+            return every_of_kind or key[2] == item_id
+
+        return poller.look_up_now(match)
+
     def fetcher(self, obj: Any, project: str | None = None) -> Callable[[], Any]:
         """A function returning a fresh copy of `obj` (run in the poller's thread)."""
         kind_of(obj)
@@ -207,6 +219,14 @@ class Controller:
         if kind == "application":
             return links.application_url(self.host, *page, obj.id)
         return links.model_url(self.host, *page, obj.model_id)
+
+
+def acted_on(cml: Any, obj: Any, *, every_of_kind: bool = False) -> int:
+    """After this kernel acted on `obj` outside its widgets (a magic stopped or deployed it):
+    the live widgets showing it look it up now, through the kernel's shared poller."""
+    from cml_magic.widgets.poller import get_poller
+
+    return as_controller(cml).look_up_now(obj, get_poller(), every_of_kind=every_of_kind)
 
 
 def as_controller(cml_or_controller: Any) -> Controller:

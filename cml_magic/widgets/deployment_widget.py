@@ -21,6 +21,11 @@ class DeploymentWidget(LiveWidget):
         super().__init__(deployment, cml, poller=poller)
         self.buttons.children = (self.stop_button, self.restart_button)
 
+    @property
+    def deployment(self) -> Any:
+        """The ModelDeployment as last seen: kept current while the widget is live."""
+        return self.obj
+
     def _rows(self) -> tuple[Any, ...]:
         return (
             self.header,

@@ -43,6 +43,11 @@ class RunWidget(LiveWidget):
         super().__init__(run, cml, poller=poller)
         self.buttons.children = (self.stop_button,)
 
+    @property
+    def run(self) -> Any:
+        """The JobRun as last seen: kept current while the widget is live."""
+        return self.obj
+
     def _rows(self) -> tuple[Any, ...]:
         return (
             self.header,

@@ -78,11 +78,16 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mo
     helper.start()
     with capture_output() as captured, pytest.raises(KeyboardInterrupt):
         cml_ip.run_line_magic(
-            "cml", f"jobs run nightly --env ANALYSIS_SECONDS=60 --env ANALYSIS_TAG={tag} {mode}"
+            "cml",
+            f"jobs run nightly --env ANALYSIS_SECONDS=60 --env ANALYSIS_TAG={tag} {mode}"
+            " -o interrupted",
         )
     helper.join(timeout=30)
     run = started["run"]
     assert "Interrupted: asked CML to stop run" in captured.stdout
+    # -o holds the run as the stop left it.
+    assert cml_ip.user_ns["interrupted"].id == run.id
+    assert cml_ip.user_ns["interrupted"].status in {"ENGINE_STOPPING", "ENGINE_STOPPED"}
     poll(
         lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
         "the run to stop",
