@@ -129,6 +129,11 @@ class Controller:
         text: str | None = self.cml.runs.output(run)
         return text
 
+    def build_log(self, build: Any, project: str | None = None) -> str | None:
+        """The build's log (None where CML keeps none that the API can reach)."""
+        text: str | None = self.cml.builds.log(build, project=self.build_project(build, project))
+        return text
+
     def start_run(
         self, job: Any, project: str | None = None, environment: Mapping[str, str] | None = None
     ) -> Any:

@@ -11,7 +11,7 @@ import ipywidgets as w
 
 from cml_magic.api.masking import mask_environment, mask_text
 from cml_magic.widgets.failures import one_line
-from cml_magic.widgets.status import STEPS, Activity, Phase, phase
+from cml_magic.widgets.status import STEPS, Phase, phase
 
 MUTED, TEXT, ERROR = "#8c959f", "#57606a", "#cf222e"
 
@@ -36,8 +36,9 @@ def stepper(kind: str, info: Phase) -> str:
     """The steps of `kind` with those done ticked, the current one in its colour."""
     steps = list(STEPS[kind])
     last = len(steps) - 1
-    if info.step == last and info.activity is not Activity.ACTIVE:
-        steps[last] = info.label  # "succeeded", "failed", "deployed"... instead of "finished"
+    # The current step says what the status pill says ("pending", not "queued"; "stopping",
+    # "succeeded"...): one word for one state across the widget.
+    steps[info.step] = info.label
     parts = []
     for i, name in enumerate(steps):
         if i < info.step or (i == info.step == last and info.succeeded):

@@ -121,3 +121,31 @@ def test_a_stop_by_a_magic_shows_at_once_in_the_deployment_widgets(
         with capture_output():
             cml_ip.run_line_magic("cml", "models delete live-scorer")
             cml_ip.run_line_magic("cml", "use --clear")
+
+
+def test_a_failed_build_says_why_in_builds_logs(cml_ip: Any, api: Any) -> None:
+    from IPython.core.error import UsageError
+
+    failing = "print('MODEL_TOKEN=tok-hidden-1')\nraise ValueError('weights missing')\n"
+    code = failing + "def predict(a):\n    return a\n"
+    api.files.upload("failing_model.py", code, project="churn-model")
+    cml_ip.run_line_magic("cml", "use churn-model")
+    with capture_output():
+        cml_ip.run_line_magic("cml", "models create failing-scorer --no-auth")
+    try:
+        with capture_output(), pytest.raises(UsageError) as failed:
+            cml_ip.run_line_magic(
+                "cml",
+                "models build failing-scorer --file failing_model.py --function predict"
+                " --wait -o broken",
+            )
+        build = cml_ip.user_ns["broken"]
+        assert f"%cml builds logs {build.id} --model" in str(failed.value)
+        with capture_output() as captured:
+            cml_ip.run_line_magic("cml", f"builds logs {build.id} --model failing-scorer")
+        assert "ValueError: weights missing" in captured.stdout
+        assert "tok-hidden-1" not in captured.stdout  # masked, as run logs are
+    finally:
+        with capture_output():
+            cml_ip.run_line_magic("cml", "models delete failing-scorer")
+            cml_ip.run_line_magic("cml", "use --clear")

@@ -66,6 +66,32 @@ def test_failed_build_is_red_and_cannot_be_deployed(cml, poller, model):
     wait_for(lambda: widget.status == "build failed", timeout=30)
     assert "#cf222e" in widget.status_html.value  # red
     assert widget.deploy_button.disabled
+    # It says why: the end of the build's log, as a run widget shows its output.
+    wait_for(lambda: "cannot load" in widget.log_tail.value, timeout=30, what="the build's log")
+    assert "RuntimeError" in widget.log_tail.value
+
+
+def test_a_failed_builds_log_is_masked(cml, poller, model):
+    # A model file that prints a secret value on import; the log shows it masked.
+    leaky = (
+        "print('DB_PASSWORD=hunter2-secret')\n"
+        "raise RuntimeError('no model today')\n\ndef predict(args):\n    return args\n"
+    )
+    cml.files.upload("leaky_model.py", leaky, project=PROJECT)
+    build = cml.builds.create(model.id, "leaky_model.py", "predict", project=PROJECT)
+    widget = BuildWidget(build, cml, project=PROJECT, poller=poller)
+    wait_for(lambda: "no model today" in widget.log_tail.value, timeout=30, what="the build's log")
+    assert "hunter2-secret" not in widget.log_tail.value
+
+
+def test_the_build_stepper_says_what_the_pill_says():
+    from cml_magic.widgets.parts import stepper
+    from cml_magic.widgets.status import phase
+
+    for status in ("pending", "queued", "building", "pushing"):
+        info = phase("build", status)
+        current = stepper("build", info).split("●")[1].split("<")[0].strip()
+        assert current == info.label, status  # the highlighted step is the pill's word
 
 
 def test_model_panel_builds_and_deploys(cml, poller, model):
