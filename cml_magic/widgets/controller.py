@@ -162,6 +162,9 @@ class Controller:
     def deployments(self, model: Any, project: Any) -> list[Any]:
         return list(self.cml.deployments.list(model, project=project))
 
+    def create_model(self, name: str, project: Any) -> Any:
+        return self.cml.models.create(name, project=project)
+
     def create_build(self, model: Any, file_path: str, function_name: str, project: Any) -> Any:
         return self.cml.builds.create(model, file_path, function_name, project=project)
 

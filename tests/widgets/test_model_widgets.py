@@ -121,6 +121,53 @@ def test_model_panel_builds_and_deploys(cml, poller, model):
         panel.close()
 
 
+def _builds_table_text(panel) -> str:
+    table = panel.builds.children[0]
+    return " ".join(getattr(c, "value", "") for c in getattr(table, "children", (table,)))
+
+
+def test_model_panel_creates_a_model_follows_its_build_and_stops_and_restarts(cml, poller):
+    panel = ModelPanel(cml, project=PROJECT, poller=poller)
+    panel.create_button.click()
+    assert "give the new model a name" in panel.messages.widget.value
+    name = f"panel-model-{uuid.uuid4().hex[:8]}"
+    panel.new_model.value = name
+    panel.create_button.click()
+    created = {m.name: m for m in cml.models.list(project=PROJECT)}[name]
+    assert panel.models.value == created.id  # the new model is chosen
+    dep = None
+    try:
+        panel.file_path.value, panel.function_name.value = "predict.py", "predict"
+        panel.build_button.click()
+        live = panel.live_widgets[0]
+        assert live.obj.id in _builds_table_text(panel)  # listed at once
+        # The table follows the build with no click on Refresh.
+        wait_for(lambda: live.status == "built", timeout=30)
+        wait_for(
+            lambda: ">built<" in _builds_table_text(panel),
+            timeout=30,
+            what="the builds table to show the build built",
+            show=lambda: _builds_table_text(panel),
+        )
+        panel.deploy_buttons[live.obj.id].click()
+        dep = panel.live_widgets[0]
+        wait_for(lambda: dep.status == "deployed", timeout=30)
+        wait_for(lambda: dep.obj.id in panel.stop_buttons, timeout=30, what="the row")
+        panel.stop_buttons[dep.obj.id].click()
+        wait_for(lambda: dep.status == "stopped", timeout=30, what="the live widget to stop")
+        wait_for(
+            lambda: panel.stop_buttons[dep.obj.id].disabled,
+            timeout=30,
+            what="the row's Stop to be disabled once stopped",
+        )
+        panel.restart_buttons[dep.obj.id].click()
+        wait_for(lambda: dep.status == "deployed", timeout=30, what="the restart")
+    finally:
+        if dep is not None:
+            stop_quietly(lambda: cml.deployments.stop(dep.obj.id, created.id, project=PROJECT))
+        panel.close()
+
+
 def test_apps_panel_shows_live_status_and_restarts_and_stops(cml, poller):
     name = f"widget-app-{uuid.uuid4().hex[:6]}"
     app = cml.applications.create(name, "app.py", name, project=PROJECT)
