@@ -54,13 +54,17 @@ def stepper(kind: str, info: Phase) -> str:
     return f'<span style="color:{MUTED}"> → </span>'.join(parts)
 
 
-def environment_line(environment: dict[str, str] | None) -> str:
+def environment_line(
+    environment: dict[str, str] | None,
+    label: str = "environment",
+    empty: str = "no environment overrides",
+) -> str:
     """Environment overrides on one line, secret-looking values and known keys masked."""
     shown = mask_environment(environment)
     if not shown:
-        return f'<span style="color:{MUTED}">no environment overrides</span>'
+        return f'<span style="color:{MUTED}">{esc(empty)}</span>'
     pairs = " ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in sorted(shown.items()))
-    return f'<span style="color:{TEXT}">environment</span> {pairs}'
+    return f'<span style="color:{TEXT}">{esc(label)}</span> {pairs}'
 
 
 def html_widget(value: str = "", cls: str | None = None) -> w.HTML:
