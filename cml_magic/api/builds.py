@@ -1,11 +1,18 @@
-"""`cml.builds`: the builds of a model: list, get, create, delete."""
+"""`cml.builds`: the builds of a model: list, get, create, delete, and the build's log."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cml_magic.api.collection import ChildCollection
+from cml_magic.api.errors import NotFoundError
 from cml_magic.api.serving_objects import ModelBuild
+
+
+def log_path(build_id: str) -> str:
+    """Where the local server writes a build's log in the project (CML keeps its own
+    elsewhere, out of the API's reach)."""
+    return f".cml/builds/{build_id}.log"
 
 
 class Builds(ChildCollection[ModelBuild]):
@@ -43,3 +50,12 @@ class Builds(ChildCollection[ModelBuild]):
     def delete(self, build: str, model: str, /, project: str | None = None) -> None:
         """Delete a build."""
         self._delete(self._scope((model,), project), build)
+
+    def log(self, build: ModelBuild, project: str | None = None) -> str | None:
+        """The build's log file (`.cml/builds/<id>.log` in the project), or None if absent.
+        `project`: where a build that does not say its project lives."""
+        try:
+            data = self._cml.files.download(log_path(build.id), project=build.project_id or project)
+        except NotFoundError:
+            return None
+        return data.decode("utf-8", errors="replace")

@@ -104,6 +104,10 @@ def create_deployment(ctx: Ctx, build: Doc, body: CreateDeployment) -> Doc:
             f"build {build['id']} is {build['status']!r};"
             " only a built build deploys (or one still building)"
         )
+    # As in CML, a model serves from one deployment: a new one replaces the one running,
+    # which is stopped (and stays listed, stopped).
+    for other in ctx.store.find("deployment", build["project_id"], model_id=build["model_id"]):
+        ctx.sup.stop_deployment(other["id"])
     return ctx.sup.create_deployment(build, ctx.username, body.model_dump())
 
 

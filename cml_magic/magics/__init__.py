@@ -31,6 +31,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics = getattr(ipython, "_cml_magics", None)
     if magics is None:
         return
+    magics.restore_environment()
     for kind in ("line", "cell"):
         for name in magics.magics[kind]:
             ipython.magics_manager.magics[kind].pop(name, None)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml_magic.magics.errors import usage_error
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
-    from cml_magic.api.objects import JobRun, Resource
-    from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
+    from cml_magic.api.objects import Resource
     from cml_magic.magics.magic import CMLMagics
-
-    # What --wait and --watch follow.
-    Followed: TypeAlias = JobRun | ModelBuild | ModelDeployment
 
 R = TypeVar("R", bound="Resource")
 
@@ -80,81 +76,122 @@ class Context:
         self.magic.names.remember([item])
         return item
 
-    def follow(self, target: Followed, kind: str, args: argparse.Namespace, label: str) -> Followed:
+    def acted(self, item: Any, *, every_of_kind: bool = False) -> Any:
+        """After an action on `item` (stop, restart, deploy): the live widgets of this kernel
+        showing it (`every_of_kind`: showing any item of its kind) look it up now instead of
+        at their next, maybe idle, poll. Returns `item`."""
+        import sys
+
+        if "cml_magic.widgets.poller" in sys.modules:  # else no widget was ever shown
+            from cml_magic.widgets.controller import acted_on
+
+            acted_on(self.cml, item, every_of_kind=every_of_kind)
+        return item
+
+    def follow(self, target: Any, kind: str, args: argparse.Namespace, label: str) -> Any:
         """Honour --wait/--watch for a run, build or deployment; return its latest state.
 
-        --watch in a widget frontend shows the live widget and returns at once; elsewhere
-        it prints status changes, like --wait, until the item is final. A finished item
-        that did not succeed fails the cell (after `-o` stored it), so notebooks run in
-        batch stop there.
+        --watch in a widget frontend shows the live widget and returns it at once (its `.run`,
+        `.build` or `.deployment` stays current); elsewhere it prints status changes, like
+        --wait, until the item is final. `-o NAME` gets the result, or the state last seen when
+        --timeout expires or Ctrl-C stops the wait. A finished item that did not succeed fails
+        the cell (after `-o` stored it), so notebooks run in batch stop there.
         """
         if not (getattr(args, "wait", False) or getattr(args, "watch", False)):
             return target
-        stop = self._stopper(target, kind)
+        latest = [target]  # the state last seen, for -o when the wait ends early
+
+        def seen(obj: Any) -> Any:
+            latest[0] = obj
+            return obj
+
+        stop = self._stopper(target, kind, seen)
         if args.watch:
             from cml_magic import widgets
 
             widgets.get_poller().interval = self.magic.watch_interval
             view = widgets.watch(target, self.cml, project=self.project(args))
             if widgets.in_widget_frontend():
-                from IPython.display import display
+                view.show()  # type: ignore[union-attr]
+                return view
+        try:
+            if args.watch:
+                result = self._watch_text(view, args, label, stop, seen)
+            else:
+                from cml_magic.magics.progress import wait_with_progress
 
-                display(view)  # type: ignore[no-untyped-call]
-                return target
-            from cml_magic.magics.progress import stop_on_interrupt
+                waits: dict[str, Callable[..., Any]] = {
+                    "run": self.cml.wait_for_run,
+                    "build": self.cml.wait_for_build,
+                    "deployment": self.cml.wait_for_deployment,
+                }
+                wait = waits[kind]
 
-            try:
-                with stop_on_interrupt(label, stop):
-                    _wait_for(view, args.timeout)
-            finally:
-                view.close()
-            result = cast("Followed", view.obj)  # watch() takes no application
-            if not result.finished:
-                raise usage_error(
-                    f"{label} is still {result.status} after {args.timeout or 0:g}s; it goes on",
-                    "timeout",
+                def tracked(obj: Any, **options: Any) -> Any:
+                    shown = options.pop("on_status")
+                    return wait(obj, **options, on_status=lambda now: shown(seen(now)))
+
+                result = wait_with_progress(
+                    tracked,
+                    target,
+                    label,
+                    timeout=args.timeout,
+                    poll_interval=self.magic.poll_interval,
+                    stop=stop,
                 )
-        else:
-            from cml_magic.magics.progress import wait_with_progress
-
-            waits: dict[str, Callable[..., Followed]] = {
-                "run": self.cml.wait_for_run,
-                "build": self.cml.wait_for_build,
-                "deployment": self.cml.wait_for_deployment,
-            }
-            result = wait_with_progress(
-                waits[kind],
-                target,
-                label,
-                timeout=args.timeout,
-                poll_interval=self.magic.poll_interval,
-                stop=stop,
-            )
-        self.remember(result)
-        if getattr(args, "out", None):
-            self.magic.user_ns[args.out] = result
+        except BaseException:
+            self._keep(args, latest[0])
+            raise
+        self._keep(args, result)
         if not result.succeeded:
-            from cml_magic.api.objects import JobRun
-
             hint = ""
-            if isinstance(result, JobRun):
+            if kind == "run":
                 hint = f"; its output: %cml runs logs {result.id} --job {result.job_id}"
+            elif kind == "build":
+                hint = f"; its log: %cml builds logs {result.id} --model {result.model_id}"
             raise usage_error(f"{label} ended {result.status}{hint}", "run_failed")
         return result
 
-    def _stopper(self, target: Any, kind: str) -> Any:
+    def _watch_text(
+        self, view: Any, args: argparse.Namespace, label: str, stop: Any, seen: Any
+    ) -> Any:
+        """--watch without a widget frontend: text progress until final or --timeout."""
+        from cml_magic.magics.progress import stop_on_interrupt
+
+        try:
+            with stop_on_interrupt(label, stop):
+                _wait_for(view, args.timeout, seen)
+        finally:
+            view.close()
+        result = seen(view.obj)
+        if not result.finished:
+            raise usage_error(
+                f"{label} is still {result.status} after {args.timeout or 0:g}s; it goes on",
+                "timeout",
+            )
+        return result
+
+    def _keep(self, args: argparse.Namespace, item: Any) -> None:
+        """Remember `item` and store it in `-o NAME`, if given."""
+        self.remember(item)
+        if getattr(args, "out", None):
+            self.magic.user_ns[args.out] = item
+
+    def _stopper(self, target: Any, kind: str, seen: Any) -> Any:
         if kind == "build":
             return None  # CML cannot stop a model build
         cml = self.cml
-        return lambda: cml.stop(target)
+        return lambda: seen(cml.stop(target))
 
 
-def _wait_for(view: Any, timeout: float | None) -> None:
-    """Block until `view` (a TextProgress) is final, in short steps so Ctrl-C gets through."""
+def _wait_for(view: Any, timeout: float | None, seen: Any) -> None:
+    """Block until `view` (a TextProgress) is final, in short steps so Ctrl-C gets through;
+    `seen` is told each state."""
     import time
 
     deadline = None if timeout is None else time.monotonic() + timeout
     while not view.finished:
+        seen(view.obj)
         left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
         if left <= 0:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from traitlets.config import Configurable
 
 from cml_magic.magics.errors import HelpRequested, api_error, usage_error
 from cml_magic.magics.names import NameCache
+
+PROJECT_VARIABLE = "CML_MAGIC_PROJECT"
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
@@ -128,6 +131,7 @@ class CMLMagics(Magics, Configurable):
         self._api_key: str | None = None
         self._client: CML | None = None
         self.names = NameCache()
+        self._env_project: str | None = os.environ.get(PROJECT_VARIABLE)  # before ours
         super().__init__(shell=shell, **kwargs)
         self._hide_key_settings()
 
@@ -177,8 +181,24 @@ class CMLMagics(Magics, Configurable):
     @observe("host", "verify", "timeout", "project", "legacy_api_key")
     def _settings_changed(self, change: Any) -> None:
         self._client = None
-        if change["name"] != "project":
+        if change["name"] == "project":
+            self._share_project(change["new"] or None)
+        else:
             self.names.clear()
+
+    def _share_project(self, project: str | None) -> None:
+        """The default project (`%cml use`, `%config CMLMagics.project`) is also the kernel's
+        CML_MAGIC_PROJECT, so that `CML.from_env()` in the notebook (and programs it starts)
+        use the same one; unset, the variable is what it was before."""
+        value = project or self._env_project
+        if value is None:
+            os.environ.pop(PROJECT_VARIABLE, None)
+        else:
+            os.environ[PROJECT_VARIABLE] = value
+
+    def restore_environment(self) -> None:
+        """Give CML_MAGIC_PROJECT back the value it had before (on `%unload_ext`)."""
+        self._share_project(None)
 
     @property
     def user_ns(self) -> dict[str, Any]:

@@ -76,6 +76,18 @@ class Controller:
         """Identifies one item on one server: widgets showing the same item share a look-up."""
         return (self.host, kind_of(obj), obj.id)
 
+    def look_up_now(self, obj: Watched, poller: Poller, *, every_of_kind: bool = False) -> int:
+        """Have the widgets of `obj` (with `every_of_kind`: of every item of its kind on this
+        server) shown by `poller` look it up at once, after an action on it."""
+        host, kind, item_id = self.host, kind_of(obj), obj.id  # as in `key`
+
+        def match(key: Hashable) -> bool:
+            if not (isinstance(key, tuple) and key[:2] == (host, kind)):
+                return False
+            return every_of_kind or key[2] == item_id
+
+        return poller.look_up_now(match)
+
     def fetcher(self, obj: W, project: str | None = None) -> Callable[[], W]:
         """A function returning a fresh copy of `obj` (run in the poller's thread)."""
         kind_of(obj)
@@ -123,6 +135,14 @@ class Controller:
         """The run's log (None where CML keeps none that the API can reach)."""
         return self.cml.runs.output(run)
 
+    def build_log(self, build: ModelBuild, project: str | None = None) -> str | None:
+        """The build's log (None where CML keeps none that the API can reach)."""
+        text: str | None = self.cml.builds.log(build, project=build.project_id or project)
+        return text
+
+    def job(self, job: str, project: str | None = None) -> Job:
+        return self.cml.jobs.get(job, project=project)
+
     def start_run(
         self, job: str, project: str | None = None, environment: Mapping[str, str] | None = None
     ) -> JobRun:
@@ -155,6 +175,9 @@ class Controller:
 
     def deployments(self, model: str, project: str | None) -> list[ModelDeployment]:
         return list(self.cml.deployments.list(model, project=project))
+
+    def create_model(self, name: str, project: str | None) -> Model:
+        return self.cml.models.create(name, project=project)
 
     def create_build(
         self, model: str, file_path: str, function_name: str, project: str | None
@@ -219,6 +242,14 @@ class Controller:
 
 # What widgets and panels accept: a client, or a controller already wrapping one.
 ClientOrController: TypeAlias = "CML | Controller"
+
+
+def acted_on(cml: ClientOrController, obj: Watched, *, every_of_kind: bool = False) -> int:
+    """After this kernel acted on `obj` outside its widgets (a magic stopped or deployed it):
+    the live widgets showing it look it up now, through the kernel's shared poller."""
+    from cml_magic.widgets.poller import get_poller
+
+    return as_controller(cml).look_up_now(obj, get_poller(), every_of_kind=every_of_kind)
 
 
 def as_controller(cml_or_controller: ClientOrController) -> Controller:

@@ -26,6 +26,11 @@ class DeploymentWidget(LiveWidget[ModelDeployment]):
         super().__init__(deployment, cml, poller=poller)
         self.buttons.children = (self.stop_button, self.restart_button)
 
+    @property
+    def deployment(self) -> ModelDeployment:
+        """The ModelDeployment as last seen: kept current while the widget is live."""
+        return self.obj
+
     def _rows(self) -> tuple[w.Widget, ...]:
         return (
             self.header,

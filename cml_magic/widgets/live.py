@@ -93,6 +93,31 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
     def status(self) -> str:
         return str(self.obj.status)
 
+    @property
+    def item(self) -> W:
+        """The item as last seen: kept current while the widget is live."""
+        return self.obj
+
+    def show(self) -> None:
+        """Display the widget now, from the cell's thread (`%cml ... --watch` does).
+
+        The magic also returns the widget, so that `run = %cml jobs run J --watch` holds
+        something that stays current; as the value of the cell that showed it, it is not
+        shown a second time (shown from a later cell, it is drawn as usual).
+        """
+        from IPython.display import display
+
+        display(self)  # type: ignore[no-untyped-call]
+        shown_in = _execution_count()
+
+        def once() -> None:
+            del self._ipython_display_  # later displays are the usual ones
+            if _execution_count() != shown_in:
+                display(self)  # type: ignore[no-untyped-call]
+
+        # IPython looks `_ipython_display_` up on the instance before the class's reprs.
+        self._ipython_display_ = once
+
     def follow(self) -> None:
         """(Re)start live updates unless the item is final."""
         if self._closed or self.phase.activity is Activity.FINAL:
@@ -170,3 +195,11 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
 
     def render_more(self, obj: W, info: Phase) -> None:
         """Subclasses update their own rows and buttons here."""
+
+
+def _execution_count() -> int | None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    count = getattr(shell, "execution_count", None)
+    return count if isinstance(count, int) else None

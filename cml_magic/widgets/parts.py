@@ -11,7 +11,7 @@ import ipywidgets as w
 
 from cml_magic.api.masking import mask_environment, mask_text
 from cml_magic.widgets.failures import one_line
-from cml_magic.widgets.status import STEPS, Activity, Phase, phase
+from cml_magic.widgets.status import STEPS, Phase, phase
 
 MUTED, TEXT, ERROR = "#8c959f", "#57606a", "#cf222e"
 T = TypeVar("T")
@@ -37,8 +37,9 @@ def stepper(kind: str, info: Phase) -> str:
     """The steps of `kind` with those done ticked, the current one in its colour."""
     steps = list(STEPS[kind])
     last = len(steps) - 1
-    if info.step == last and info.activity is not Activity.ACTIVE:
-        steps[last] = info.label  # "succeeded", "failed", "deployed"... instead of "finished"
+    # The current step says what the status pill says ("pending", not "queued"; "stopping",
+    # "succeeded"...): one word for one state across the widget.
+    steps[info.step] = info.label
     parts = []
     for i, name in enumerate(steps):
         if i < info.step or (i == info.step == last and info.succeeded):
@@ -54,13 +55,17 @@ def stepper(kind: str, info: Phase) -> str:
     return f'<span style="color:{MUTED}"> → </span>'.join(parts)
 
 
-def environment_line(environment: dict[str, str] | None) -> str:
+def environment_line(
+    environment: dict[str, str] | None,
+    label: str = "environment",
+    empty: str = "no environment overrides",
+) -> str:
     """Environment overrides on one line, secret-looking values and known keys masked."""
     shown = mask_environment(environment)
     if not shown:
-        return f'<span style="color:{MUTED}">no environment overrides</span>'
+        return f'<span style="color:{MUTED}">{esc(empty)}</span>'
     pairs = " ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in sorted(shown.items()))
-    return f'<span style="color:{TEXT}">environment</span> {pairs}'
+    return f'<span style="color:{TEXT}">{esc(label)}</span> {pairs}'
 
 
 def html_widget(value: str = "", cls: str | None = None) -> w.HTML:

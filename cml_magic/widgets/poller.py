@@ -190,6 +190,20 @@ class Poller:
         self._wake.set()
         return Subscription(self, key, listener)
 
+    def look_up_now(self, match: Callable[[Hashable], bool]) -> int:
+        """Look up at once every watched item whose key `match`es, e.g. after this kernel
+        stopped it: its widgets need not wait out an idle or settled interval. Returns how
+        many items are due now."""
+        now = time.monotonic()
+        with self._lock:
+            found = [item for key, item in self._items.items() if match(key)]
+            for item in found:
+                # It was acted on: polled as an item whose status just changed.
+                item.due, item.interval, item.changed_at = now, self.interval, now
+        if found:
+            self._wake.set()
+        return len(found)
+
     def later(self, task: Callable[[], None]) -> None:
         """Run `task` (a log download) in the poller's thread when no look-up is due; it takes
         a request of the rate, like a look-up."""

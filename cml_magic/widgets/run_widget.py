@@ -53,6 +53,11 @@ class RunWidget(LiveWidget[JobRun]):
         super().__init__(run, cml, poller=poller)
         self.buttons.children = (self.stop_button,)
 
+    @property
+    def run(self) -> JobRun:
+        """The JobRun as last seen: kept current while the widget is live."""
+        return self.obj
+
     def _rows(self) -> tuple[w.Widget, ...]:
         return (
             self.header,

@@ -74,6 +74,12 @@ tabs.add_class("t-tabs")
 tabs
 """
 
+# `--watch` as the cell's value: the live widget, shown once, and no frozen card beside it.
+MAGIC_WATCH_CELL = """\
+%load_ext cml_magic
+%cml jobs run quick-check --watch
+"""
+
 KERNEL_READY = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
@@ -128,7 +134,10 @@ def wait_kernel(page, timeout_s: float = 90) -> None:
 
 def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
     nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(c) for c in (WATCH_CELL, PANEL_CELL, TABS_CELL)]
+        cells=[
+            nbformat.v4.new_code_cell(c)
+            for c in (WATCH_CELL, PANEL_CELL, TABS_CELL, MAGIC_WATCH_CELL)
+        ]
     )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}  # fmt: skip
@@ -186,6 +195,14 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
             tabs = out.locator(".t-tabs")
             expect(tabs.locator(".cml-projects")).to_be_visible(timeout=RENDER_MS)
             tabs.screenshot(path=str(shots / "panel-projects.png"))
+            magic = page.locator(".jp-Notebook .jp-CodeCell").nth(3).locator(".jp-OutputArea")
+            expect(magic.locator(".cml-live .cml-status")).to_have_text(
+                re.compile("succeeded"), timeout=FINISH_MS
+            )
+            expect(magic.locator(".cml-live")).to_have_count(1)  # one live status
+            expect(magic).not_to_contain_text("JobRun")  # no card frozen at scheduling
+            expect(magic.locator(".jp-OutputPrompt")).not_to_contain_text("Out[")
+            step("the magic's --watch: one live widget")
             page.screenshot(path=str(shots / "notebook.png"), full_page=True)
             assert not errors, f"errors in the page: {errors}"
         except Exception:

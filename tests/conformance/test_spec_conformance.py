@@ -289,6 +289,7 @@ def _scenario(cml: CML) -> None:
     assert cml.builds.refresh(build).id == cml.builds.get(build.id, model.id).id
     assert [b.id for b in cml.builds.list(model.name)] == [build.id]
     assert [b.id for b in cml.builds.iter(model.id, page_size=1, limit=1)] == [build.id]
+    assert "found predict" in (cml.builds.log(build) or "")  # a project file: the files API
     dep = cml.deployments.create(build.id, model.name, cpu=1, memory=2, environment={"E": "1"})
     dep = cml.wait_for_deployment(dep, timeout=WAIT, poll_interval=FAST)
     assert dep.succeeded, dep.status

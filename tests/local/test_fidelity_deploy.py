@@ -83,3 +83,26 @@ def test_a_pending_deployment_can_be_stopped_before_its_build_ends(alice: Api) -
     _release(alice, project)
     wait_for(lambda: alice.get(bpath), lambda b: b["status"] in ("built", "build failed"))
     assert alice.get(dpath)["status"] == "stopped"  # the build's end does not revive it
+
+
+def test_a_new_deployment_of_a_model_replaces_the_one_running(local_cml, alice: Api) -> None:
+    # CML serves a model from one deployment: deploying again stops the one running.
+    project = make_project(alice, {"model.py": "def score(args):\n    return {'n': args['n']}\n"})
+    model = alice.post(f"/projects/{project['id']}/models", json={"name": "twice"})
+    mpath = f"/projects/{project['id']}/models/{model['id']}"
+    build = alice.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "score"})
+    bpath = f"{mpath}/builds/{build['id']}"
+    first = alice.post(bpath + "/deployments", json={})
+    fpath = f"{bpath}/deployments/{first['id']}"
+    deployed, seen = wait_for(lambda: alice.get(fpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    assert deployed["status"] == "deployed", seen
+    second = alice.post(bpath + "/deployments", json={})
+    spath = f"{bpath}/deployments/{second['id']}"
+    assert alice.get(fpath)["status"] in ("stopping", "stopped")  # at once, not later
+    stopped, seen = wait_for(lambda: alice.get(fpath), lambda d: d["status"] == "stopped")
+    now, seen = wait_for(lambda: alice.get(spath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    assert now["status"] == "deployed", seen
+    listed = alice.get(bpath + "/deployments")["model_deployments"]
+    assert sorted(d["status"] for d in listed) == ["deployed", "stopped"]
+    alice.post(spath + ":stop")
+    wait_for(lambda: alice.get(spath), lambda d: d["status"] == "stopped")

@@ -78,11 +78,16 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mo
     helper.start()
     with capture_output() as captured, pytest.raises(KeyboardInterrupt):
         cml_ip.run_line_magic(
-            "cml", f"jobs run nightly --env ANALYSIS_SECONDS=60 --env ANALYSIS_TAG={tag} {mode}"
+            "cml",
+            f"jobs run nightly --env ANALYSIS_SECONDS=60 --env ANALYSIS_TAG={tag} {mode}"
+            " -o interrupted",
         )
     helper.join(timeout=30)
     run = started["run"]
     assert "Interrupted: asked CML to stop run" in captured.stdout
+    # -o holds the run as the stop left it.
+    assert cml_ip.user_ns["interrupted"].id == run.id
+    assert cml_ip.user_ns["interrupted"].status in {"ENGINE_STOPPING", "ENGINE_STOPPED"}
     poll(
         lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
         "the run to stop",
@@ -96,3 +101,36 @@ def test_config_without_settings_says_what_is_missing(ip: Any) -> None:
     assert "host           not set" in out
     assert "api key        not set" in out
     assert "Not ready: no CML host" in out
+
+
+def test_use_is_the_default_project_of_from_env_too(cml_ip: Any) -> None:
+    from cml_magic.api import CML
+
+    assert "CML_MAGIC_PROJECT" not in os.environ  # the fixture cleared it
+    with capture_output():
+        project = cml_ip.run_line_magic("cml", "use risk-analysis")
+    # The widgets page's example: a client of the notebook's own, no project passed.
+    with CML.from_env() as cml:
+        assert cml.project == project.id
+        assert {job.name for job in cml.jobs.list()} >= {"nightly", "quick-check"}
+    with capture_output():
+        cml_ip.run_line_magic("cml", "use --clear")
+    with CML.from_env() as cml:
+        assert cml.project is None
+    assert "CML_MAGIC_PROJECT" not in os.environ
+
+
+def test_unloading_gives_the_project_variable_back(
+    cml_ip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cml_magic.magics import load_ipython_extension, unload_ipython_extension
+
+    unload_ipython_extension(cml_ip)
+    monkeypatch.setenv("CML_MAGIC_PROJECT", "churn-model")  # set when the notebook starts
+    load_ipython_extension(cml_ip)
+    with capture_output():
+        cml_ip.run_line_magic("cml", "use risk-analysis")
+    assert os.environ["CML_MAGIC_PROJECT"] != "churn-model"
+    unload_ipython_extension(cml_ip)
+    assert os.environ["CML_MAGIC_PROJECT"] == "churn-model"
+    load_ipython_extension(cml_ip)  # the fixture unloads it

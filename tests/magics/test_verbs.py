@@ -101,7 +101,10 @@ def test_watch_in_a_widget_frontend_shows_the_widget_and_returns_the_run(
 ) -> None:
     monkeypatch.setenv("CML_MAGIC_WIDGETS", "1")
     with capture_output() as captured:
-        run = cml_ip.run_line_magic("cml", "jobs run quick-check --project risk-analysis --watch")
+        widget = cml_ip.run_line_magic(
+            "cml", "jobs run quick-check --project risk-analysis --watch"
+        )
+    run = widget.run  # the widget is returned; its `.run` is the run as last seen
     assert type(run).__name__ == "JobRun"
     shown = [o.data for o in captured.outputs]
     assert any("application/vnd.jupyter.widget-view+json" in data for data in shown)

@@ -66,6 +66,32 @@ def test_failed_build_is_red_and_cannot_be_deployed(cml, poller, model):
     wait_for(lambda: widget.status == "build failed", timeout=30)
     assert "#cf222e" in widget.status_html.value  # red
     assert widget.deploy_button.disabled
+    # It says why: the end of the build's log, as a run widget shows its output.
+    wait_for(lambda: "cannot load" in widget.log_tail.value, timeout=30, what="the build's log")
+    assert "RuntimeError" in widget.log_tail.value
+
+
+def test_a_failed_builds_log_is_masked(cml, poller, model):
+    # A model file that prints a secret value on import; the log shows it masked.
+    leaky = (
+        "print('DB_PASSWORD=hunter2-secret')\n"
+        "raise RuntimeError('no model today')\n\ndef predict(args):\n    return args\n"
+    )
+    cml.files.upload("leaky_model.py", leaky, project=PROJECT)
+    build = cml.builds.create(model.id, "leaky_model.py", "predict", project=PROJECT)
+    widget = BuildWidget(build, cml, project=PROJECT, poller=poller)
+    wait_for(lambda: "no model today" in widget.log_tail.value, timeout=30, what="the build's log")
+    assert "hunter2-secret" not in widget.log_tail.value
+
+
+def test_the_build_stepper_says_what_the_pill_says():
+    from cml_magic.widgets.parts import stepper
+    from cml_magic.widgets.status import phase
+
+    for status in ("pending", "queued", "building", "pushing"):
+        info = phase("build", status)
+        current = stepper("build", info).split("●")[1].split("<")[0].strip()
+        assert current == info.label, status  # the highlighted step is the pill's word
 
 
 def test_model_panel_builds_and_deploys(cml, poller, model):
@@ -92,6 +118,53 @@ def test_model_panel_builds_and_deploys(cml, poller, model):
         assert any(dep.obj.id in getattr(c, "value", "") for c in table.children)
     finally:
         stop_quietly(lambda: cml.deployments.stop(dep.obj.id, model.id, project=PROJECT))
+        panel.close()
+
+
+def _builds_table_text(panel) -> str:
+    table = panel.builds.children[0]
+    return " ".join(getattr(c, "value", "") for c in getattr(table, "children", (table,)))
+
+
+def test_model_panel_creates_a_model_follows_its_build_and_stops_and_restarts(cml, poller):
+    panel = ModelPanel(cml, project=PROJECT, poller=poller)
+    panel.create_button.click()
+    assert "give the new model a name" in panel.messages.widget.value
+    name = f"panel-model-{uuid.uuid4().hex[:8]}"
+    panel.new_model.value = name
+    panel.create_button.click()
+    created = {m.name: m for m in cml.models.list(project=PROJECT)}[name]
+    assert panel.models.value == created.id  # the new model is chosen
+    dep = None
+    try:
+        panel.file_path.value, panel.function_name.value = "predict.py", "predict"
+        panel.build_button.click()
+        live = panel.live_widgets[0]
+        assert live.obj.id in _builds_table_text(panel)  # listed at once
+        # The table follows the build with no click on Refresh.
+        wait_for(lambda: live.status == "built", timeout=30)
+        wait_for(
+            lambda: ">built<" in _builds_table_text(panel),
+            timeout=30,
+            what="the builds table to show the build built",
+            show=lambda: _builds_table_text(panel),
+        )
+        panel.deploy_buttons[live.obj.id].click()
+        dep = panel.live_widgets[0]
+        wait_for(lambda: dep.status == "deployed", timeout=30)
+        wait_for(lambda: dep.obj.id in panel.stop_buttons, timeout=30, what="the row")
+        panel.stop_buttons[dep.obj.id].click()
+        wait_for(lambda: dep.status == "stopped", timeout=30, what="the live widget to stop")
+        wait_for(
+            lambda: panel.stop_buttons[dep.obj.id].disabled,
+            timeout=30,
+            what="the row's Stop to be disabled once stopped",
+        )
+        panel.restart_buttons[dep.obj.id].click()
+        wait_for(lambda: dep.status == "deployed", timeout=30, what="the restart")
+    finally:
+        if dep is not None:
+            stop_quietly(lambda: cml.deployments.stop(dep.obj.id, created.id, project=PROJECT))
         panel.close()
 
 

@@ -139,3 +139,43 @@ def test_panel_outside_a_widget_frontend_returns_a_listing(cml, capsys):
     listing = widgets.panel(cml, "jobs", project="risk-analysis")
     assert "panels need a widget front end" in capsys.readouterr().err
     assert "nightly" in list(listing["name"])
+
+
+def test_the_name_box_holds_a_long_name_and_grows(cml, poller):
+    from cml_magic.widgets.panels.run_form import key_width
+
+    form = RunJobForm(cml, job="nightly", poller=poller)
+    row = form.add_row("ANALYSIS_DB_PASSWORD", "pw")
+
+    def chars(width: str) -> float:
+        assert width.endswith("ch")
+        return float(width[:-2])
+
+    # A capital is about 1.2 `ch` wide: the name must fit with room to spare.
+    assert chars(row.key.layout.width) >= 1.2 * len("ANALYSIS_DB_PASSWORD") + 2
+    longer = "ANALYSIS_WAREHOUSE_CONNECTION_PASSWORD"
+    row.key.value = longer
+    assert chars(row.key.layout.width) >= 1.2 * len(longer) + 2
+    assert row.key.layout.width == key_width(longer)
+
+
+def test_the_form_shows_the_jobs_own_environment_masked(cml, poller):
+    import uuid
+
+    name = f"form-env-{uuid.uuid4().hex[:6]}"
+    job = cml.jobs.create(
+        name,
+        "analysis.py",
+        project="risk-analysis",
+        environment={"ANALYSIS_DB_PASSWORD": "pw-s3cret", "REGION": "emea"},
+    )
+    try:
+        form = RunJobForm(cml, job=name, project="risk-analysis", poller=poller)
+        shown = form.job_environment.value
+        assert "REGION=emea" in shown
+        assert "ANALYSIS_DB_PASSWORD=******" in shown
+        assert "pw-s3cret" not in shown
+        form.job_picker.value = next(v for label, v in form.job_picker.options if label != name)
+        assert "REGION=emea" not in form.job_environment.value  # follows the chosen job
+    finally:
+        cml.jobs.delete(job.id, project="risk-analysis")

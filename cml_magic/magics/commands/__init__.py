@@ -125,7 +125,7 @@ def build_parser(resource: str, verb: Verb) -> CommandParser:
         mode.add_argument(
             "--watch",
             action="store_true",
-            help="show a live progress widget (text outside widget frontends)",
+            help="show a live progress widget and return it (text outside widget frontends)",
         )
         parser.add_argument(
             "--timeout",

@@ -71,13 +71,13 @@ def _delete(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def _restart(ctx: Context, args: argparse.Namespace) -> Any:
-    app = ctx.cml.applications.restart(args.app, project=ctx.project(args))
+    app = ctx.acted(ctx.cml.applications.restart(args.app, project=ctx.project(args)))
     print(f"Restarting application {app.name} ({app.status}).")
     return ctx.remember(app)
 
 
 def _stop(ctx: Context, args: argparse.Namespace) -> Any:
-    app = ctx.cml.applications.stop(args.app, project=ctx.project(args))
+    app = ctx.acted(ctx.cml.applications.stop(args.app, project=ctx.project(args)))
     print(f"Stopping application {app.name} ({app.status}).")
     return ctx.remember(app)
 

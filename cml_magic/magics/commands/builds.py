@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cml_magic.api.builds import log_path
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.commands.models import build, build_arguments, model_arguments, model_of
 from cml_magic.magics.context import Context
@@ -27,6 +28,19 @@ def _wait(ctx: Context, args: argparse.Namespace) -> Any:
     result = _get(ctx, args)
     args.wait = not args.watch
     return ctx.follow(result, "build", args, f"build {result.id} of model {model_of(args)}")
+
+
+def _logs(ctx: Context, args: argparse.Namespace) -> None:
+    build = _get(ctx, args)
+    text = ctx.cml.builds.log(build, project=ctx.project(args))
+    if text is None:
+        print(f"Build {build.id} left no log in the project ({log_path(build.id)}).")
+        return
+    from cml_magic.api.masking import mask_text
+
+    # A model file may print its environment, keys included.
+    text = mask_text(text)
+    print(text, end="" if text.endswith("\n") else "\n")
 
 
 def _build_args(parser: CommandParser) -> None:
@@ -55,5 +69,12 @@ RESOURCE = Resource(
             follow=True,
         ),
         Verb("wait", "wait until a build finishes", _wait, _build_args, follow=True),
+        Verb(
+            "logs",
+            "print a build's log (why it failed), keys and secret values masked",
+            _logs,
+            _build_args,
+            example="%cml builds logs <build> --model churn",
+        ),
     ),
 )

@@ -27,13 +27,13 @@ def _show(ctx: Context, args: argparse.Namespace) -> Any:
 
 
 def _stop(ctx: Context, args: argparse.Namespace) -> Any:
-    result = _call(ctx, args, "stop")
+    result = ctx.acted(_call(ctx, args, "stop"))
     print(f"Asked CML to stop deployment {args.deployment} ({result.status}).")
     return result
 
 
 def _restart(ctx: Context, args: argparse.Namespace) -> Any:
-    result = _call(ctx, args, "restart")
+    result = ctx.acted(_call(ctx, args, "restart"))
     label = f"deployment {args.deployment}"
     if not (args.wait or args.watch):
         print(f"Restarting {label} ({result.status}).")

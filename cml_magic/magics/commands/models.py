@@ -113,6 +113,7 @@ def deploy(ctx: Context, args: argparse.Namespace) -> Any:
             )
         build_id = max(built, key=lambda b: b.created_at.timestamp() if b.created_at else 0).id
     result = ctx.cml.deployments.create(build_id, model, project=project, **fields)
+    ctx.acted(result, every_of_kind=True)  # the model's deployment it replaced stops
     label = f"deployment {result.id} of model {model}"
     if not (args.wait or args.watch):
         print(f"Started {label} ({result.status}).")

@@ -56,7 +56,7 @@ def _show(ctx: Context, args: argparse.Namespace) -> Any:
 
 def _stop(ctx: Context, args: argparse.Namespace) -> Any:
     job, project = locate(ctx, args)
-    run = ctx.remember(ctx.cml.runs.stop(args.run, job, project=project))
+    run = ctx.acted(ctx.remember(ctx.cml.runs.stop(args.run, job, project=project)))
     print(f"Asked CML to stop run {args.run} ({run.status}).")
     return run
 

@@ -1,8 +1,9 @@
-"""The model panel: a project's models, a model's builds and deployments, Build and Deploy."""
+"""The model panel: a project's models (and a new one), a model's builds and deployments,
+Build and Deploy, Stop and Restart."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -19,7 +20,7 @@ from cml_magic.widgets.parts import (
     status_badge,
 )
 from cml_magic.widgets.poller import Poller
-from cml_magic.widgets.status import phase
+from cml_magic.widgets.status import Activity, phase
 from cml_magic.widgets.timefmt import clock
 
 if TYPE_CHECKING:
@@ -28,8 +29,9 @@ if TYPE_CHECKING:
 
 
 class ModelPanel(w.VBox):  # type: ignore[misc]
-    """Pick a model to see its builds (Deploy on built ones) and deployments; the Build form
-    starts a new build. New builds and deployments open as live widgets below."""
+    """Pick a model (or create one) to see its builds (Deploy on built ones) and deployments
+    (Stop, Restart); the Build form starts a new build. New builds and deployments open as
+    live widgets below, and the tables are listed again as they change."""
 
     def __init__(
         self, cml: ClientOrController, project: str | None = None, poller: Poller | None = None
@@ -55,6 +57,13 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
             "Build", "cml-build", lambda _b: self.build(), button_style="primary", icon="cogs"
         )
         self.refresh_button = button("Refresh", "cml-refresh", lambda _b: self.show_model())
+        self.new_model = w.Text(placeholder="name of a new model", description="New model")
+        self.new_model.add_class("cml-new-model")
+        self.create_button = button(
+            "Create model", "cml-create-model", lambda _b: self.create_model(), icon="plus"
+        )
+        self.stop_buttons: dict[str, w.Button] = {}
+        self.restart_buttons: dict[str, w.Button] = {}
         self.live = w.VBox()
         self.live.add_class("cml-model-live")
         self.deploy_buttons: dict[str, w.Button] = {}
@@ -63,6 +72,7 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
         self.children = (
             self.picker,
             w.HBox([self.models, self.refresh_button]),
+            w.HBox([self.new_model, self.create_button]),
             html_widget("<b>Builds</b>"),
             self.builds,
             html_widget("<b>Deployments</b>"),
@@ -97,12 +107,34 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
         elif not models:
             self.messages.say("no models in this project")
 
+    def create_model(self) -> Any:
+        """Create a model named as typed in the chosen project and choose it; returns it."""
+        name, project = self.new_model.value.strip(), self.project
+        if project is None:
+            self.messages.say("choose a project first", error=True)
+            return None
+        if not name:
+            self.messages.say("give the new model a name", error=True)
+            return None
+        model = self.messages.run(lambda: self.controller.create_model(name, project))
+        if model is None:
+            return None
+        self.new_model.value = ""
+        self.load_models()
+        self.models.value = model.id
+        self.messages.say(f"created model {model.name}")
+        return model
+
     def show_model(self) -> None:
         """List the chosen model's builds and deployments."""
-        self.deploy_buttons = {}
+        # Built aside and swapped in whole: the poller's thread lists again as items change.
+        deploy_buttons: dict[str, w.Button] = {}
+        stop_buttons: dict[str, w.Button] = {}
+        restart_buttons: dict[str, w.Button] = {}
         model, project = self.model, self.project
         if model is None:
             self.builds.children = self.deployments.children = ()
+            self.deploy_buttons, self.stop_buttons, self.restart_buttons = {}, {}, {}
             return
         builds = self.messages.run(lambda: self.controller.builds(model, project))
         deps = self.messages.run(lambda: self.controller.deployments(model, project))
@@ -110,7 +142,7 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
         for b in builds or []:
             deploy = button("Deploy", "cml-build-deploy", calling(self.deploy, b))
             deploy.disabled = not phase("build", b.status).succeeded
-            self.deploy_buttons[b.id] = deploy
+            deploy_buttons[b.id] = deploy
             target = f"{b.file_path}:{b.function_name}"
             rows.append(
                 [
@@ -126,24 +158,64 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
             if rows
             else (html_widget("<i>no builds yet</i>"),)
         )
-        drows = [
-            [
-                f"<code>{esc(d.id)}</code>",
-                f"<code>{esc(d.build_id)}</code>",
-                status_badge("deployment", d.status),
-                clock(d.created_at),
-            ]
-            for d in deps or []
-        ]
+        drows = []
+        for d in deps or []:
+            stop = button("Stop", "cml-deployment-stop", calling(self.act, "stop", d))
+            stop.disabled = phase("deployment", d.status).activity is Activity.FINAL
+            restart = button("Restart", "cml-deployment-restart", calling(self.act, "restart", d))
+            stop_buttons[d.id], restart_buttons[d.id] = stop, restart
+            drows.append(
+                [
+                    f"<code>{esc(d.id)}</code>",
+                    f"<code>{esc(d.build_id)}</code>",
+                    status_badge("deployment", d.status),
+                    clock(d.created_at),
+                    w.HBox([stop, restart]),
+                ]
+            )
+        headers = ["deployment", "build", "status", "created", ""]
         self.deployments.children = (
-            (grid(["deployment", "build", "status", "created"], drows, "cml-deployments-table"),)
+            (grid(headers, drows, "cml-deployments-table"),)
             if drows
             else (html_widget("<i>no deployments yet</i>"),)
         )
+        self.deploy_buttons, self.stop_buttons = deploy_buttons, stop_buttons
+        self.restart_buttons = restart_buttons
+
+    def act(self, what: str, deployment: Any) -> Any:
+        """Stop or restart a deployment of the table; lists the table again."""
+        c = self.controller
+        action = c.stop if what == "stop" else c.restart_deployment
+        done = self.messages.run(lambda: action(deployment))
+        if done is None:
+            return None
+        c.look_up_now(done, self._poller())  # its live widgets, if any, show it now
+        from cml_magic.widgets.deployment_widget import DeploymentWidget
+
+        for widget in self.live_widgets:
+            # A stopped one is no longer watched: shown and followed again now.
+            if isinstance(widget, DeploymentWidget) and widget.obj.id == done.id:
+                widget.render(done)
+                widget.follow()
+        self.messages.say(f"{what} of deployment {deployment.id} requested ({done.status})")
+        self.show_model()
+        return done
 
     def _show_live(self, widget: BuildWidget | DeploymentWidget) -> None:
         self.live_widgets.insert(0, widget)
         self.live.children = (widget, *self.live.children)
+        # The tables follow the live item: listed again at each change of its status.
+        widget.status_html.observe(lambda _c: self._changed(widget), names="value")
+
+    def _changed(self, widget: Any) -> None:
+        # Called in the poller's thread: the listing waits its turn under the rate cap.
+        if getattr(widget.obj, "model_id", None) == self.model:
+            self._poller().later(self.show_model)
+
+    def _poller(self) -> Any:
+        from cml_magic.widgets.poller import get_poller
+
+        return self.poller or get_poller()
 
     def build(self) -> BuildWidget | None:
         """Start a build of the chosen model from the form; returns its live BuildWidget."""
@@ -164,6 +236,7 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
 
         widget = BuildWidget(build, self.controller, project=project, poller=self.poller)
         self._show_live(widget)
+        self.show_model()  # the new build is in the table at once
         self.messages.say(f"started build {build.id}")
         return widget
 
@@ -175,7 +248,10 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
             return None
         from cml_magic.widgets.deployment_widget import DeploymentWidget
 
+        # The deployment it replaces stops: its widgets show it now.
+        self.controller.look_up_now(dep, self._poller(), every_of_kind=True)
         widget = DeploymentWidget(dep, self.controller, poller=self.poller)
         self._show_live(widget)
+        self.show_model()
         self.messages.say(f"started deployment {dep.id}")
         return widget

@@ -12,11 +12,18 @@ from cml_magic.api.masking import MASK, mask_environment
 from cml_magic.api.objects import Job
 from cml_magic.widgets.controller import ClientOrController, Controller, as_controller
 from cml_magic.widgets.panels.common import project_picker
-from cml_magic.widgets.parts import Messages, button
+from cml_magic.widgets.parts import Messages, button, environment_line, html_widget
 from cml_magic.widgets.poller import Poller
 
 if TYPE_CHECKING:
     from cml_magic.widgets.run_widget import RunWidget
+
+KEY_CHARS = 24  # the name box is wide enough for this many capitals, wider for longer names
+
+
+def key_width(name: str) -> str:
+    """The name box's CSS width: room for `name` (capitals are wider than the `ch` unit)."""
+    return f"{round(max(len(name), KEY_CHARS) * 1.3) + 3}ch"
 
 
 def _hidden(name: str, value: str) -> bool:
@@ -32,7 +39,7 @@ class EnvRow(w.HBox):  # type: ignore[misc]
         self, on_remove: Callable[[EnvRow], object], key: str = "", value: str = ""
     ) -> None:
         super().__init__()
-        self.key = w.Text(value=key, placeholder="NAME", layout=w.Layout(width="14em"))
+        self.key = w.Text(value=key, placeholder="NAME", layout=w.Layout(width=key_width(key)))
         self.key.add_class("cml-env-key")
         self.value_box = self._value_widget(value, _hidden(key, value))
         self.remove = button("", "cml-env-remove", lambda _b: on_remove(self), icon="minus")
@@ -50,6 +57,7 @@ class EnvRow(w.HBox):  # type: ignore[misc]
         return box
 
     def _key_changed(self, change: dict[str, Any]) -> None:
+        self.key.layout.width = key_width(change["new"])  # grows with a long name
         secret = _hidden(change["new"], self.value_box.value)
         if secret != isinstance(self.value_box, w.Password):
             old = self.value_box
@@ -80,6 +88,8 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
         self.project_picker = project_picker(self.controller, project, self.messages)
         self.job_picker = w.Dropdown(options=[], description="Job")
         self.job_picker.add_class("cml-job-picker")
+        # What the job sets already (masked), so the overrides below are seen as overrides.
+        self.job_environment = html_widget(cls="cml-job-env")
         self.rows = w.VBox()
         self.rows.add_class("cml-env-rows")
         self.add_button = button(
@@ -95,6 +105,7 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
         self.children = (
             self.project_picker,
             self.job_picker,
+            self.job_environment,
             w.HTML("<b>Environment overrides for this run</b>"),
             self.rows,
             self.add_button,
@@ -103,7 +114,25 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
             self.runs,
         )
         self.project_picker.observe(lambda _c: self.load_jobs(), names="value")
+        self.job_picker.observe(lambda _c: self.show_job(), names="value")
         self.load_jobs(job)
+        self.show_job()
+
+    def show_job(self) -> None:
+        """Show the chosen job's own environment, masked, above the overrides."""
+        job, project = self.job_picker.value, self.project_picker.value
+        if job is None:
+            self.job_environment.value = ""
+            return
+        found = self.messages.run(lambda: self.controller.job(job, project))
+        if found is None:
+            self.job_environment.value = ""
+            return
+        self.job_environment.value = environment_line(
+            getattr(found, "environment", None) or {},
+            label="the job's environment (an override below replaces a value):",
+            empty="the job sets no environment variables",
+        )
 
     def load_jobs(self, wanted: Job | str | None = None) -> None:
         """Fill the job picker from the chosen project (selecting `wanted`: a Job, id or name)."""
