@@ -33,7 +33,9 @@ class DeploymentWidget(LiveWidget):
 
     def render_more(self, obj: Any, info: Phase) -> None:
         self.environment.value = environment_line(getattr(obj, "environment", None))
-        self.stop_button.disabled = info.activity is Activity.FINAL or obj.status == "stopping"
+        final = info.activity is Activity.FINAL
+        self.stop_button.disabled = final or obj.status == "stopping"
+        self.stop_button.layout.display = "none" if final else None  # Restart still shows
 
     @reporting
     def _on_stop(self, _button: Any = None) -> None:
