@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import uuid
 from typing import Any
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 
@@ -96,3 +98,49 @@ def test_config_without_settings_says_what_is_missing(ip: Any) -> None:
     assert "host           not set" in out
     assert "api key        not set" in out
     assert "Not ready: no CML host" in out
+
+
+def test_config_reports_the_host_when_only_the_key_is_missing(
+    ip: Any, magic_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CML_MAGIC_HOST", magic_server.url)
+    with capture_output() as captured:
+        ip.run_line_magic("cml", "config")
+    out = captured.stdout
+    assert f"host           {magic_server.url}" in out
+    assert "api key        not set" in out
+    assert "Not ready: no CML API key" in out
+
+
+def test_config_reports_the_key_when_only_the_host_is_missing(
+    ip: Any, magic_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CML_MAGIC_API_KEY", magic_server.api_key)
+    with capture_output() as captured:
+        ip.run_line_magic("cml", "config")
+    out = captured.stdout
+    assert "host           not set" in out
+    assert "api key        ********  set (from the environment or config file)" in out
+    assert magic_server.api_key not in out
+    assert "Not ready: no CML host" in out
+
+
+def test_a_key_or_host_changed_after_the_first_command_is_used(
+    cml_ip: Any, magic_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "risk-analysis" in set(cml_ip.run_line_magic("cml", "projects list")["name"])
+    monkeypatch.setenv("CML_MAGIC_API_KEY", "a-key-nobody-has-" + uuid.uuid4().hex)
+    with pytest.raises(UsageError, match="401"):
+        cml_ip.run_line_magic("cml", "projects list")
+    monkeypatch.setenv("CML_MAGIC_API_KEY", magic_server.api_key)
+    assert "risk-analysis" in set(cml_ip.run_line_magic("cml", "projects list")["name"])
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("CML_MAGIC_HOST", nowhere)
+    with capture_output() as captured:
+        cml_ip.run_line_magic("cml", "config")
+    assert f"host           {nowhere}" in captured.stdout
+    with pytest.raises(UsageError, match="cannot reach"):
+        cml_ip.run_line_magic("cml", "projects list")
