@@ -4,6 +4,7 @@ CML server: real builds, real model workers, real application processes."""
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 
 import pytest
@@ -50,8 +51,11 @@ def test_build_widget_follows_the_build_and_deploys_it(cml, poller, model):
             show=lambda: (dep.status, dep.message.value),
         )
         wait_for(lambda: not poller.running, what="poller to end")
+        assert dep.stop_button.layout.display == "none"  # stopped: only Restart is left
+        assert dep.restart_button.layout.display is None
         dep.restart_button.click()
         wait_for(lambda: dep.status == "deployed", timeout=30, what="deployment restarted")
+        assert dep.stop_button.layout.display is None
     finally:
         stop_quietly(lambda: cml.deployments.stop(dep.obj.id, model.id, project=PROJECT))
         widget.close()
@@ -66,6 +70,18 @@ def test_failed_build_is_red_and_cannot_be_deployed(cml, poller, model):
     wait_for(lambda: widget.status == "build failed", timeout=30)
     assert "#cf222e" in widget.status_html.value  # red
     assert widget.deploy_button.disabled
+
+
+def test_failed_build_says_when_it_ended(cml, poller, model):
+    broken = "raise RuntimeError('cannot load')\n\ndef predict(args):\n    return args\n"
+    cml.files.upload("broken_model.py", broken, project=PROJECT)
+    build = cml.builds.create(model.id, "broken_model.py", "predict", project=PROJECT)
+    widget = BuildWidget(build, cml, project=PROJECT, poller=poller)
+    wait_for(lambda: widget.status == "build failed", timeout=30)
+    assert widget.obj.built_at is None  # CML sets it only on success
+    when = r"ended (\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d)"  # today, or a date
+    assert re.search(when, widget.times.value), widget.times.value
+    assert "–" not in widget.times.value
 
 
 def test_model_panel_builds_and_deploys(cml, poller, model):

@@ -164,3 +164,15 @@ def test_many_watched_items_space_out_the_log_downloads():
     assert run_widget.output_every(1, 20.0) == run_widget.OUTPUT_EVERY
     assert run_widget.output_every(1, float("inf")) == run_widget.OUTPUT_EVERY
     assert run_widget.output_every(100, 20.0) == 100 / (run_widget.OUTPUT_SHARE * 20.0)
+
+
+def test_stop_shows_while_the_run_goes_on_and_goes_once_it_ended(cml, poller):
+    run = start(cml, 60)
+    widget = RunWidget(run, cml, poller=poller)
+    wait_for(lambda: widget.status == "ENGINE_RUNNING", what="run to be running")
+    assert widget.stop_button.layout.display is None and not widget.stop_button.disabled
+    assert "ended" not in widget.times.value  # no "ended –" for an end not come yet
+    widget.stop_button.click()
+    wait_for(lambda: widget.status == "ENGINE_STOPPED", what="run to stop")
+    assert widget.stop_button.layout.display == "none"  # not a faded button left behind
+    assert "ended " in widget.times.value and "–" not in widget.times.value
