@@ -3,6 +3,8 @@ reconnecting after the server went away, and the text progress used outside Jupy
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from widget_helpers import client, idle_job, log_downloads, wait_for
 
@@ -98,6 +100,11 @@ def test_widget_reconnects_after_the_server_was_stopped_and_started(local_cml_fa
         wait_for(lambda: widget.status == "ENGINE_RUNNING", what="run to be running")
         server.stop()  # stopping the server stops its runs
         wait_for(lambda: "reconnecting" in widget.message.value, what="reconnecting notice")
+        note = widget.message.value
+        where = server.url.split("://", 1)[1]
+        plain = f"cannot reach CML at {re.escape(where)}: connection (refused|reset)"
+        assert re.search(plain, note), note
+        assert "Errno" not in note and "HTTPConnection" not in note  # plain words, not urllib3's
         assert poller.running
         server.restart()
         wait_for(lambda: widget.status in ("ENGINE_STOPPED", "ENGINE_FAILED"), timeout=20)
