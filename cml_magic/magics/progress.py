@@ -41,24 +41,56 @@ class ProgressLine:
             self._width = 0
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a wait, already told in one line: IPython shows that line (or nothing
+    more) instead of the traceback through the magic's frames. Still a KeyboardInterrupt,
+    so the cell counts as interrupted and the cells queued after it do not run."""
+
+    def __init__(self, message: str, printed: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.printed = printed
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows in place of a traceback (its hook for exceptions)."""
+        return [] if self.printed else [self.message]
+
+
+def _shown_by_kernel() -> bool:
+    """True in a Jupyter kernel: it sends an exception to the front end, which shows at least
+    one line for it (JupyterLab: the exception's name and message when there is no traceback),
+    so the message goes there rather than being printed as well."""
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return type(get() if get else None).__name__ == "ZMQInteractiveShell"
+
+
+def _interrupted(message: str) -> Interrupted:
+    printed = not _shown_by_kernel()
+    if printed:
+        print(message)
+    return Interrupted(message, printed)
+
+
 @contextmanager
 def stop_on_interrupt(label: str, stop: Callable[[], Any] | None) -> Iterator[None]:
     """On Ctrl-C inside the block: stop the work when it can be stopped (a run, a
-    deployment), say what happened, and let the KeyboardInterrupt go on up."""
+    deployment), say what happened in one line, and raise `Interrupted` (no traceback)."""
     try:
         yield
     except KeyboardInterrupt:
         if stop is None:
-            print(f"Interrupted: stopped waiting; {label} goes on in CML (it cannot be stopped).")
-            raise
+            raise _interrupted(
+                f"Interrupted: stopped waiting; {label} goes on in CML (it cannot be stopped)."
+            ) from None
         try:
             stopped = stop()
         except Exception as exc:  # noqa: BLE001 - the interrupt matters more than this error
-            print(f"Interrupted, but {label} could not be stopped: {exc}")
-            raise KeyboardInterrupt from None
+            raise _interrupted(f"Interrupted, but {label} could not be stopped: {exc}") from None
         status = getattr(stopped, "status", "")
-        print(f"Interrupted: asked CML to stop {label}" + (f" (now {status})." if status else "."))
-        raise
+        raise _interrupted(
+            f"Interrupted: asked CML to stop {label}" + (f" (now {status})." if status else ".")
+        ) from None
 
 
 def wait_with_progress(

@@ -7,11 +7,14 @@ import signal
 import socket
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_use_sets_the_default_project(cml_ip: Any, magics: Any, api: Any) -> None:
@@ -144,3 +147,99 @@ def test_a_key_or_host_changed_after_the_first_command_is_used(
     assert f"host           {nowhere}" in captured.stdout
     with pytest.raises(UsageError, match="cannot reach"):
         cml_ip.run_line_magic("cml", "projects list")
+
+
+@pytest.mark.parametrize("mode", ["--wait", "--watch"])
+def test_ctrl_c_in_a_cell_shows_one_line_and_no_traceback(
+    cml_ip: Any, api: Any, poll: Any, mode: str
+) -> None:
+    cml_ip.run_line_magic("cml", "use risk-analysis")
+    tag = uuid.uuid4().hex
+    started: dict[str, Any] = {}
+
+    def interrupt_when_running() -> None:
+        def running() -> bool:
+            for run in api.runs.list("nightly", project="risk-analysis", limit=5):
+                if run.environment.get("ANALYSIS_TAG") == tag and run.status == "ENGINE_RUNNING":
+                    started["run"] = run
+                    return True
+            return False
+
+        poll(running, "the run to start")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    helper = threading.Thread(target=interrupt_when_running, daemon=True)
+    helper.start()
+    with capture_output() as captured:
+        result = cml_ip.run_cell(
+            f"%cml jobs run nightly --env ANALYSIS_SECONDS=60 --env ANALYSIS_TAG={tag} {mode}\n"
+            "after_the_interrupt = True\n"
+        )
+    helper.join(timeout=30)
+    shown = captured.stdout + captured.stderr
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)  # the cell was interrupted
+    assert "after_the_interrupt" not in cml_ip.user_ns  # and what follows did not run
+    assert shown.count("Interrupted: asked CML to stop run") == 1
+    assert "Traceback" not in shown and "KeyboardInterrupt" not in shown
+    assert "magic.py" not in shown and "File " not in shown
+    run = started["run"]
+    poll(
+        lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
+        "the run to stop",
+    )
+
+
+def test_in_a_kernel_the_interrupt_is_one_line_too(
+    magic_server: Any, api: Any, poll: Any, tmp_path: Any
+) -> None:
+    """In a Jupyter kernel the front end shows every exception (JupyterLab: the traceback the
+    kernel sends, else the exception's name and message): there the line is that exception,
+    not printed as well."""
+    manager = pytest.importorskip("jupyter_client.manager")
+    tag = uuid.uuid4().hex
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "CML_MAGIC_HOST": magic_server.url,
+        "CML_MAGIC_API_KEY": magic_server.api_key,
+        "CML_MAGIC_PROJECT": "risk-analysis",
+        "CML_MAGIC_CONFIG": str(tmp_path / "none.toml"),
+        "IPYTHONDIR": str(tmp_path / "ipython"),
+    }
+    km, kc = manager.start_new_kernel(kernel_name="python3", env=env)
+    try:
+        kc.execute_interactive("%load_ext cml_magic\n%config CMLMagics.poll_interval = 0.05")
+        msg_id = kc.execute(
+            f"%cml jobs run nightly --env ANALYSIS_SECONDS=60 --env ANALYSIS_TAG={tag} --wait\n"
+            "after_the_interrupt = True\n"
+        )
+
+        def running() -> bool:
+            return any(
+                r.environment.get("ANALYSIS_TAG") == tag and r.status == "ENGINE_RUNNING"
+                for r in api.runs.list("nightly", project="risk-analysis", limit=5)
+            )
+
+        poll(running, "the run to start")
+        km.interrupt_kernel()
+        streams, errors = [], []
+        while True:
+            msg = kc.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                streams.append(content["text"])
+            elif kind == "error":
+                errors.append(content)
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        reply = kc.get_shell_msg(timeout=30)["content"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert reply["status"] == "error"  # an interrupted cell: the queue after it is dropped
+    assert len(errors) == 1
+    assert errors[0]["traceback"] == [errors[0]["evalue"]]
+    assert errors[0]["evalue"].startswith("Interrupted: asked CML to stop run")
+    assert "Interrupted:" not in "".join(streams)  # said once, not printed as well
