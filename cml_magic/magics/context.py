@@ -107,13 +107,8 @@ class Context:
         else:
             from cml_magic.magics.progress import wait_with_progress
 
-            wait = {
-                "run": self.cml.wait_for_run,
-                "build": self.cml.wait_for_build,
-                "deployment": self.cml.wait_for_deployment,
-            }[kind]
             result = wait_with_progress(
-                wait,
+                self.cml.refresh,
                 target,
                 label,
                 timeout=args.timeout,

@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+BRIEF_POLL = 0.5  # seconds between looks during a short step (starting, stopping): it shows
+TICK = 1.0  # seconds between two rewrites of the clock while no status comes
+
 
 class ProgressLine:
     """One status line rewritten in place with a carriage return."""
@@ -21,9 +24,12 @@ class ProgressLine:
         self.started = time.monotonic()
         self._width = 0
         self._last = ""
+        self._status = ""
 
-    def update(self, status: str) -> None:
-        """Show `status` and the time since the wait began."""
+    def update(self, status: str | None = None) -> None:
+        """Show `status` (None: the last one again) and the time since the wait began."""
+        status = self._status if status is None else status
+        self._status = status
         elapsed = int(time.monotonic() - self.started)
         text = f"{self.label}: {status} ({elapsed // 60}m{elapsed % 60:02d}s)"
         if text == self._last:
@@ -94,7 +100,7 @@ def stop_on_interrupt(label: str, stop: Callable[[], Any] | None) -> Iterator[No
 
 
 def wait_with_progress(
-    wait: Callable[..., Any],
+    fetch: Callable[[Any], Any],
     target: Any,
     label: str,
     *,
@@ -102,17 +108,43 @@ def wait_with_progress(
     poll_interval: float,
     stop: Callable[[], Any] | None,
 ) -> Any:
-    """Call `wait(target, timeout=, poll_interval=, on_status=)`, showing each status on
-    one line; Ctrl-C stops the work (see `stop_on_interrupt`)."""
+    """Poll `fetch(target)` until the item is finished, showing each status on one line whose
+    clock moves every second; Ctrl-C stops the work (see `stop_on_interrupt`).
+
+    Short steps (scheduling, starting, stopping) are looked at every `BRIEF_POLL` seconds at
+    most, so that the line shows them rather than jumping from scheduling to running; long
+    ones every `poll_interval`."""
+    from cml_magic.api.statuses import of
+    from cml_magic.api.waits import wait_until
+
+    statuses = of(target.kind)
     line = ProgressLine(label)
+    brief = [statuses.is_brief(getattr(target, "status", None))]
+
+    def seen(now: Any) -> None:
+        brief[0] = statuses.is_brief(getattr(now, "status", None))
+        line.update(str(getattr(now, "status", now)))
+
+    def pause(seconds: float) -> None:
+        if brief[0]:
+            seconds = min(seconds, BRIEF_POLL)
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(TICK, left))
+            line.update()  # the clock moves while the status stays
+
     line.update(str(getattr(target, "status", "") or "waiting"))
     with stop_on_interrupt(label, stop):
         try:
-            result = wait(
+            result = wait_until(
                 target,
+                fetch,
+                lambda item: bool(item.finished),
+                what=f"{target.kind} {target.id}",
                 timeout=timeout,
                 poll_interval=poll_interval,
-                on_status=lambda now: line.update(str(getattr(now, "status", now))),
+                on_status=seen,
+                sleep=pause,
             )
         except BaseException:
             line.close()  # the messages that follow start on a line of their own

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import threading
@@ -243,3 +244,27 @@ def test_in_a_kernel_the_interrupt_is_one_line_too(
     assert errors[0]["traceback"] == [errors[0]["evalue"]]
     assert errors[0]["evalue"].startswith("Interrupted: asked CML to stop run")
     assert "Interrupted:" not in "".join(streams)  # said once, not printed as well
+
+
+def test_the_wait_line_shows_each_step_and_a_clock_that_moves_every_second(
+    ip: Any, local_cml_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Steps long enough for a person to read, shorter than the 2 s between status checks.
+    server = local_cml_factory(phase_delay=0.8)
+    monkeypatch.setenv("CML_MAGIC_HOST", server.url)
+    monkeypatch.setenv("CML_MAGIC_API_KEY", server.api_key)
+    ip.run_line_magic("config", "CMLMagics.poll_interval = 2.0")
+    with capture_output() as captured:
+        run = ip.run_line_magic(
+            "cml", "jobs run nightly --project risk-analysis --env ANALYSIS_SECONDS=5 --wait"
+        )
+    assert run.status == "ENGINE_SUCCEEDED"
+    shown = [part for part in captured.stdout.split("\r") if part.strip()]
+    statuses = [re.search(r": (ENGINE_\w+) \(", part)[1] for part in shown]  # type: ignore[index]
+    seen = list(dict.fromkeys(statuses))
+    assert seen == ["ENGINE_SCHEDULING", "ENGINE_STARTING", "ENGINE_RUNNING", "ENGINE_SUCCEEDED"]
+    clocks = {re.search(r"\((\d+)m(\d\d)s\)", part).group(2) for part in shown}  # type: ignore[union-attr]
+    last = int(re.search(r"\((\d+)m(\d\d)s\)", shown[-1]).group(2))  # type: ignore[union-attr]
+    assert last >= 6
+    # Every second or so, not only at each status check (every 2 s: 0, 2, 4, 6).
+    assert len(clocks) >= last, (sorted(clocks), last)
