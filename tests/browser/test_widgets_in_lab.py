@@ -3,7 +3,10 @@
 A notebook opened in the browser starts a job run on the local CML server and shows its
 RunWidget; the test sees it render, sees the status go from running to succeeded with nobody
 touching the page, then clicks Run in the jobs panel and sees the new run widget appear and
-succeed. Screenshots go to $BROWSER_TEST_ARTIFACTS (docs/img holds the ones in docs/widgets.md).
+succeed. A second test switches JupyterLab from Light to Dark and measures, in both themes, the
+contrast of a finished run widget's log, status pill, stepper, times and title against what is
+really behind them (WCAG 2: 4.5:1 for text, 3:1 for the pill and the steps). Screenshots go to
+$BROWSER_TEST_ARTIFACTS (docs/img holds the ones in docs/widgets.md).
 
 Needs Chromium (Debian: `apt-get install -y --no-install-recommends chromium fonts-dejavu-core`;
 or set CHROMIUM=/path); skips saying so when it is missing.
