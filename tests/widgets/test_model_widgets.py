@@ -121,8 +121,10 @@ def test_apps_panel_shows_live_status_and_restarts_and_stops(cml, poller):
         row.stop.click()
         wait_for(lambda: "stopped" in row.status.value, timeout=30, what="app stopped")
         assert row.stop.disabled
+        assert row.stop.layout.visibility == "hidden"  # keeps its grid cell, shows no button
         row.restart.click()
         wait_for(lambda: "running" in row.status.value, timeout=30, what="app restarted")
+        assert row.stop.layout.visibility is None
         panel.close()
         wait_for(lambda: not poller.running)
     finally:
