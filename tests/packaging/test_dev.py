@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Stands for `cml-magic demo --lab`: on Ctrl-C it takes a moment to clean up, then says so.
 CHILD = """\
 import sys, time
-print("ready", flush=True)
 try:
+    print("ready", flush=True)
     time.sleep(120)
 except KeyboardInterrupt:
     time.sleep(1)  # stopping JupyterLab, then the local server
