@@ -9,7 +9,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
+
+T = TypeVar("T")
 
 BRIEF_POLL = 0.5  # seconds between looks during a short step (starting, stopping): it shows
 TICK = 1.0  # seconds between two rewrites of the clock while no status comes
@@ -100,16 +102,18 @@ def stop_on_interrupt(label: str, stop: Callable[[], Any] | None) -> Iterator[No
 
 
 def wait_with_progress(
-    fetch: Callable[[Any], Any],
-    target: Any,
+    fetch: Callable[[T], T],
+    target: T,
     label: str,
     *,
+    kind: str,
     timeout: float | None,
     poll_interval: float,
-    stop: Callable[[], Any] | None,
-) -> Any:
-    """Poll `fetch(target)` until the item is finished, showing each status on one line whose
-    clock moves every second; Ctrl-C stops the work (see `stop_on_interrupt`).
+    stop: Callable[[], object] | None,
+) -> T:
+    """Poll `fetch(target)` until the `kind` item ("run", "build", "deployment") is finished,
+    showing each status on one line whose clock moves every second; Ctrl-C stops the work
+    (see `stop_on_interrupt`).
 
     Short steps (scheduling, starting, stopping) are looked at every `BRIEF_POLL` seconds at
     most, so that the line shows them rather than jumping from scheduling to running; long
@@ -117,11 +121,11 @@ def wait_with_progress(
     from cml_magic.api.statuses import of
     from cml_magic.api.waits import wait_until
 
-    statuses = of(target.kind)
+    statuses = of(kind)
     line = ProgressLine(label)
     brief = [statuses.is_brief(getattr(target, "status", None))]
 
-    def seen(now: Any) -> None:
+    def seen(now: T) -> None:
         brief[0] = statuses.is_brief(getattr(now, "status", None))
         line.update(str(getattr(now, "status", now)))
 
@@ -139,8 +143,8 @@ def wait_with_progress(
             result = wait_until(
                 target,
                 fetch,
-                lambda item: bool(item.finished),
-                what=f"{target.kind} {target.id}",
+                lambda item: bool(getattr(item, "finished", False)),
+                what=f"{kind} {getattr(target, 'id', '')}",
                 timeout=timeout,
                 poll_interval=poll_interval,
                 on_status=seen,
