@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -26,18 +27,49 @@ def run(*args: str | Path, check: bool = True) -> int:
     return subprocess.run([str(a) for a in args], cwd=ROOT, check=check).returncode
 
 
+def run_in_foreground(*args: str | Path) -> int:
+    """Run a command that handles Ctrl-C itself (the demo stops JupyterLab and its server).
+
+    The terminal sends Ctrl-C's SIGINT to this process and the command alike: here it is only
+    waited out, so that the command can clean up and say so, instead of being killed a moment
+    later with a traceback from this script.
+    """
+    previous = signal.signal(signal.SIGINT, lambda *_: None)  # a handler: not inherited
+    try:
+        return run(*args, check=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def setup_steps() -> list[tuple[str, list[str | Path]]]:
+    """What setting up .venv/ runs, each with the line that says what it does and why it can
+    take a while (pip's own progress follows it)."""
+    return [
+        ("Updating pip in .venv/ ...", [PY, "-m", "pip", "install", "--upgrade", "pip"]),
+        (
+            "Installing cml_magic and its test and demo dependencies into .venv/ (JupyterLab,"
+            " pandas, FastAPI, ...): about a minute the first time, seconds later ...",
+            [PY, "-m", "pip", "install", "--progress-bar", "on", "-e", ".[test]"],
+        ),
+    ]
+
+
 def ensure_venv() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit(f"cml_magic needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     if not PY.exists():
+        print(f"Creating the virtualenv {VENV} (first run only) ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     # Reinstall only when the dependency list changed: repeated runs stay fast.
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == digest:
         return
-    run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "-q", "-e", ".[test]")
+    print("pyproject.toml is new or changed: setting up .venv/ once.", flush=True)
+    for say, cmd in setup_steps():
+        print(say, flush=True)
+        run(*cmd)
     STAMP.write_text(digest)
+    print("Set up; later runs skip this.", flush=True)
 
 
 # The Debian packages some tests need: the file or command that shows it is there, the packages,
@@ -94,7 +126,7 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "demo":
-        return run(BIN / "cml-magic", "demo", *rest, check=False)
+        return run_in_foreground(BIN / "cml-magic", "demo", *rest)
     return test(rest)
 
 

@@ -4,6 +4,7 @@ CML session provides, then a TOML config file; the first source that has a setti
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,21 @@ LEGACY_KEY_MISSING = (
     "the legacy API v1 needs the legacy API key (not the v2 key): set CML_MAGIC_LEGACY_API_KEY,"
     " legacy_api_key= or %config CMLMagics.legacy_api_key (inside CML: CDSW_API_KEY); CML"
     " shows it under User Settings > API Keys > Legacy API Key"
+)
+# Every variable `resolve` reads: a client built from them is out of date once one changes.
+SETTING_VARIABLES = (
+    "CML_MAGIC_HOST",
+    "CDSW_API_URL",
+    "CDSW_DOMAIN",
+    "CML_MAGIC_API_KEY",
+    "CDSW_APIV2_KEY",
+    "CML_MAGIC_LEGACY_API_KEY",
+    "CDSW_API_KEY",
+    "CML_MAGIC_PROJECT",
+    "CDSW_PROJECT_ID",
+    "CML_MAGIC_CA_BUNDLE",
+    "CML_MAGIC_VERIFY",
+    "CML_MAGIC_CONFIG",
 )
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -100,6 +116,53 @@ def _session_host(env: Mapping[str, str]) -> str | None:
     return None
 
 
+def first(*values: Any) -> Any:
+    """The first value given (neither None nor empty)."""
+    return next((v for v in values if v not in (None, "")), None)
+
+
+def settings_fingerprint(env: Mapping[str, str] | None = None) -> str:
+    """A digest of every variable `resolve` reads and of the config file's state: it changes
+    when a setting may have. A digest, so that no copy of a key is kept beside the client."""
+    env = os.environ if env is None else env
+    path = config_path(env)
+    try:
+        stat = path.stat()
+        file_state = f"{path}:{stat.st_mtime_ns}:{stat.st_size}"
+    except OSError:
+        file_state = f"{path}:absent"
+    values = [env.get(name) or "" for name in SETTING_VARIABLES]
+    return hashlib.sha256("\0".join([*values, file_state]).encode()).hexdigest()
+
+
+def settings_found(
+    *,
+    host: str | None = None,
+    api_key: str | None = None,
+    project: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[str | None, bool, str | None]:
+    """The host, whether there is an API key, and the project `resolve` would take, each on
+    its own and without raising (an unreadable config file counts as empty): what a settings
+    listing shows when the client cannot be built."""
+    env = os.environ if env is None else env
+    try:
+        file = read_config_file(config_path(env))
+    except ConfigError:
+        file = {}
+    host = first(host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
+    key = first(api_key, env.get("CML_MAGIC_API_KEY"), env.get("CDSW_APIV2_KEY"))
+    key = first(key, file.get("api_key"))
+    project = first(
+        project, env.get("CML_MAGIC_PROJECT"), env.get("CDSW_PROJECT_ID"), file.get("project")
+    )
+    return (
+        normalize_host(str(host)) if host else None,
+        bool(key),
+        str(project) if project else None,
+    )
+
+
 def resolve(
     *,
     host: str | None = None,
@@ -114,10 +177,6 @@ def resolve(
     The legacy key is optional (only API v1 needs it) and never taken from the v2 key."""
     env = os.environ if env is None else env
     file = read_config_file(config_path(env))
-
-    def first(*values: Any) -> Any:
-        return next((v for v in values if v not in (None, "")), None)
-
     host = first(host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
     api_key = first(api_key, env.get("CML_MAGIC_API_KEY"), env.get("CDSW_APIV2_KEY"))
     api_key = first(api_key, file.get("api_key"))

@@ -13,9 +13,11 @@ import email.utils
 import json
 import logging
 import os
+import socket
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
@@ -185,6 +187,19 @@ class _Deadline(Timeout):
 # The retry rules of the call the current thread is sending (a poller's thread and the
 # kernel's each send their own calls through the one session).
 _CALL_RETRY: ContextVar[Retry | None] = ContextVar("cml_magic_call_retry", default=None)
+_SINGLE_ATTEMPT: ContextVar[bool] = ContextVar("cml_magic_single_attempt", default=False)
+
+
+@contextmanager
+def single_attempt() -> Iterator[None]:
+    """Calls made inside are sent once, never resent: for a caller that retries on its own
+    schedule (the widgets' poller), so that it hears of an outage at once, not after the
+    transport's own retries (seconds of back-off)."""
+    token = _SINGLE_ATTEMPT.set(True)
+    try:
+        yield
+    finally:
+        _SINGLE_ATTEMPT.reset(token)
 
 
 class _Adapter(HTTPAdapter):
@@ -284,7 +299,7 @@ class Transport:
             )
         except requests.RequestException as exc:
             raise CMLConnectionError(
-                self._scrub(_describe(exc, self.timeout)), method=method, path=path
+                self._scrub(_describe(exc, self.timeout, self.host)), method=method, path=path
             ) from None
         status = response.status_code
         if log.isEnabledFor(logging.DEBUG):
@@ -325,7 +340,7 @@ class Transport:
 
     def _retry(self, method: str, idempotent: bool, deadline: float) -> _CallRetry:
         retry = _CallRetry(
-            total=self.max_retries,
+            total=0 if _SINGLE_ATTEMPT.get() else self.max_retries,
             other=0,  # e.g. a failed TLS check: it fails again however often it is tried
             allowed_methods=IDEMPOTENT | {method} if idempotent else IDEMPOTENT,
             status_forcelist=RETRY_STATUSES,
@@ -485,7 +500,7 @@ def _server_message(response: requests.Response, keys: tuple[str, ...] = ()) -> 
     return text or response.reason or f"HTTP {response.status_code}"
 
 
-def _describe(exc: requests.RequestException, timeout: float) -> str:
+def _describe(exc: requests.RequestException, timeout: float, host: str = "") -> str:
     """A one-line reason for a failure that left no HTTP answer."""
     root = _root(exc)
     if isinstance(exc, requests.exceptions.SSLError):
@@ -497,7 +512,31 @@ def _describe(exc: requests.RequestException, timeout: float) -> str:
         return f"no answer within the timeout ({timeout:g} s)"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return f"the answer was cut off ({_innermost(exc)})"
-    return f"cannot reach CML ({_innermost(exc)})"
+    where = f" at {host.split('://', 1)[-1]}" if host else ""
+    reason = _plain_reason(exc)
+    if reason:
+        return f"cannot reach CML{where}: {reason}"
+    return f"cannot reach CML{where} ({_innermost(exc)})"
+
+
+def _plain_reason(exc: BaseException) -> str | None:
+    """`connection refused`, `connection reset`, `host name not found`: the socket's failure
+    in plain words, found under requests' and urllib3's wrappers (None when there is none)."""
+    stack: list[Any] = [exc]
+    seen: set[int] = set()
+    while stack:
+        err = stack.pop()
+        if not isinstance(err, BaseException) or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(err, ConnectionResetError | ConnectionAbortedError):
+            return "connection reset"
+        if isinstance(err, socket.gaierror):
+            return "host name not found"
+        stack.extend([*err.args, getattr(err, "reason", None), err.__cause__, err.__context__])
+    return None
 
 
 def _root(exc: BaseException) -> BaseException:

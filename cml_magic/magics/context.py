@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml_magic.magics.errors import usage_error
@@ -120,21 +120,11 @@ class Context:
             else:
                 from cml_magic.magics.progress import wait_with_progress
 
-                waits: dict[str, Callable[..., Any]] = {
-                    "run": self.cml.wait_for_run,
-                    "build": self.cml.wait_for_build,
-                    "deployment": self.cml.wait_for_deployment,
-                }
-                wait = waits[kind]
-
-                def tracked(obj: Any, **options: Any) -> Any:
-                    shown = options.pop("on_status")
-                    return wait(obj, **options, on_status=lambda now: shown(seen(now)))
-
                 result = wait_with_progress(
-                    tracked,
+                    lambda obj: seen(self.cml.refresh(obj)),
                     target,
                     label,
+                    kind=kind,
                     timeout=args.timeout,
                     poll_interval=self.magic.poll_interval,
                     stop=stop,

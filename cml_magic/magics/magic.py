@@ -130,6 +130,7 @@ class CMLMagics(Magics, Configurable):
         # Set before the traits: settings from the config observe these.
         self._api_key: str | None = None
         self._client: CML | None = None
+        self._client_settings = ""  # settings_fingerprint() when _client was built
         self.names = NameCache()
         self._env_project: str | None = os.environ.get(PROJECT_VARIABLE)  # before ours
         super().__init__(shell=shell, **kwargs)
@@ -209,7 +210,16 @@ class CMLMagics(Magics, Configurable):
         return namespace
 
     def client(self) -> CML:
-        """The `cml_magic.api.CML` client for the current settings, built on first use."""
+        """The `cml_magic.api.CML` client for the current settings, built on first use and
+        again once a variable or the config file it came from changed (a new
+        `CML_MAGIC_API_KEY` or `CML_MAGIC_HOST` set in the notebook applies from the next
+        command on). Widgets already shown keep the client they were given."""
+        from cml_magic.api.config import settings_fingerprint
+
+        settings = settings_fingerprint()
+        if self._client is not None and settings != self._client_settings:
+            self._client = None
+            self.names.clear()  # names were looked up with the old host or key
         if self._client is None:
             from cml_magic.api import CML, CMLError
 
@@ -225,6 +235,7 @@ class CMLMagics(Magics, Configurable):
                 self._client = CML.from_env(**{k: v for k, v in given.items() if v is not None})
             except CMLError as exc:
                 raise api_error(exc) from None
+            self._client_settings = settings
         return self._client
 
     @line_magic

@@ -57,20 +57,24 @@ def config(magic: CMLMagics, words: list[str]) -> None:
             "%cml config takes no arguments; change settings with %config CMLMagics.NAME = value",
             "bad_argument",
         )
+    from cml_magic.api.config import settings_found
+
     client, problem = None, ""
     try:
         client = magic.client()
     except Exception as exc:  # noqa: BLE001 - shown as part of the settings
         problem = str(exc)
+    # Each setting on its own: a missing key says nothing about the host, and the other way.
+    host, has_key, project = settings_found(host=magic.host or None, project=magic.project or None)
     if magic.key_from_login:
         key = "set (by %cml login)"
-    elif client is not None:
+    elif client is not None or has_key:
         key = "set (from the environment or config file)"
     else:
         key = "not set"
     rows = [
-        ("host", getattr(client, "host", None) or magic.host or "not set"),
-        ("project", getattr(client, "project", None) or magic.project or "none"),
+        ("host", getattr(client, "host", None) or host or "not set"),
+        ("project", getattr(client, "project", None) or project or "none"),
         ("api key", "********  " + key if key.startswith("set") else key),
         ("legacy key", _legacy_key_row(magic, client)),
         ("page_size", magic.page_size or "auto (the client asks for large pages)"),

@@ -43,7 +43,9 @@ class DeploymentWidget(LiveWidget[ModelDeployment]):
 
     def render_more(self, obj: ModelDeployment, info: Phase) -> None:
         self.environment.value = environment_line(obj.environment)
-        self.stop_button.disabled = info.activity is Activity.FINAL or obj.status == "stopping"
+        final = info.activity is Activity.FINAL
+        self.stop_button.disabled = final or obj.status == "stopping"
+        self.stop_button.layout.display = "none" if final else None  # Restart still shows
 
     @reporting
     def _on_stop(self, _button: object = None) -> None:

@@ -21,7 +21,16 @@ from cml_magic.widgets.controller import (
     kind_of,
 )
 from cml_magic.widgets.failures import one_line
-from cml_magic.widgets.parts import TEXT, Messages, badge, esc, html_widget, stepper
+from cml_magic.widgets.parts import (
+    BORDER,
+    LINK,
+    MUTED,
+    Messages,
+    badge,
+    esc,
+    html_widget,
+    stepper,
+)
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
 from cml_magic.widgets.status import Activity, Phase, phase
 from cml_magic.widgets.timefmt import clock, elapsed, ended, started
@@ -62,7 +71,7 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
         self._sub: Subscription | None = None
         self._closed = False
         self.add_class("cml-live")
-        self.layout = w.Layout(border="1px solid #d0d7de", padding="2px 10px", margin="4px 0")
+        self.layout = w.Layout(border=f"1px solid {BORDER}", padding="2px 10px", margin="4px 0")
         self.add_class(f"cml-{self.kind}")
         self.title = html_widget(cls="cml-title")
         self.status_html = html_widget(cls="cml-status")
@@ -170,7 +179,7 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
         info = phase(self.kind, obj.status)
         link = (
             f' · <a href="{esc(self.link)}" target="_blank" rel="noopener" '
-            'style="color:#0969da;text-decoration:underline">'
+            f'style="color:{LINK};text-decoration:underline">'
             "open in CML ↗</a>"
             if self.link
             else ""
@@ -182,12 +191,15 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
         self.stepper.value = stepper(self.kind, info)
         final = info.activity is Activity.FINAL
         spent = elapsed(obj, final)
-        self.times.value = (
-            f'<span style="color:{TEXT}">started {clock(started(obj))} · '
-            f"ended {clock(ended(obj) if final else None)}"
-            + (f" · elapsed {spent}" if spent else "")
-            + "</span>"
-        )
+        parts = [f"started {clock(started(obj))}"]
+        # A failed build has no built_at: its last update is when it ended. Nothing is said
+        # of an end that has not come.
+        end = (ended(obj) or getattr(obj, "updated_at", None)) if final else None
+        if end is not None:
+            parts.append(f"ended {clock(end)}")
+        if spent:
+            parts.append(f"elapsed {spent}")
+        self.times.value = f'<span style="color:{MUTED}">{" · ".join(parts)}</span>'
         self.render_more(obj, info)
 
     def subtitle(self, obj: W) -> str:

@@ -11,9 +11,38 @@ import ipywidgets as w
 
 from cml_magic.api.masking import mask_environment, mask_text
 from cml_magic.widgets.failures import one_line
-from cml_magic.widgets.status import STEPS, Phase, phase
+from cml_magic.widgets.status import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    RED,
+    STEPS,
+    Phase,
+    phase,
+)
 
-MUTED, TEXT, ERROR = "#8c959f", "#57606a", "#cf222e"
+# JupyterLab's theme variables, so that every widget reads in light and dark themes; the
+# fallbacks (light colours) serve front ends without them (classic Notebook, VS Code).
+TEXT = "var(--jp-ui-font-color1, #1f2328)"
+MUTED = "var(--jp-ui-font-color2, #57606a)"
+ERROR = "var(--jp-error-color1, #cf222e)"
+LINK = "var(--jp-content-link-color, #0969da)"
+BORDER = "var(--jp-border-color2, #d0d7de)"
+CODE_BOX = (
+    "background:var(--jp-layout-color2, #f6f8fa);color:var(--jp-ui-font-color1, #1f2328);"
+    "border:1px solid var(--jp-border-color2, #d0d7de);"
+    "font-family:var(--jp-code-font-family, monospace)"
+)
+# A status badge's background and text, by its text colour: the darker shade of each theme
+# colour under white text (black on orange), at least 4:1 in JupyterLab Light and Dark.
+PILLS = {
+    GREY: ("var(--jp-layout-color3, #6c757d)", "var(--jp-ui-font-color0, #fff)"),
+    BLUE: ("var(--jp-brand-color0, #1f6feb)", "#fff"),
+    GREEN: ("var(--jp-success-color0, #1a7f37)", "#fff"),
+    RED: ("var(--jp-error-color0, #cf222e)", "#fff"),
+    ORANGE: ("var(--jp-warn-color0, #bf8700)", "#000"),
+}
 T = TypeVar("T")
 
 
@@ -23,8 +52,9 @@ def esc(value: object) -> str:
 
 def badge(info: Phase) -> str:
     """The status as a coloured pill."""
+    background, colour = PILLS.get(info.colour, PILLS[GREY])
     return (
-        f'<span class="cml-badge" style="background:{info.colour};color:#fff;'
+        f'<span class="cml-badge" style="background:{background};color:{colour};'
         f'padding:1px 8px;border-radius:9px;font-weight:600">{esc(info.label)}</span>'
     )
 
@@ -43,7 +73,7 @@ def stepper(kind: str, info: Phase) -> str:
     parts = []
     for i, name in enumerate(steps):
         if i < info.step or (i == info.step == last and info.succeeded):
-            mark, colour, weight = "✔", "#1a7f37", "normal"
+            mark, colour, weight = "✔", GREEN, "normal"
         elif i == info.step:
             mark, colour, weight = "●", info.colour, "700"
         else:

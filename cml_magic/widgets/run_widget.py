@@ -10,7 +10,7 @@ from cml_magic.api.masking import mask_text
 from cml_magic.api.objects import JobRun
 from cml_magic.widgets.controller import ClientOrController
 from cml_magic.widgets.live import LiveWidget, reporting
-from cml_magic.widgets.parts import button, environment_line, esc, html_widget
+from cml_magic.widgets.parts import CODE_BOX, MUTED, button, environment_line, esc, html_widget
 from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.status import Activity, Phase
 
@@ -79,6 +79,7 @@ class RunWidget(LiveWidget[JobRun]):
         final = info.activity is Activity.FINAL
         self.environment.value = environment_line(obj.environment)
         self.stop_button.disabled = final or obj.status == "ENGINE_STOPPING"
+        self.stop_button.layout.display = "none" if final else None  # nothing left to stop
         self._refresh_output(obj, final)
 
     def _refresh_output(self, obj: JobRun, final: bool) -> None:
@@ -113,14 +114,14 @@ class RunWidget(LiveWidget[JobRun]):
         """Show the last lines of the run's output, masked (keys, secret values)."""
         if text is None:
             self.output.value = (
-                '<span style="color:#8c959f">no output available through the API</span>'
+                f'<span style="color:{MUTED}">no output available through the API</span>'
             )
             return
         lines = text[-TAIL_CHARS:].rstrip("\n").splitlines()[-OUTPUT_LINES:]
         tail = mask_text("\n".join(lines))
         self.output.value = (
-            '<pre style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
-            f'background:#f6f8fa;font-size:85%">{esc(tail)}</pre>'
+            '<pre class="cml-log" style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
+            f'{CODE_BOX};font-size:85%">{esc(tail)}</pre>'
         )
 
     @reporting

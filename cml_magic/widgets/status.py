@@ -20,7 +20,7 @@ class Phase:
 
     step: int
     label: str
-    colour: str  # a CSS colour
+    colour: str  # a CSS colour for text (a theme variable: see GREY ... ORANGE)
     style: str  # ipywidgets button/bar style: "", "info", "success", "warning", "danger"
     activity: Activity
     succeeded: bool = False
@@ -35,7 +35,13 @@ class _Look:
     style: str
 
 
-GREY, BLUE, GREEN, RED, ORANGE = "#6c757d", "#1f6feb", "#1a7f37", "#cf222e", "#bf8700"
+# Text colours from JupyterLab's theme (light and dark), with fallbacks where it is absent.
+# Each reads at 3:1 or better on the theme's background; parts.PILLS gives each its badge.
+GREY = "var(--jp-ui-font-color2, #6c757d)"
+BLUE = "var(--jp-brand-color1, #1f6feb)"
+GREEN = "var(--jp-success-color1, #1a7f37)"
+RED = "var(--jp-error-color1, #cf222e)"
+ORANGE = "var(--jp-warn-color0, #9a6700)"
 
 RUN_STEPS = ("scheduling", "starting", "running", "finished")
 BUILD_STEPS = ("queued", "building", "finished")

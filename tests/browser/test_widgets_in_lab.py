@@ -3,7 +3,10 @@
 A notebook opened in the browser starts a job run on the local CML server and shows its
 RunWidget; the test sees it render, sees the status go from running to succeeded with nobody
 touching the page, then clicks Run in the jobs panel and sees the new run widget appear and
-succeed. Screenshots go to $BROWSER_TEST_ARTIFACTS (docs/img holds the ones in docs/widgets.md).
+succeed. A second test switches JupyterLab from Light to Dark and measures, in both themes, the
+contrast of a finished run widget's log, status pill, stepper, times and title against what is
+really behind them (WCAG 2: 4.5:1 for text, 3:1 for the pill and the steps). Screenshots go to
+$BROWSER_TEST_ARTIFACTS (docs/img holds the ones in docs/widgets.md).
 
 Needs Chromium (Debian: `apt-get install -y --no-install-recommends chromium fonts-dejavu-core`;
 or set CHROMIUM=/path); skips saying so when it is missing.
@@ -11,6 +14,7 @@ or set CHROMIUM=/path); skips saying so when it is missing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -220,3 +224,117 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
         finally:
             browser.close()
     print("\n".join(steps))
+
+
+# A run whose log is long enough to read, and that ends failed: its traceback must show too.
+THEME_CELL = """\
+from cml_magic.api import CML
+from cml_magic import widgets
+
+cml = CML.from_env()
+run = cml.runs.create("nightly", environment={"ANALYSIS_SECONDS": "1", "ANALYSIS_TOKEN": "t0k"})
+live = widgets.watch(run, cml)
+live.add_class("t-theme")
+live
+"""
+
+# The WCAG 2 contrast ratio of an element's text against what is really behind it: the first
+# opaque background up its ancestors, with the translucent ones on the way (and the text's own
+# alpha) composed over it.
+CONTRAST = """(el) => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]*)\\)/);
+    if (!m) throw new Error('unparsed colour ' + c);
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, below) => [0, 1, 2].map((i) => top[i] * top[3] + below[i] * (1 - top[3]));
+  const layers = [];
+  for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+    const c = parse(getComputedStyle(n).backgroundColor);
+    if (c[3] > 0) layers.push(c);
+    if (c[3] >= 1) break;
+  }
+  let bg = [255, 255, 255];
+  for (const layer of layers.reverse()) bg = over(layer, bg);
+  const fg = over(parse(getComputedStyle(el).color), bg);
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  const box = el.getBoundingClientRect();
+  return {ratio: (hi + 0.05) / (lo + 0.05), fg: fg.map(Math.round), bg: bg.map(Math.round),
+          width: box.width, height: box.height, text: el.textContent};
+}"""
+
+THEME_NAME = "() => document.body.dataset.jpThemeName"
+
+
+def check_readable(widget, theme: str) -> list[str]:
+    """Each part of a finished run widget that cannot be read in `theme`, with its colours."""
+    problems = []
+    parts = [(widget.locator("pre.cml-log"), 4.5), (widget.locator(".cml-badge"), 3.0)]
+    parts += [(step, 3.0) for step in widget.locator(".cml-step").all()]
+    parts += [(widget.locator(".cml-times span"), 4.5), (widget.locator(".cml-title"), 4.5)]
+    for part, least in parts:
+        seen = part.evaluate(CONTRAST)
+        if not (seen["width"] > 0 and seen["height"] > 0 and seen["ratio"] >= least):
+            problems.append(f"{theme}: {seen} (needs {least}:1)")
+    return problems
+
+
+def test_widgets_read_in_the_light_and_the_dark_theme(lab, tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(THEME_CELL)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}  # fmt: skip
+    nbformat.write(nb, lab.root / "themes.ipynb")
+    shots = artifacts(tmp_path)
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{lab.url}/lab/tree/themes.ipynb?token={lab.token}",
+                      wait_until="domcontentloaded", timeout=LAB_LOAD_MS)  # fmt: skip
+            page.locator(".jp-NotebookPanel").wait_for(timeout=LAB_LOAD_MS)
+            wait_kernel(page)
+            assert page.evaluate(THEME_NAME) == "JupyterLab Light"
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            widget = page.locator(".jp-OutputArea-output .t-theme")
+            status = widget.locator(".cml-status")
+            status.wait_for(timeout=RENDER_MS)
+            expect(status).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
+            expect(widget.locator("pre.cml-log")).to_contain_text("ANALYSIS_SECONDS=1")
+            # Nothing is left to stop: the button goes (a faded one read as "still running").
+            expect(widget.locator("button.cml-stop")).to_be_hidden()
+            problems = check_readable(widget, "light")
+            widget.screenshot(path=str(shots / "run-widget-light.png"))
+
+            page.evaluate(
+                "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
+                " {theme: 'JupyterLab Dark'}); }"
+            )
+            page.wait_for_function(
+                "() => document.body.dataset.jpThemeName === 'JupyterLab Dark' &&"
+                " getComputedStyle(document.body).getPropertyValue('--jp-layout-color0')"
+                ".trim() === '#111'",
+                timeout=RENDER_MS,
+            )
+            page.wait_for_timeout(500)  # the theme's stylesheet applied to every node
+            problems += check_readable(widget, "dark")
+            widget.screenshot(path=str(shots / "run-widget-dark.png"))
+            assert not problems, "\n".join(problems)
+            assert not errors, f"errors in the page: {errors}"
+        except Exception:
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(shots / "FAILED-themes.png"), full_page=True)
+            print("=== jupyter lab log ===", lab.log(), sep="\n")
+            raise
+        finally:
+            browser.close()

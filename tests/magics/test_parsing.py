@@ -96,6 +96,16 @@ def test_help_overview_lists_every_resource_and_session_command(ip: Any) -> None
             assert word in captured.stdout
 
 
+def test_help_overview_gives_each_resource_one_summary_then_its_verbs(ip: Any) -> None:
+    with capture_output() as captured:
+        ip.run_line_magic("cml", "help")
+    lines = captured.stdout.split("resources:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(lines) >= 8
+    for line in lines:
+        summary, verbs = line.strip().split(": ")  # one colon: "models  ...: list show ..."
+        assert "list" in verbs.split(), line
+
+
 def test_resource_help_lists_verbs_and_examples(ip: Any) -> None:
     for line in ("jobs --help", "jobs -h", "help jobs"):
         with capture_output() as captured:

@@ -59,6 +59,36 @@ def test_rate_limit_and_outage_show_reconnecting_then_recover(httpserver):
     assert widget.link is None and "of job <b>" + JOB in widget.title.value
 
 
+def test_the_first_failed_look_up_is_told_at_once(httpserver):
+    """The poller retries on its own schedule: its look-ups are sent once, so an outage is
+    told after one failed request, not after the client's retries and their back-off."""
+    seen: list[int] = []
+
+    def down(_request):
+        seen.append(1)
+        return Response(json.dumps({"message": "upstream down", "code": 14}), 503)
+
+    httpserver.expect_request(RUN_PATH, method="GET").respond_with_handler(down)
+    httpserver.expect_request(re.compile(".*")).respond_with_json({"message": "nope"}, 404)
+    cml = CML(host=httpserver.url_for("/"), api_key="k" * 20, max_retries=4, backoff=0.02)
+    poller = Poller(interval=0.05, max_backoff=5)
+    first: list[int] = []
+    try:
+        widget = RunWidget(JobRun.from_json(run_json("ENGINE_RUNNING")), cml, poller=poller)
+        widget.message.observe(
+            lambda change: first.append(len(seen)) if "reconnecting" in change["new"] else None,
+            names="value",
+        )
+        wait_for(lambda: first, what="the reconnecting note")
+    finally:
+        poller.stop()
+    assert first[0] == 1, f"told after {first[0]} requests"
+    before = len(seen)
+    with pytest.raises(Exception, match="503"):  # outside the poller the client still retries
+        cml.runs.get(RUN, JOB, project=PROJECT)
+    assert len(seen) - before == 5
+
+
 @pytest.mark.parametrize("status", [403, 404])
 def test_a_lost_item_stops_the_watch_with_one_line(httpserver, status):
     httpserver.expect_request(RUN_PATH).respond_with_json({"message": "gone"}, status)

@@ -4,6 +4,7 @@ CML server: real builds, real model workers, real application processes."""
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 
 import pytest
@@ -50,8 +51,11 @@ def test_build_widget_follows_the_build_and_deploys_it(cml, poller, model):
             show=lambda: (dep.status, dep.message.value),
         )
         wait_for(lambda: not poller.running, what="poller to end")
+        assert dep.stop_button.layout.display == "none"  # stopped: only Restart is left
+        assert dep.restart_button.layout.display is None
         dep.restart_button.click()
         wait_for(lambda: dep.status == "deployed", timeout=30, what="deployment restarted")
+        assert dep.stop_button.layout.display is None
     finally:
         stop_quietly(lambda: cml.deployments.stop(dep.obj.id, model.id, project=PROJECT))
         widget.close()
@@ -92,6 +96,18 @@ def test_the_build_stepper_says_what_the_pill_says():
         info = phase("build", status)
         current = stepper("build", info).split("●")[1].split("<")[0].strip()
         assert current == info.label, status  # the highlighted step is the pill's word
+
+
+def test_failed_build_says_when_it_ended(cml, poller, model):
+    broken = "raise RuntimeError('cannot load')\n\ndef predict(args):\n    return args\n"
+    cml.files.upload("broken_model.py", broken, project=PROJECT)
+    build = cml.builds.create(model.id, "broken_model.py", "predict", project=PROJECT)
+    widget = BuildWidget(build, cml, project=PROJECT, poller=poller)
+    wait_for(lambda: widget.status == "build failed", timeout=30)
+    assert widget.obj.built_at is None  # CML sets it only on success
+    when = r"ended (\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d)"  # today, or a date
+    assert re.search(when, widget.times.value), widget.times.value
+    assert "–" not in widget.times.value
 
 
 def test_model_panel_builds_and_deploys(cml, poller, model):
@@ -178,8 +194,10 @@ def test_apps_panel_shows_live_status_and_restarts_and_stops(cml, poller):
         row.stop.click()
         wait_for(lambda: "stopped" in row.status.value, timeout=30, what="app stopped")
         assert row.stop.disabled
+        assert row.stop.layout.visibility == "hidden"  # keeps its grid cell, shows no button
         row.restart.click()
         wait_for(lambda: "running" in row.status.value, timeout=30, what="app restarted")
+        assert row.stop.layout.visibility is None
         panel.close()
         wait_for(lambda: not poller.running)
     finally:

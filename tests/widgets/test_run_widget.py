@@ -3,6 +3,8 @@ reconnecting after the server went away, and the text progress used outside Jupy
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from widget_helpers import client, idle_job, log_downloads, wait_for
 
@@ -98,6 +100,11 @@ def test_widget_reconnects_after_the_server_was_stopped_and_started(local_cml_fa
         wait_for(lambda: widget.status == "ENGINE_RUNNING", what="run to be running")
         server.stop()  # stopping the server stops its runs
         wait_for(lambda: "reconnecting" in widget.message.value, what="reconnecting notice")
+        note = widget.message.value
+        where = server.url.split("://", 1)[1]
+        plain = f"cannot reach CML at {re.escape(where)}: connection (refused|reset)"
+        assert re.search(plain, note), note
+        assert "Errno" not in note and "HTTPConnection" not in note  # plain words, not urllib3's
         assert poller.running
         server.restart()
         wait_for(lambda: widget.status in ("ENGINE_STOPPED", "ENGINE_FAILED"), timeout=20)
@@ -164,3 +171,15 @@ def test_many_watched_items_space_out_the_log_downloads():
     assert run_widget.output_every(1, 20.0) == run_widget.OUTPUT_EVERY
     assert run_widget.output_every(1, float("inf")) == run_widget.OUTPUT_EVERY
     assert run_widget.output_every(100, 20.0) == 100 / (run_widget.OUTPUT_SHARE * 20.0)
+
+
+def test_stop_shows_while_the_run_goes_on_and_goes_once_it_ended(cml, poller):
+    run = start(cml, 60)
+    widget = RunWidget(run, cml, poller=poller)
+    wait_for(lambda: widget.status == "ENGINE_RUNNING", what="run to be running")
+    assert widget.stop_button.layout.display is None and not widget.stop_button.disabled
+    assert "ended" not in widget.times.value  # no "ended –" for an end not come yet
+    widget.stop_button.click()
+    wait_for(lambda: widget.status == "ENGINE_STOPPED", what="run to stop")
+    assert widget.stop_button.layout.display == "none"  # not a faded button left behind
+    assert "ended " in widget.times.value and "–" not in widget.times.value

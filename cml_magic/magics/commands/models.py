@@ -152,7 +152,7 @@ def _update_args(parser: CommandParser) -> None:
 
 RESOURCE = Resource(
     name="models",
-    summary="deployed models: create, build, deploy",
+    summary="models of a project, built and deployed",
     aliases=("model",),
     verbs=(
         Verb(

@@ -39,7 +39,10 @@ class AppRow:
     def show(self, app: Application) -> None:
         self.app = app
         self.status.value = status_badge("application", app.status)
-        self.stop.disabled = phase("application", app.status).activity is Activity.FINAL
+        final = phase("application", app.status).activity is Activity.FINAL
+        self.stop.disabled = final
+        # Hidden, not removed: the button keeps its cell in the panel's grid.
+        self.stop.layout.visibility = "hidden" if final else None
 
     def follow(self) -> None:
         if phase("application", self.app.status).activity is Activity.FINAL:
