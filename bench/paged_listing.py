@@ -157,4 +157,11 @@ def measure(server: object, project: str, jobs: int, rounds: int, reps: int) -> 
         f"median over the processes (spread {spread:.2f}). Both wait for the same server, so "
         "the ratio of times understates the ratio of client CPU, shown below it."
     )
+    fig.limits.append(
+        "The local server reads and decodes every job of the project for each page it answers "
+        "(then cuts the page), so its time per page grows with the project and varies from "
+        "listing to listing far more than either client's own cost: a ratio of times from few "
+        "listings is mostly that variation. Outside the server and in CPU the two compare "
+        "directly."
+    )
     return fig
