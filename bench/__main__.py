@@ -8,16 +8,29 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bulk_listing, extension_load, first_listing, live_widgets, server_load
-from bench.common import ROOT, Figure, machine
+from bench import (
+    bulk_listing,
+    extension_load,
+    first_listing,
+    live_widgets,
+    paged_listing,
+    request_cost,
+    server_load,
+)
+from bench.common import ROOT, Figure, machine, new_client, seed_jobs
 from bench.report import render
 
-FIGURES = ("load", "first", "bulk", "live", "server")
+FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server")
 FULL = {
     "repeats": 10,
     "first": 7,
     "jobs": 10_000,
     "bulk": 3,
+    "paged": 4,  # processes, each timing both ways `paged_reps` times
+    "paged_reps": 5,
+    "request": 5,  # processes, each `request_batches` batches of `request_calls` per way
+    "request_batches": 7,
+    "request_calls": 300,
     "runs": 100,
     "sleep": 20,
     "clients": 20,
@@ -28,6 +41,11 @@ QUICK = {
     "first": 3,
     "jobs": 2_000,
     "bulk": 1,
+    "paged": 2,
+    "paged_reps": 2,
+    "request": 2,
+    "request_batches": 3,
+    "request_calls": 100,
     "runs": 30,
     "sleep": 4,
     "clients": 20,
@@ -54,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if "load" in wanted:
         step("extension load")
         figures.append(extension_load.measure(size["repeats"]))
-    if "first" in wanted or "bulk" in wanted:
+    if "first" in wanted or "bulk" in wanted or "request" in wanted:
         with LocalCML(seed="demo") as server:
             if "first" in wanted:
                 step("first listing")
@@ -62,6 +80,22 @@ def main(argv: list[str] | None = None) -> int:
             if "bulk" in wanted:
                 step("bulk listing")
                 figures.append(bulk_listing.measure(server, size["jobs"], size["bulk"]))
+            if "request" in wanted:
+                step("one request's CPU")
+                figures.append(
+                    request_cost.measure(
+                        server, size["request"], size["request_calls"], size["request_batches"]
+                    )
+                )
+    if "paged" in wanted:
+        step("paged listing")
+        with LocalCML(seed="demo", max_page_size=paged_listing.PAGE) as server:
+            project = seed_jobs(new_client(server.url, server.api_key), "bench-paged", size["jobs"])
+            figures.append(
+                paged_listing.measure(
+                    server, project, size["jobs"], size["paged"], size["paged_reps"]
+                )
+            )
     if "live" in wanted:
         step("live widgets")
         with LocalCML(seed="demo", phase_delay=1.0) as server:

@@ -18,6 +18,8 @@ from bench.common import (
 )
 from bench.kernel_cells import CellRun, run_in_fresh_kernel
 
+SLACK = 0.025  # the target: at most the floor's time + 25 ms
+
 # The child counts and times every HTTP exchange.
 CHILD = (
     """
@@ -170,18 +172,19 @@ def measure(server: object, repeats: int) -> Figure:
     in_kernel = [r.seconds - r.probe["server"] for r in kernel_ours]
     floor_in_kernel = [r.seconds - r.probe["server"] for r in kernel_floor]
     fig = Figure("First listing")
+    bound = median(floor_in_kernel) + SLACK
     fig.row(
         "fresh kernel, first cell `%load_ext cml_magic` + `%cml jobs list` (20 jobs): "
         "beyond the server's own time",
         f"{median(in_kernel) * 1000:.0f} ms",
         f"{median(floor_in_kernel) * 1000:.0f} ms",
         f"{median(in_kernel) / median(floor_in_kernel):.2f}x",
-        f"< 300 ms: {verdict(median(in_kernel) < 0.3)}",
+        f"<= floor + 25 ms: {verdict(median(in_kernel) <= bound)}",
     )
     fig.row(
-        "fresh kernel: runs under 300 ms",
-        f"{sum(t < 0.3 for t in in_kernel)} of {len(in_kernel)}",
-        f"{sum(t < 0.3 for t in floor_in_kernel)} of {len(floor_in_kernel)}",
+        "fresh kernel: runs within the floor's median + 25 ms",
+        f"{sum(t <= bound for t in in_kernel)} of {len(in_kernel)}",
+        f"{sum(t <= bound for t in floor_in_kernel)} of {len(floor_in_kernel)}",
     )
     fig.row(
         "fresh kernel: server + loopback (probe cell) / kernel message round trip (subtracted)",
@@ -211,7 +214,7 @@ def measure(server: object, repeats: int) -> Figure:
         f"{median(beyond) * 1000:.0f} ms",
         f"{median(floor_beyond) * 1000:.0f} ms",
         f"{median(beyond) / median(floor_beyond):.2f}x",
-        f"(stricter than the target) < 300 ms: {verdict(median(beyond) < 0.3)}",
+        f"<= floor + 25 ms: {verdict(median(beyond) <= median(floor_beyond) + SLACK)}",
     )
     fig.row(
         "server + loopback (summed `elapsed`)",
@@ -258,9 +261,9 @@ def measure(server: object, repeats: int) -> Figure:
     )
     fig.limits.append(
         "Beyond the server, both are mostly first-use imports: `import pandas` alone takes "
-        f"{pandas * 1000:.0f} ms here ({pandas / 0.3:.0%} of the 300 ms budget) and listings "
-        "are pandas DataFrames. The server's time is each exchange's `elapsed` "
-        f"({repeats} fresh processes each, ours and the floor alternating)."
+        f"{pandas * 1000:.0f} ms here and listings are pandas DataFrames. The server's time "
+        f"is each exchange's `elapsed` ({repeats} fresh processes each, ours and the floor "
+        "alternating)."
     )
     fig.limits.append(
         "Every child loads modules from compiled bytecode, as an installed package does "
@@ -276,26 +279,17 @@ def measure(server: object, repeats: int) -> Figure:
     fig.limits.append(
         f"Ours over the floor, in a fresh kernel: {gap * 1000:.0f} ms, of which "
         f"{own * 1000:.0f} ms without the full garbage collections (bare shell: "
-        f"{(median(beyond) - median(floor_beyond)) * 1000:.0f} ms): importing our own modules "
-        "(setting up the result dataclasses is the largest part), parsing the line and the "
-        "typed columns."
+        f"{(median(beyond) - median(floor_beyond)) * 1000:.0f} ms): importing our own modules, "
+        "parsing the line and the typed columns."
         + (
-            " A verdict this close to 300 ms can flip between runs and machines."
-            if abs(median(in_kernel) - 0.3) < 0.03
+            " A verdict this close to the bound can flip between runs and machines."
+            if abs(median(in_kernel) - bound) < 0.01
             else ""
         )
     )
-    if median(in_kernel) >= 0.3:
+    if median(in_kernel) > bound:
         fig.limits.append(
-            "**Missed**: in a fresh kernel the time beyond the server is over 300 ms; the "
-            f"floor's own time ({median(floor_in_kernel) * 1000:.0f} ms) shows how much of it "
-            "any pandas listing pays on this machine."
-        )
-    elif median(beyond) >= 0.3:
-        fig.limits.append(
-            "Met in a fresh kernel. In a bare process, where nothing has imported the standard "
-            "library modules requests needs, the same listing takes "
-            f"{median(beyond) * 1000:.0f} ms beyond the server, against a floor of "
-            f"{median(floor_beyond) * 1000:.0f} ms."
+            "**Missed**: in a fresh kernel the time beyond the server is more than 25 ms over "
+            f"the floor's ({median(floor_in_kernel) * 1000:.0f} ms)."
         )
     return fig

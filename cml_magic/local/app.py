@@ -34,6 +34,7 @@ class ServerState:
     store: Store
     sup: Supervisor
     max_upload_bytes: int = validate.DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
+    max_page_size: int | None = None  # pages clipped to this many items (None: no cap)
 
 
 def _error_response(request: Request, code: int, message: str, status: int) -> JSONResponse:
@@ -109,11 +110,13 @@ def create_app(
     spec: bytes | None = None,
     max_upload_mb: int = validate.DEFAULT_MAX_UPLOAD_MB,
     python_client: Sdist | None = None,
+    max_page_size: int | None = None,
 ) -> FastAPI:
     """Build the application over the state in `data_dir`; `spec` is the workspace Swagger
     document served at `/api/v2/swagger.json` and `/api/v2/swagger.html`, `python_client` the
     sdist served at `/api/v2/python.tar.gz` and `/api/v2/python.html` (each 404 without);
-    uploads over `max_upload_mb` MiB are refused."""
+    uploads over `max_upload_mb` MiB are refused; listing pages hold at most `max_page_size`
+    items (None: as many as asked for)."""
     store = Store(data_dir)  # type: ignore[arg-type]
     sup = Supervisor(store, settings)
     # A scheduled run is started as the job's creator, like one started from the job's page.
@@ -136,7 +139,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.cml = ServerState(store, sup, max_upload_mb * 1024 * 1024)
+    app.state.cml = ServerState(store, sup, max_upload_mb * 1024 * 1024, max_page_size)
     app.add_middleware(JsonBodies)
 
     @app.get("/api/v2/swagger.json", include_in_schema=False)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cml_magic.local.listing import MAX_PAGE_SIZE
 from cml_magic.local.validate import DEFAULT_MAX_UPLOAD_MB
 
 DEFAULT_DATA = Path(os.environ.get("CML_LOCAL_DATA", "~/.cml-local")).expanduser()
@@ -34,6 +35,18 @@ def _megabytes(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(
             f"expected a whole number of MiB (1 or more), got {text!r}"
+        )
+    return value
+
+
+def _page_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of items from 1 to {MAX_PAGE_SIZE}, got {text!r}"
         )
     return value
 
@@ -72,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_UPLOAD_MB,
         metavar="N",
         help=f"refuse (413) a file upload larger than N MiB (default {DEFAULT_MAX_UPLOAD_MB})",
+    )
+    serve.add_argument(
+        "--max-page-size",
+        type=_page_size,
+        metavar="N",
+        help="clip every listing page to at most N items, as a workspace may (default: no cap;"
+        " the next_page_token leads on to the rest)",
     )
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
@@ -209,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                 spec_file=args.spec,
                 unsandboxed=args.unsandboxed,
                 python_client_file=args.python_client,
+                max_page_size=args.max_page_size,
             )
         except (ValueError, SandboxRefused) as exc:  # --spec, --python-client; no sandbox for 2
             print(f"cml-local: {exc}", file=sys.stderr)

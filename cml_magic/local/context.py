@@ -116,6 +116,7 @@ V1 = Annotated[Ctx, Depends(v1_context)]
 
 
 def list_params(
+    request: Request,
     search_filter: str | None = None,
     sort: str | None = None,
     page_size: int | None = None,
@@ -130,6 +131,7 @@ def list_params(
         sort=sort,
         page_size=page_size if page_size is not None else pageSize,
         page_token=page_token if page_token is not None else pageToken,
+        max_page_size=request.app.state.cml.max_page_size,
     )
 
 

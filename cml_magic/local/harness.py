@@ -32,7 +32,8 @@ class LocalCML:
     `create_user`): the server stores only hashes, so a folder seeded by someone else brings
     none. `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
     (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`), `python_client` (an
-    sdist) at `/api/v2/python.tar.gz` (`serve --python-client`).
+    sdist) at `/api/v2/python.tar.gz` (`serve --python-client`); `max_page_size` clips every
+    listing page to that many items (`serve --max-page-size`).
 
     `sandbox=None` runs workloads in the bubblewrap sandbox where it works here and, where it
     does not, explicitly unsandboxed (`serve --unsandboxed`; `sandbox_problem` says why);
@@ -53,6 +54,7 @@ class LocalCML:
         spec: str | Path | None = None,
         python_client: str | Path | None = None,
         sandbox: bool | None = None,
+        max_page_size: int | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -67,6 +69,7 @@ class LocalCML:
         self.spec = spec
         self.python_client = python_client
         self.sandbox = sandbox
+        self.max_page_size = max_page_size
         self.sandboxed = False
         self.sandbox_problem = ""
         self.url = ""
@@ -128,6 +131,8 @@ class LocalCML:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
         if self.max_upload_mb is not None:
             cmd += ["--max-upload-mb", str(self.max_upload_mb)]
+        if self.max_page_size is not None:
+            cmd += ["--max-page-size", str(self.max_page_size)]
         if self.spec:
             cmd += ["--spec", str(self.spec)]
         if self.python_client:

@@ -37,6 +37,9 @@ class ListParams:
     sort: str | None = None
     page_size: int | None = None
     page_token: str | None = None
+    # The server's own cap (`serve --max-page-size`): larger pages are clipped to it, as a
+    # workspace may clip them; None: no cap beyond MAX_PAGE_SIZE.
+    max_page_size: int | None = None
 
 
 def _lookup(item: dict[str, Any], dotted: str) -> Any:
@@ -174,6 +177,8 @@ def paginate(
         size = DEFAULT_PAGE_SIZE
     if size < 0 or size > MAX_PAGE_SIZE:
         raise bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    if params.max_page_size is not None:
+        size = min(size, params.max_page_size)
     start = decode_token(params.page_token) if params.page_token else 0
     if shape is not None and not wanted and not order and word is None:
         token = encode_token(start + size) if start + size < len(items) else ""
