@@ -91,7 +91,13 @@ class Controller:
     def fetcher(self, obj: W, project: str | None = None) -> Callable[[], W]:
         """A function returning a fresh copy of `obj` (run in the poller's thread)."""
         kind_of(obj)
-        return lambda: self.cml.refresh(obj, project)
+        from cml_magic.api.transport import single_attempt  # loaded with the client already
+
+        def fetch() -> W:
+            with single_attempt():  # the poller retries on its own schedule, and says so
+                return self.cml.refresh(obj, project)
+
+        return fetch
 
     @staticmethod
     def activity(kind: str) -> Callable[[Watched], Activity]:

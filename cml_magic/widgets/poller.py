@@ -350,13 +350,10 @@ class Poller:
             log.exception("cml_magic poller: task %r failed", task)
 
     def _look_up(self, item: _Item) -> None:
-        from cml_magic.api.transport import single_attempt  # loaded with the client already
-
         sent = time.monotonic()
         try:
             self.lookups += 1
-            with single_attempt():  # the poller retries on its own schedule, and says so
-                obj = item.fetch()
+            obj = item.fetch()
         except Exception as exc:  # any failure must leave the thread alive
             message, retry = self._classify(item, exc)
             if retry is None:
