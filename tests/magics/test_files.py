@@ -90,6 +90,22 @@ def test_transfers_never_hold_the_whole_file(cml_ip: Any, here: str) -> None:
     assert up < 2 * MB and down < 2 * MB, (up, down)
 
 
+def test_put_of_a_file_onto_a_folder_goes_into_it(cml_ip: Any, api: Any, here: str) -> None:
+    api.files.upload(f"{here}/data/keep.csv", b"kept", project=PROJECT)
+    Path("a.csv").write_bytes(b"a")
+    assert cml(cml_ip, f"files put a.csv {here}/data") == [f"{here}/data/a.csv"]
+    assert cml(cml_ip, f"files put a.csv {here}/new/") == [f"{here}/new/a.csv"]
+    # The folder was not replaced by the file.
+    assert sorted(f.path for f in api.files.list(f"{here}/data", project=PROJECT)) == [
+        "a.csv",
+        "keep.csv",
+    ]
+    Path("tree").mkdir()
+    Path("tree/b.txt").write_bytes(b"b")
+    with pytest.raises(UsageError, match="is a file; a folder cannot go there"):
+        cml(cml_ip, f"files put tree {here}/data/a.csv")
+
+
 def test_put_and_get_a_folder_recursively(cml_ip: Any, api: Any, here: str) -> None:
     tree = {"a.txt": b"a", "sub/b.txt": b"bb", "sub/deeper/c.bin": os.urandom(2 * MB)}
     for name, data in tree.items():

@@ -116,6 +116,16 @@ def _get(ctx: Context, args: argparse.Namespace) -> Path:
     return local
 
 
+def _folder_or_none(ctx: Context, path: str, project: str | None) -> bool | None:
+    """Whether `path` is a folder of the project; None when nothing is there."""
+    from cml_magic.api.errors import NotFoundError
+
+    try:
+        return _entries(ctx, path, project)[0]
+    except NotFoundError:
+        return None
+
+
 def _put(ctx: Context, args: argparse.Namespace) -> list[str]:
     from cml_magic.magics.transfer import progress_bar
 
@@ -125,6 +135,12 @@ def _put(ctx: Context, args: argparse.Namespace) -> list[str]:
     remote = remote_path(args.remote if args.remote is not None else local.name, "REMOTE")
     if not remote:
         raise usage_error("REMOTE: name a destination inside the project", "bad_argument")
+    project = _project(ctx, args)
+    into = _folder_or_none(ctx, remote, project)
+    if local.is_dir() and into is False:
+        raise usage_error(f"REMOTE {remote!r} is a file; a folder cannot go there", "bad_argument")
+    if not local.is_dir() and (into or (args.remote or "").endswith("/")):
+        remote = posixpath.join(remote, local.name)  # into the folder, as `cp` does
     if local.is_dir():
         pairs = [
             (path, posixpath.join(remote, path.relative_to(local).as_posix()))
@@ -133,7 +149,6 @@ def _put(ctx: Context, args: argparse.Namespace) -> list[str]:
         ]
     else:
         pairs = [(local, remote)]
-    project = _project(ctx, args)
     with progress_bar(remote, sum(os.path.getsize(p) for p, _ in pairs)) as progress:
         for path, destination in pairs:
             with path.open("rb") as source:
