@@ -211,3 +211,15 @@ def test_help_and_completion_know_the_verbs(cml_ip: Any) -> None:
     with provisionalcompleter():
         completions = [c.text for c in cml_ip.Completer.completions("%cml files ", 11)]
     assert {"ls", "get", "put", "rm", "mv", "cat"} <= set(completions)
+
+
+def test_a_widget_front_end_gets_tqdms_notebook_bar(
+    cml_ip: Any, here: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CML_MAGIC_WIDGETS", "1")
+    Path("big.bin").write_bytes(os.urandom(2 * MB))
+    with capture_output() as shown:
+        cml_ip.run_line_magic("cml", f"files put big.bin {here}/big.bin")
+    views = [o.data for o in shown.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
+    assert views, "no widget was displayed"
+    assert "100%" not in capsys.readouterr().err  # no text bar beside it
