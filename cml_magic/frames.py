@@ -135,3 +135,27 @@ def _project_name(project: Any) -> str:
     if project is None:
         return ""
     return str(getattr(project, "name", "") or getattr(project, "public_identifier", ""))
+
+
+FILE_COLUMNS = ("path", "size", "modified", "is_dir")
+
+
+def file_frame(entries: Iterable[Any]) -> pd.DataFrame:
+    """`%cml files ls`: path, size (int64 bytes, 0 for a folder), modified, is_dir (bool).
+
+    `modified` is datetime64[ns, UTC] and NaT: CML's FileInfo carries no time; the column is
+    there so that code reading it keeps working where a server sends one (`raw` `modified`).
+    """
+    rows = list(entries)
+    frame = pd.DataFrame(
+        {
+            "path": [e.path for e in rows],
+            "size": [e.file_size for e in rows],
+            "modified": [e.raw.get("modified") for e in rows],
+            "is_dir": [e.is_dir for e in rows],
+        },
+        columns=list(FILE_COLUMNS),
+    )
+    return frame.astype({"path": str, "size": "int64", "is_dir": "bool"}).assign(
+        modified=pd.to_datetime(frame["modified"], utc=True).astype("datetime64[ns, UTC]")
+    )

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import IO, Any, Literal, Self
 
 import requests
 import urllib3.exceptions
@@ -50,6 +50,7 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 Expect = Literal["json", "bytes"]
 _NO_BODY: Any = object()
 _CHUNK = 65536
+_ERROR_CAP = 1 << 20  # bytes of an error answer read by `transfer`: enough for any message
 # The variables requests reads for the proxy and CA bundle of a URL
 # (urllib.request.getproxies_environment, requests.Session.merge_environment_settings).
 PROXY_AND_TLS_VARIABLES = (
@@ -320,6 +321,85 @@ class Transport:
                 path=path,
             )
         return self._decode(response, method, path, expect)
+
+    def transfer(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        sink: IO[bytes] | None = None,
+        progress: Callable[[int], None] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """A request whose body (`data`, a file-like object) or answer (written into `sink`)
+        may be big, streamed so that neither is held whole in memory; with a `sink`, the number
+        of bytes written, else the decoded JSON answer. `progress(n)` hears of each chunk.
+
+        Deadline: `timeout` bounds each wait (connecting, each send of the body, the answer's
+        head, each chunk of the answer), not the whole call as in `request`. A big file takes
+        as long as its bytes take to move; a peer that goes quiet fails within `timeout`.
+        Retries follow `request`'s rules, their pauses within the first `timeout`; an answer
+        cut off after bytes reached `sink` is not resent (the sink holds them already).
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT
+        self._read_environment()
+        token = _CALL_RETRY.set(self._retry(method, idempotent, time.monotonic() + self.timeout))
+        try:
+            response = self.session.request(
+                method,
+                self.host + path,
+                data=data,
+                headers=headers,
+                auth=self._auth,
+                stream=True,
+                timeout=(self.timeout, self.timeout),  # per socket wait, as said above
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise CMLConnectionError(
+                self._scrub(_describe(exc, self.timeout)), method=method, path=path
+            ) from None
+        finally:
+            _CALL_RETRY.reset(token)
+        try:
+            if response.status_code >= 400 or response.is_redirect or sink is None:
+                # An error, a redirect or a JSON answer: small; an error is read up to a cap.
+                cap = _ERROR_CAP if response.status_code >= 400 else None
+                response._content = response.raw.read(cap, decode_content=True)
+                response._content_consumed = True  # type: ignore[attr-defined]  # not in the stubs
+                if response.status_code >= 400:
+                    raise self._error(response, method, path)
+                if response.is_redirect:
+                    target = response.headers.get("Location", "?").split("?")[0]
+                    raise CMLError(
+                        f"CML redirected the request to {target}; use that host (https?)",
+                        status=response.status_code,
+                        method=method,
+                        path=path,
+                    )
+                return self._decode(response, method, path, "json")
+            written = 0
+            for chunk in response.raw.stream(_CHUNK, decode_content=True):
+                sink.write(chunk)
+                written += len(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+            return written
+        except urllib3.exceptions.HTTPError as exc:
+            failure: requests.RequestException = (
+                requests.ReadTimeout(exc)
+                if isinstance(exc, urllib3.exceptions.ReadTimeoutError)
+                else requests.exceptions.ChunkedEncodingError(exc)
+            )
+            raise CMLConnectionError(
+                self._scrub(_describe(failure, self.timeout)), method=method, path=path
+            ) from None
+        finally:
+            response.close()
 
     def _read_environment(self) -> None:
         """The session's proxies and CA bundle for the host from the environment, as requests

@@ -288,6 +288,25 @@ class CMLMagics(Magics, Configurable):
             self.user_ns[args.out] = result
         return result
 
+    @cell_magic
+    def cml_file(self, line: str, cell: str) -> Any:
+        """Write the cell to a project file, replacing it.
+
+        ``%%cml_file PATH [--project P] [-o NAME]``
+        """
+        from cml_magic.magics.commands import files
+        from cml_magic.magics.context import Context
+
+        try:
+            args = files.parse_cell_line(line)
+            result = self._call(files.write_cell, Context(self), args, cell)
+        except HelpRequested as shown:
+            print(shown.text)
+            return None
+        if args.out:
+            self.user_ns[args.out] = result
+        return None
+
     def _call(self, handler: Any, *args: Any) -> Any:
         """Run a handler, turning API errors into one-line usage errors."""
         try:

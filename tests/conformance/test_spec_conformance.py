@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -224,9 +225,20 @@ def _scenario(cml: CML) -> None:
     assert {f.path for f in cml.files.list()} >= {"job.py", "data", "predict.py"}
     assert [f.path for f in cml.files.list("data")] == ["in.txt"]
     assert cml.files.download("data/in.txt") == b"two"
+    # Streamed both ways (a file object up, a sink down), then renamed.
+    big = io.BytesIO(b"0123456789" * 20000)
+    cml.files.upload("data/big.bin", big, overwrite=True, progress=lambda n: None)
+    sink = io.BytesIO()
+    assert cml.files.download_to("data/big.bin", sink, progress=lambda n: None) == 200000
+    assert sink.getvalue() == big.getvalue()
+    assert cml.files.rename("data/big.bin", "data/moved.bin").path == "data/moved.bin"
+    assert cml.files.download("data/moved.bin") == big.getvalue()
+    cml.files.delete("data/moved.bin")
     cml.files.delete("data/in.txt")
     with pytest.raises(NotFoundError):
         cml.files.download("data/in.txt")
+    with pytest.raises(NotFoundError):
+        cml.files.download_to("data/in.txt", io.BytesIO())
 
     # Jobs: create, paging, filters, names, update.
     job = cml.jobs.create(f"hello-{tag}", "job.py", environment={"GREETING": "hi"}, timeout=60)
@@ -348,11 +360,6 @@ def _beside_the_client(cml: CML) -> None:
     """The server's routes no client method calls, sent through the client's transport."""
     v2, pid = "/api/v2", cml.projects.resolve("risk-analysis")
     cml.transport.request("GET", v2 + "/projects/batch", params={"project_ids": [pid]})
-    cml.files.upload("conf/a.txt", b"a", project=pid)
-    cml.transport.request(
-        "PATCH", f"{v2}/projects/{pid}/files/conf%2Fa.txt", json_body={"path": "conf/b.txt"}
-    )
-    cml.files.delete("conf", project=pid)
     v1 = "/api/v1/projects/alice/risk-analysis/jobs"
     cml.transport.request("GET", v1 + "/208", legacy=True)
     with contextlib.suppress(CMLError):  # nothing running: v1 may refuse

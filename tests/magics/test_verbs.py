@@ -26,7 +26,7 @@ def test_project_and_job_lifecycle(cml_ip: Any, api: Any) -> None:
         cml(cml_ip, "jobs update scratch --arguments '--mode fast' --cpu 2")
         updated = cml(cml_ip, "jobs show scratch")
         assert (updated.arguments, updated.cpu) == ("--mode fast", 2.0)
-        files = cml(cml_ip, "files list")
+        files = cml(cml_ip, "files ls")
         assert "analysis.py" in set(files["path"])
         cml(cml_ip, "jobs delete scratch")
         assert len(cml(cml_ip, "jobs list")) == 0

@@ -1,0 +1,163 @@
+"""Streamed file transfers: the multipart file body, and `Transport.transfer`'s deadline (each
+wait bounded, not the whole transfer), errors and cut-off answers, on throwaway servers."""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from cml_magic.api import CML, CMLConnectionError, NotFoundError
+from cml_magic.api.multipart import MultipartFile
+
+KEY = "secret-key-abcdefghijklmnop-1234"
+PID = "abcd-efgh-ijkl-mnop"
+DOWNLOAD = f"/api/v2/projects/{PID}/files/big.bin:download"
+
+
+def test_the_multipart_body_reads_in_pieces_and_rewinds() -> None:
+    data = bytes(range(256)) * 1000
+    source = io.BytesIO(b"skipped" + data)
+    source.seek(7)  # from where the file object stands
+    seen: list[int] = []
+    body = MultipartFile('dir/a "b".bin', "a.bin", source, seen.append)
+    whole = bytearray()
+    while piece := body.read(1000):
+        whole += piece
+    assert len(whole) == len(body) and sum(seen) == len(data)
+    head, _, rest = bytes(whole).partition(b"\r\n\r\n")
+    assert b'name="dir/a %22b%22.bin"; filename="a.bin"' in head
+    assert rest == data + f"\r\n--{body.boundary}--\r\n".encode()
+    assert body.seek(0) == 0 and body.read() == bytes(whole)  # what urllib3 does to resend
+
+
+def test_a_file_that_shrinks_while_sent_is_an_error() -> None:
+    source = io.BytesIO(b"x" * 100)
+    body = MultipartFile("a", "a", source)
+    source.truncate(10)
+    with pytest.raises(OSError, match="got shorter"):
+        body.read()
+
+
+class RawServer:
+    """Answers every connection with `reply(conn)`, on a thread."""
+
+    def __init__(self, reply: Callable[[socket.socket], None]) -> None:
+        self.reply = reply
+        self.connections = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            with conn:
+                try:
+                    conn.recv(65536)
+                    self.reply(conn)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(reply: Callable[[socket.socket], None]) -> RawServer:
+        servers.append(RawServer(reply))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _head(length: int) -> bytes:
+    return (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+def _trickle(conn: socket.socket) -> None:
+    # 12 chunks 0.1 s apart: the whole answer takes longer than the client's 0.5 s timeout,
+    # but no wait for a chunk comes near it.
+    conn.sendall(_head(12 * 1000))
+    for _ in range(12):
+        time.sleep(0.1)
+        conn.sendall(b"y" * 1000)
+
+
+def _stall(conn: socket.socket) -> None:
+    conn.sendall(_head(5000) + b"z" * 1000)
+    time.sleep(3)
+
+
+def _cut(conn: socket.socket) -> None:
+    conn.sendall(_head(100_000) + b"z" * 70_000)  # one whole 64 KiB chunk, then the end
+
+
+def _client(port: int) -> CML:
+    cml = CML(f"http://127.0.0.1:{port}", KEY, project=PID, max_retries=2, timeout=0.5)
+    cml.transport.sleep = lambda seconds: None
+    return cml
+
+
+def test_a_transfer_outlasts_the_timeout_while_bytes_keep_coming(raw_server: Any) -> None:
+    server = raw_server(_trickle)
+    with _client(server.port) as cml:
+        sink = io.BytesIO()
+        chunks: list[int] = []
+        assert cml.files.download_to("big.bin", sink, progress=chunks.append) == 12000
+        assert sink.getvalue() == b"y" * 12000 and sum(chunks) == 12000
+        # The same answer read whole by `request` ends at its one deadline.
+        with pytest.raises(CMLConnectionError, match="no answer within the timeout"):
+            cml.files.download("big.bin")
+
+
+def test_a_transfer_that_stalls_fails_within_the_timeout(raw_server: Any) -> None:
+    server = raw_server(_stall)
+    with _client(server.port) as cml:
+        with pytest.raises(CMLConnectionError, match="no answer within the timeout") as caught:
+            cml.files.download_to("big.bin", io.BytesIO())
+        assert KEY not in str(caught.value)
+
+
+def test_an_answer_cut_off_mid_transfer_is_not_resent(raw_server: Any) -> None:
+    server = raw_server(_cut)
+    with _client(server.port) as cml:
+        sink = io.BytesIO()
+        with pytest.raises(CMLConnectionError, match="cut off"):
+            cml.files.download_to("big.bin", sink)
+    # The sink holds the first bytes already: a resend would write them twice.
+    assert server.connections == 1 and sink.getvalue() == b"z" * 65536
+
+
+def test_a_transfer_error_is_the_typed_error_with_its_message(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(DOWNLOAD, method="POST").respond_with_json(
+        {"message": "file big.bin not found"}, status=404
+    )
+    with CML(httpserver.url_for("/"), KEY, project=PID) as cml:
+        sink = io.BytesIO()
+        with pytest.raises(NotFoundError, match="file big.bin not found"):
+            cml.files.download_to("big.bin", sink)
+    assert sink.getvalue() == b""
