@@ -83,7 +83,10 @@ class Collection(Generic[R]):
         """The one item named exactly `name` (`NotFoundError`, `AmbiguousNameError`)."""
         found = self._pages(parent_ids, {"search_filter": {"name": name}})
         where = f" in project {parent_ids[0]}" if parent_ids else ""
-        return exactly_one(self._item.kind, name, found, self._describe, where)
+        project_id = parent_ids[0] if parent_ids else None
+        return exactly_one(
+            self._item.kind, name, found, self._describe, where, project_id=project_id
+        )
 
     def _is_id(self, ref: str) -> bool:
         return is_id(ref)

@@ -69,6 +69,11 @@ class NameCache:
         """Note that the project reference `ref` (a name or an id) is the project `project_id`."""
         self._project_ids[ref] = project_id
 
+    def project_name(self, project_id: str) -> str | None:
+        """The name of the project `project_id`, if seen before."""
+        found = [n for n, i in self._project_ids.items() if i == project_id and n != project_id]
+        return found[0] if found else None
+
     def project_id(self, ref: str) -> str | None:
         """The id of the project `ref` names, if seen before."""
         return self._project_ids.get(ref)
