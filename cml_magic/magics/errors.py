@@ -61,6 +61,7 @@ _TYPED = {
     "model_opt": "model",
     "app": "application",
 }
+_IN_A_PROJECT = {"job", "model", "application"}
 # kind -> the client's collection of it.
 _COLLECTIONS = {
     "project": "projects",
@@ -88,6 +89,10 @@ def scope_of(magic: Any, handler_args: tuple[Any, ...]) -> Scope:
         typed["project"] = magic.names.project_name(project) or project
 
     def names(kind: str) -> list[str]:
+        if kind == "runtime":
+            from cml_magic.api.runtimes import short_name
+
+            return [short_name(r.image_identifier) for r in magic.client().runtimes.list()]
         collection = getattr(magic.client(), _COLLECTIONS[kind])
         if kind == "project":
             items = collection.list(include_public=True, limit=500)
@@ -144,7 +149,7 @@ def api_error(exc: Any, scope: Scope | None = None) -> UsageError:
 
 def _not_found(kind: str, name: str, scope: Scope) -> str:
     project = scope.typed.get("project")
-    where = f" in project {project}" if kind != "project" and project else ""
+    where = f" in project {project}" if kind in _IN_A_PROJECT and project else ""
     hint = ""
     if scope.names is not None:
         try:

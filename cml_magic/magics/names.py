@@ -36,6 +36,7 @@ class NameCache:
         self._names: dict[str, dict[tuple[str, str | None], float]] = {}
         self._runs: dict[str, tuple[str, str | None]] = {}
         self._project_ids: dict[str, str] = {}  # a project's name (and id) -> its id
+        self._ids: dict[str, str] = {}  # id of a job, model or application -> its name
 
     def remember(self, items: Iterable[Any]) -> None:
         """Note every item's name (and, for runs, its job and project)."""
@@ -57,6 +58,8 @@ class NameCache:
                 continue
             if name:
                 self._names.setdefault(group, {})[(name, _project_id_of(item))] = now
+                if getattr(item, "id", None):
+                    self._ids[str(item.id)] = name
 
     def add(self, group: str, names: Iterable[str], project_id: str | None = None) -> None:
         """Note names fetched for completion (of the project `project_id`, if given)."""
@@ -68,6 +71,10 @@ class NameCache:
     def note_project(self, ref: str, project_id: str) -> None:
         """Note that the project reference `ref` (a name or an id) is the project `project_id`."""
         self._project_ids[ref] = project_id
+
+    def ids(self) -> dict[str, str]:
+        """The names of the jobs, models and applications seen, by id."""
+        return dict(self._ids)
 
     def project_name(self, project_id: str) -> str | None:
         """The name of the project `project_id`, if seen before."""
@@ -99,3 +106,4 @@ class NameCache:
         self._names.clear()
         self._runs.clear()
         self._project_ids.clear()
+        self._ids.clear()
