@@ -43,6 +43,10 @@ body { font-family: sans-serif; margin: 2em; color: #222; background: #fff; }
 table { border-collapse: collapse; } td, th { padding: 2px 10px; text-align: left;
 white-space: nowrap; border-bottom: 1px solid #ddd; } pre { background: #f4f4f4; padding: 8px;
 overflow-x: auto; } .status { font-weight: bold; } nav { margin-bottom: 1em; }
+@media (prefers-color-scheme: dark) {
+  body { color: #e6e6e6; background: #1e1e1e; } a { color: #8ab4f8; }
+  pre { background: #2b2b2b; } td, th { border-bottom-color: #444; }
+}
 """
 
 
@@ -186,6 +190,7 @@ def run_page(request: Request, owner: str, slug: str, run_id: str) -> HTMLRespon
         ("created", _time(run.get("created_at"))),
         ("running", _time(run.get("running_at"))),
         ("finished", _time(run.get("finished_at"))),
+        ("took", _took(run.get("running_at"), run.get("finished_at"))),
         ("creator", run.get("creator", "")),
     )
     body += _environment(run.get("environment"))
@@ -322,6 +327,19 @@ def _time(value: Any) -> str:
     if not text or text == ZERO_TIME or text.startswith("0001-"):
         return "–"
     return text[:19].replace("T", " ") + " UTC"
+
+
+def _took(start: Any, end: Any) -> str:
+    """`1m 05s` from `start` to `end` (ISO times); a dash while either is missing."""
+    from datetime import datetime
+
+    if _time(start) == "–" or _time(end) == "–":
+        return "–"
+    seconds = int(
+        (datetime.fromisoformat(str(end)) - datetime.fromisoformat(str(start))).total_seconds()
+    )
+    minutes, seconds = divmod(max(seconds, 0), 60)
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def _created(doc: Doc) -> str:
