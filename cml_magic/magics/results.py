@@ -50,7 +50,7 @@ def display_bundle(frame: Any, limit: int, empty: str = "") -> dict[str, str]:
             f"{limit} of {total} rows shown; the result holds all {total} "
             "(%config CMLMagics.display_limit = N to change)"
         )
-    if any(isinstance(t, pd.DatetimeTZDtype) for t in frame.dtypes):
+    if total and any(isinstance(t, pd.DatetimeTZDtype) for t in frame.dtypes):
         notes.append(f"times are local ({_local_offset()})")
     rows = max(len(shown), 1)
     # Every column: the text wraps blocks of columns rather than hiding the middle ones.

@@ -124,6 +124,7 @@ def test_an_empty_listing_says_so(html_ip: Any, api: Any) -> None:
         data, _ = html_ip.display_formatter.format(frame, include=BOTH)
         assert data["text/plain"].startswith("no runs yet\n")
         assert data["text/html"].startswith("<p>no runs yet</p>")
+        assert "times are local" not in data["text/plain"]
     finally:
         api.jobs.delete(job.id, project="risk-analysis")
 
