@@ -14,7 +14,7 @@ for any list of jobs or models.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -61,14 +61,16 @@ TIME_COLUMNS = frozenset(
     }
 )  # fmt: skip
 USER_COLUMNS = frozenset({"creator", "owner", "deployer"})
+DTYPES: dict[str, Literal["bool", "int64", "float64"]] = {
+    "is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64",
+    "cpu": "float64", "memory": "float64",
+}  # fmt: skip
 # Columns computed here, not fields of the API: kind -> column -> how.
 DURATIONS = {
     "run": ("finished_at", ("running_at", "created_at")),
     "build": ("built_at", ("created_at",)),
 }
 DERIVED = {"run": {"job", "duration"}, "build": {"duration"}, "runtime": {"name"}}
-DTYPES = {"is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64"}
-DTYPES |= {"cpu": "float64", "memory": "float64"}
 KIND_ALIASES = {
     "projects": "project", "jobs": "job", "runs": "run", "job_run": "run", "jobrun": "run",
     "models": "model", "builds": "build", "model_build": "build", "modelbuild": "build",
@@ -135,7 +137,7 @@ def to_frame(
         if column in TIME_COLUMNS:
             frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
         elif column in DTYPES:
-            frame[column] = frame[column].astype(DTYPES[column])  # type: ignore[call-overload]
+            frame[column] = frame[column].astype(DTYPES[column])
         elif column != "duration":
             frame[column] = frame[column].astype(str)
     if key in DURATIONS:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cml_magic.api.objects import Resource
     from cml_magic.magics.magic import CMLMagics
 
 # Which names complete an option's value or a verb's first argument.
@@ -160,7 +161,8 @@ class Completer:
         self._fetched[what] = now
         return True
 
-    def _fetch(self, group: str, listing: Callable[[Any], Any]) -> list[str]:
+    def _fetch(self, group: str, listing: Callable[[Any], Sequence[Resource]]) -> list[str]:
+        items: Sequence[Resource]
         try:
             items = listing(self.magic.client())
         except Exception:  # noqa: BLE001 - no names is fine while typing

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
+
+if TYPE_CHECKING:
+    from cml_magic.api.errors import CMLError
 
 # "job 3mjv-...": an id the server names, which the user may have typed as a name.
 _NAMED_ID = re.compile(r"\b(project|job|model|application) ([a-z0-9]{4}(?:-[a-z0-9]{4}){3})\b")
@@ -118,21 +121,22 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def api_error(exc: Any, scope: Scope | None = None) -> UsageError:
+def api_error(exc: CMLError, scope: Scope | None = None) -> UsageError:
     """Turn a `cml_magic.api.CMLError` into a one-line `UsageError` with a hint, naming what
     the user typed (`scope`) where the API's message has ids."""
-    name = type(exc).__name__
-    status = getattr(exc, "status", None)
-    message = str(getattr(exc, "message", None) or exc).strip() or name
+    from cml_magic.api import errors
+
+    status = exc.status
+    message = str(exc.message or exc).strip() or type(exc).__name__
     message = " ".join(message.split())
-    hint = _HINTS.get(name, "")
+    hint = _hint(exc)
     scope = scope or Scope()
-    if name == "NotFoundError" and getattr(exc, "name", None) and exc.kind:
+    if isinstance(exc, errors.NotFoundError) and exc.name and exc.kind:
         return usage_error(_not_found(exc.kind, exc.name, scope), "bad_name")
     message = _in_their_words(message, scope.typed)
-    if name == "WaitTimeout":  # the client's own --timeout, not an answer of CML
+    if isinstance(exc, errors.WaitTimeout):  # the client's own --timeout, not CML's answer
         return usage_error(f"{message}{hint}", "timeout")
-    if name == "ConfigError":
+    if isinstance(exc, errors.ConfigError):
         # The API's own advice (`pass host=`) is for Python callers; a notebook has its own ways.
         for start, advice in _NOT_CONFIGURED.items():
             if message.startswith(start):
@@ -140,10 +144,10 @@ def api_error(exc: Any, scope: Scope | None = None) -> UsageError:
         if "project" in message and "host" not in message:
             hint = " (%cml use PROJECT sets one for the notebook; or add --project NAME)"
         return usage_error(f"{message}{hint}", "not_configured")
-    if name == "AmbiguousNameError":
+    if isinstance(exc, errors.AmbiguousNameError):
         return usage_error(f"{message}{hint}", "bad_name")
-    prefix = f"CML answered {status}: " if status else _PREFIXES.get(name, "")
-    kind = "bad_name" if name == "NotFoundError" else "api_error"
+    prefix = f"CML answered {status}: " if status else _prefix(exc)
+    kind = "bad_name" if isinstance(exc, errors.NotFoundError) else "api_error"
     return usage_error(f"{prefix}{message}{hint}", kind)
 
 
@@ -171,8 +175,13 @@ def _in_their_words(message: str, typed: Mapping[str, str]) -> str:
     return _NAMED_ID.sub(named, message)
 
 
-# What an error of the client (no HTTP status) starts with.
-_PREFIXES = {"CMLConnectionError": "no answer from CML: ", "CMLError": "CML error: "}
+def _prefix(exc: CMLError) -> str:
+    """What an error without an HTTP status starts with: none for the client's own errors."""
+    from cml_magic.api import errors
+
+    if isinstance(exc, errors.CMLConnectionError):
+        return "no answer from CML: "
+    return "CML error: " if type(exc) is errors.CMLError else ""
 
 
 _NOT_CONFIGURED = {
@@ -195,10 +204,16 @@ _NOT_CONFIGURED = {
     ),
 }
 
-_HINTS = {
-    "AuthError": " (check the API key: %cml login, or CML_MAGIC_API_KEY)",
-    "ConfigError": " (see %cml config for the settings in effect)",
-    "AmbiguousNameError": " (pass the id instead, or a more exact name)",
-    "CMLConnectionError": " (is the host right? see %cml config)",
-    "WaitTimeout": " (the run goes on; wait again with --timeout, or check it later)",
-}
+
+def _hint(exc: CMLError) -> str:
+    """What to do about this kind of API error, if there is advice to give."""
+    from cml_magic.api import errors
+
+    hints: tuple[tuple[type[CMLError], str], ...] = (
+        (errors.AuthError, " (check the API key: %cml login, or CML_MAGIC_API_KEY)"),
+        (errors.ConfigError, " (see %cml config for the settings in effect)"),
+        (errors.AmbiguousNameError, " (pass the id instead, or a more exact name)"),
+        (errors.CMLConnectionError, " (is the host right? see %cml config)"),
+        (errors.WaitTimeout, " (the run goes on; wait again with --timeout, or check it later)"),
+    )
+    return next((text for cls, text in hints if isinstance(exc, cls)), "")

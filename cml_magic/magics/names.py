@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# API result class -> the completion group its names go into.
-_GROUPS = {
-    "Project": "projects",
-    "Job": "jobs",
-    "Model": "models",
-    "Application": "apps",
-    "JobRun": "runs",
-}
+if TYPE_CHECKING:
+    from cml_magic.api.objects import Resource
+
+
+def _group(item: Resource) -> str | None:
+    """The completion group an API result's name goes into, if any."""
+    # Imported here: the magics load without the API, and these items come from it.
+    from cml_magic.api.objects import Job, JobRun, Project
+
+    groups: list[tuple[type[Resource], str]] = [(Project, "projects"), (Job, "jobs")]
+    groups.append((JobRun, "runs"))
+    # No item is a model or an application unless their module was loaded (a job listing
+    # does not load it, and should not for this).
+    serving = sys.modules.get("cml_magic.api.serving_objects")
+    if serving is not None:
+        groups += [(serving.Model, "models"), (serving.Application, "apps")]
+    return next((group for cls, group in groups if isinstance(item, cls)), None)
 
 
 def _project_id_of(item: Any) -> str | None:
@@ -38,28 +48,31 @@ class NameCache:
         self._project_ids: dict[str, str] = {}  # a project's name (and id) -> its id
         self._ids: dict[str, str] = {}  # id of a job, model or application -> its name
 
-    def remember(self, items: Iterable[Any]) -> None:
+    def remember(self, items: Iterable[Resource]) -> None:
         """Note every item's name (and, for runs, its job and project)."""
+        from cml_magic.api.objects import JobRun
+
         now = time.monotonic()
         for item in items:
-            group = _GROUPS.get(type(item).__name__)
+            group = _group(item)
             if group is None:
                 continue
-            if group == "runs":
-                self._runs[item.id] = (item.job_id, getattr(item, "project_id", None))
+            if isinstance(item, JobRun):
+                self._runs[item.id] = (item.job_id, item.project_id)
                 self._names.setdefault(group, {})[(item.id, None)] = now
                 continue
             name = getattr(item, "name", None)
+            item_id = getattr(item, "id", None)
             if group == "projects":
-                if name and getattr(item, "id", None):
-                    self._project_ids[name] = self._project_ids[item.id] = item.id
+                if name and item_id:
+                    self._project_ids[name] = self._project_ids[item_id] = item_id
                 if name:
                     self._names.setdefault(group, {})[(name, None)] = now
                 continue
             if name:
                 self._names.setdefault(group, {})[(name, _project_id_of(item))] = now
-                if getattr(item, "id", None):
-                    self._ids[str(item.id)] = name
+                if item_id:
+                    self._ids[str(item_id)] = name
 
     def add(self, group: str, names: Iterable[str], project_id: str | None = None) -> None:
         """Note names fetched for completion (of the project `project_id`, if given)."""

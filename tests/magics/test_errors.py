@@ -147,7 +147,7 @@ def test_an_active_run_is_told_by_the_job_name(cml_ip: Any, api: Any) -> None:
 
 def test_a_client_timeout_is_not_called_a_cml_error(cml_ip: Any) -> None:
     error = _error_of(
-        cml_ip, "jobs run fit -p risk-analysis --env ANALYSIS_SECONDS=30 --wait --timeout 0.2"
+        cml_ip, "jobs run nightly -p risk-analysis --env ANALYSIS_SECONDS=30 --wait --timeout 0.2"
     )
     assert "the run goes on" in str(error)
     assert "CML error" not in str(error) and "CML answered" not in str(error)
