@@ -31,13 +31,13 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "created_at", "updated_at",
     ),
     "run": (
-        "id", "job_id", "status", "creator", "created_at", "scheduling_at", "starting_at",
-        "running_at", "finished_at",
+        "id", "job", "status", "duration", "creator", "created_at", "scheduling_at",
+        "starting_at", "running_at", "finished_at", "job_id",
     ),
     "model": ("id", "name", "description", "creator", "auth_enabled", "created_at", "updated_at"),
     "build": (
-        "id", "model_id", "status", "file_path", "function_name", "creator", "created_at",
-        "updated_at", "built_at",
+        "id", "model_id", "status", "duration", "file_path", "function_name", "creator",
+        "created_at", "updated_at", "built_at",
     ),
     "deployment": (
         "id", "model_id", "build_id", "status", "replicas", "cpu", "memory", "deployer",
@@ -48,7 +48,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "starting_at", "running_at", "stopped_at",
     ),
     "runtime": (
-        "image_identifier", "editor", "kernel", "edition", "full_version", "status",
+        "name", "image_identifier", "editor", "kernel", "edition", "full_version", "status",
         "description",
     ),
     "file": ("path", "is_dir", "file_size"),
@@ -65,6 +65,12 @@ DTYPES: dict[str, Literal["bool", "int64", "float64"]] = {
     "is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64",
     "cpu": "float64", "memory": "float64",
 }  # fmt: skip
+# Columns computed here, not fields of the API: kind -> column -> how.
+DURATIONS = {
+    "run": ("finished_at", ("running_at", "created_at")),
+    "build": ("built_at", ("created_at",)),
+}
+DERIVED = {"run": {"job", "duration"}, "build": {"duration"}, "runtime": {"name"}}
 KIND_ALIASES = {
     "projects": "project", "jobs": "job", "runs": "run", "job_run": "run", "jobrun": "run",
     "models": "model", "builds": "build", "model_build": "build", "modelbuild": "build",
@@ -97,13 +103,18 @@ def with_project_column(columns: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def to_frame(
-    items: Iterable[Any], kind: str | type | None = None, *, project_column: bool | None = None
+    items: Iterable[Any],
+    kind: str | type | None = None,
+    *,
+    project_column: bool | None = None,
+    job_names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """A DataFrame of API objects, with the columns `COLUMNS[kind]`.
 
     `kind` ("job", "run", ... or the class, e.g. `JobRun`) is found from the listing or its
     items when not given; an empty plain list without `kind` gives an empty frame.
     `project_column` (default: the listing's `across_projects`) adds the `project` column.
+    `job_names` (job id -> name) fills a run's `job` column.
     """
     rows = list(items)
     key = _kind_of(items if hasattr(items, "kind") else rows, kind)  # type: ignore[arg-type]
@@ -114,7 +125,9 @@ def to_frame(
         project_column = bool(getattr(items, "across_projects", False))
     if project_column:
         columns = with_project_column(columns)
-    data = field_columns(rows, columns, None)
+    fields = [c for c in columns if c not in DERIVED.get(key, ())]
+    data = field_columns(rows, fields, None)
+    _derive(data, key, rows, job_names or {})
     for column in USER_COLUMNS.intersection(columns):
         data[column] = [getattr(u, "username", "") if u is not None else "" for u in data[column]]
     if project_column:
@@ -125,9 +138,30 @@ def to_frame(
             frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
         elif column in DTYPES:
             frame[column] = frame[column].astype(DTYPES[column])
-        else:
+        elif column != "duration":
             frame[column] = frame[column].astype(str)
+    if key in DURATIONS:
+        end, starts = DURATIONS[key]
+        start = frame[starts[0]]
+        for other in starts[1:]:
+            start = start.fillna(frame[other])
+        frame["duration"] = (frame[end] - start).astype("timedelta64[ns]")
     return frame
+
+
+def _derive(
+    data: dict[str, list[Any]], key: str, rows: list[Any], job_names: Mapping[str, str]
+) -> None:
+    """Fill the columns computed here (`DERIVED`) that `key`'s frame has."""
+    if key == "run":
+        ids = [str(getattr(r, "job_id", "") or "") for r in rows]
+        data["job"] = [job_names.get(i, i) for i in ids]
+    if key in DURATIONS:
+        data["duration"] = [None] * len(rows)
+    if key == "runtime":
+        from cml_magic.api.runtimes import short_name
+
+        data["name"] = [short_name(str(getattr(r, "image_identifier", ""))) for r in rows]
 
 
 def _project_name(project: Any) -> str:

@@ -83,7 +83,10 @@ class Collection(Generic[R]):
         """The one item named exactly `name` (`NotFoundError`, `AmbiguousNameError`)."""
         found = self._pages(parent_ids, {"search_filter": {"name": name}})
         where = f" in project {parent_ids[0]}" if parent_ids else ""
-        return exactly_one(self._item.kind, name, found, self._describe, where)
+        project_id = parent_ids[0] if parent_ids else None
+        return exactly_one(
+            self._item.kind, name, found, self._describe, where, project_id=project_id
+        )
 
     def _is_id(self, ref: str) -> bool:
         return is_id(ref)
@@ -184,12 +187,22 @@ class Collection(Generic[R]):
         return Listing(items, self._item.kind, across_projects=across_projects)
 
     def _create(self, parent_ids: Sequence[str], body: Mapping[str, Any]) -> R:
-        return self._call("POST", parent_ids, body=set_fields(dict(body)))
+        return self._call("POST", parent_ids, body=set_fields(self._runtime_of(dict(body))))
 
     def _update(self, parent_ids: Sequence[str], item_id: str, fields: dict[str, Any]) -> R:
         if "environment" in fields:  # CML's update takes the map as JSON text
             fields["environment"] = environment_text(fields["environment"])
+        fields = self._runtime_of(fields)
         return self._call("PATCH", parent_ids, item_id, body=set_fields(fields))
+
+    def _runtime_of(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`body` with a runtime's short name (`runtime_identifier=`) as its image identifier."""
+        from cml_magic.api.runtimes import is_short_name
+
+        ref = body.get("runtime_identifier")
+        if isinstance(ref, str) and is_short_name(ref):
+            body["runtime_identifier"] = self._cml.runtimes.identifier(ref)
+        return body
 
     def _delete(self, parent_ids: Sequence[str], item_id: str) -> None:
         self._cml.transport.request("DELETE", self._path(parent_ids, item_id))

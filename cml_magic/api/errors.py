@@ -51,7 +51,24 @@ class AuthError(CMLError):
 
 
 class NotFoundError(CMLError):
-    """404: no such project, job, run, file, ..."""
+    """404: no such project, job, run, file, ...
+
+    When a name was looked up and none matched, `kind` ("job", ...) and `name` (the reference
+    as given) say what was asked for, and `project_id` where it was looked for (else None)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str | None = None,
+        name: str | None = None,
+        project_id: str | None = None,
+        **where: Any,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.project_id = project_id
+        super().__init__(message, **where)
 
 
 class ConflictError(CMLError):

@@ -39,11 +39,20 @@ def exactly_one(
     items: Iterable[N],
     describe: Callable[[N], dict[str, str]],
     where: str = "",
+    *,
+    ref: str | None = None,
+    project_id: str | None = None,
 ) -> N:
-    """The one item named exactly `name`; `NotFoundError` or `AmbiguousNameError` otherwise."""
+    """The one item named exactly `name`; `NotFoundError` or `AmbiguousNameError` otherwise.
+
+    `ref` is the reference as given (default `name`), `project_id` where it was looked for:
+    the error carries both."""
     matches = [item for item in items if getattr(item, "name", None) == name]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFoundError(f"no {kind} named {name!r}{where}", status=None)
+        given = name if ref is None else ref
+        raise NotFoundError(
+            f"no {kind} named {given!r}{where}", kind=kind, name=given, project_id=project_id
+        )
     raise AmbiguousNameError(kind, name, [describe(item) for item in matches])

@@ -47,6 +47,7 @@ class Projects(Collection[Project]):
     def _find(self, name: str, *parent_ids: str) -> Project:
         """The project named `name` (`owner/name`: that user's): the caller's own first, else
         the public ones."""
+        ref = name
         owner, _, name = name.rpartition("/")
         wanted: dict[str, str] = {"name": name}
         if owner:
@@ -56,7 +57,7 @@ class Projects(Collection[Project]):
             own = list(self.iter(search_filter=wanted, include_public=True))
             if owner:
                 own = [p for p in own if p.owner and p.owner.username == owner]
-        return exactly_one("project", name, own, self._describe)
+        return exactly_one("project", name, own, self._describe, ref=ref)
 
     def get(self, project: str | None = None) -> Project:
         """One project, by id or name (None: the default project)."""

@@ -6,10 +6,26 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from cml_magic.api.collection import Collection, ListOptions
+from cml_magic.api.errors import AmbiguousNameError, NotFoundError
 from cml_magic.api.objects import Listing, Runtime
 
 if TYPE_CHECKING:
     from typing import Unpack
+
+_PREFIX = "ml-runtime-"
+
+
+def short_name(image_identifier: str) -> str:
+    """A runtime's short name: the last part of its image identifier without `ml-runtime-`,
+    e.g. `jupyterlab-python3.12-standard:2025.09.1-b5`. `runtime_identifier=` takes it, and
+    the same without the `:version` when one version of it is offered."""
+    return image_identifier.rpartition("/")[2].removeprefix(_PREFIX)
+
+
+def is_short_name(ref: str) -> bool:
+    """True for a runtime reference that is not a full image identifier (those have a `/`)."""
+    return bool(ref) and "/" not in ref
+
 
 _SEARCHED = ("image_identifier", "editor", "kernel", "edition", "description", "full_version")
 
@@ -35,6 +51,23 @@ class Runtimes(Collection[Runtime]):
     def list(self, **options: Unpack[ListOptions]) -> Listing[Runtime]:
         """Every runtime, as a list (see `iter`)."""
         return self._listing(self.iter(**options))
+
+    def identifier(self, ref: str) -> str:
+        """The image identifier of `ref`: an identifier as it is; a short name (see
+        `short_name`), with or without its `:version`, looked up (`NotFoundError`, or
+        `AmbiguousNameError` when several versions match a name without one)."""
+        if not is_short_name(ref):
+            return ref
+        every = [r.image_identifier for r in self.iter()]
+        exact = [i for i in every if short_name(i) == ref]
+        if exact:
+            return exact[0]
+        versions = [i for i in every if short_name(i).partition(":")[0] == ref]
+        if len(versions) == 1:
+            return versions[0]
+        if versions:
+            raise AmbiguousNameError("runtime", ref, [{"name": short_name(i)} for i in versions])
+        raise NotFoundError(f"no runtime named {ref!r}", kind="runtime", name=ref)
 
 
 def _matching(runtimes: Iterator[Runtime], needle: str) -> Iterator[Runtime]:

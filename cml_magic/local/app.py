@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cml_magic.local import errors, spec_page, validate
+from cml_magic.local import errors, spec_page, validate, web_pages
 from cml_magic.local.scheduler import Scheduler
 from cml_magic.local.store import Store
 from cml_magic.local.supervisor import Supervisor
@@ -190,6 +190,10 @@ def create_app(
         message = _STATUS_TEXT.get(exc.status_code, str(exc.detail))
         return _error_response(request, code, message, exc.status_code)
 
+    @app.exception_handler(web_pages.NotShown)
+    async def not_shown(request: Request, exc: web_pages.NotShown) -> HTMLResponse:
+        return web_pages.not_shown_page(exc)
+
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         # A last resort: the details (and any server path in them) go to the server's log only.
@@ -218,4 +222,5 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(routes_models.serving)
+    app.include_router(web_pages.router)  # last: its `/<owner>/<slug>` must not shadow the API
     return app

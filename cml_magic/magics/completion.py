@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from cml_magic.magics.magic import CMLMagics
 
 # Which names complete an option's value or a verb's first argument.
+_PROJECT_OPTIONS = ("--project", "-p")
+# Groups whose names live in a project: completion offers the project in effect's only.
+_IN_A_PROJECT = {"jobs", "models", "apps"}
 _OPTION_GROUPS = {"--project": "projects", "-p": "projects", "--job": "jobs", "--model": "models"}
 _FIRST_ARGUMENT_GROUPS = {
     "projects": "projects",
@@ -29,6 +32,7 @@ class Completer:
         self.magic = magic
         self.fetch_after = fetch_after
         self._fetched: dict[str, float] = {}
+        self._project: str | None = None  # the --project of the line being completed
 
     def matcher(self) -> Any:
         """An IPython matcher (for `Completer.custom_matchers`) that answers `%cml` lines.
@@ -63,6 +67,7 @@ class Completer:
         command, words = words[0], words[1:]
         if not words:
             return []
+        self._project = _project_given(words[:-1])
         if command.lstrip("%") == "cml_job_env":
             from cml_magic.magics.jobenv import VERB
 
@@ -122,25 +127,65 @@ class Completer:
         return [] if given else first_argument()
 
     def _names(self, group: str) -> list[str]:
-        """Names seen in earlier results; fetched once in a while when none were seen."""
-        names = self.magic.names.names(group)
-        if names or group not in {"projects", "jobs"}:
+        """Names seen in earlier results (for jobs, models and apps: of the project in effect);
+        fetched once in a while when none were seen."""
+        cache = self.magic.names
+        if group not in _IN_A_PROJECT:
+            names = cache.names(group)
+            if names or group != "projects" or not self._due(group):
+                return names
+            return self._fetch(group, lambda cml: cml.projects.list(limit=200))
+        ref = self._project or self.magic.project or self._default_project()
+        if not ref:
+            return cache.names(group)  # no project in effect: any name seen may be meant
+        project_id = cache.project_id(ref)
+        if project_id is None and self._due(f"project {ref}"):
+            try:
+                project_id = self.magic.client().projects.resolve(ref)
+                cache.note_project(ref, project_id)
+            except Exception:  # noqa: BLE001 - no names is fine while typing
+                project_id = None
+        if project_id is None:
+            return cache.names(group, "")  # only names not tied to a project
+        names = cache.names(group, project_id)
+        if names or group != "jobs" or not self._due(f"{group} {project_id}"):
             return names
+        self._fetch(group, lambda cml: cml.jobs.list(project=project_id, limit=200))
+        return cache.names(group, project_id)
+
+    def _due(self, what: str) -> bool:
+        """Whether `what` may be fetched now (once per `fetch_after` seconds)."""
         now = time.monotonic()
-        if now - self._fetched.get(group, -self.fetch_after) < self.fetch_after:
-            return names
-        self._fetched[group] = now
+        if now - self._fetched.get(what, -self.fetch_after) < self.fetch_after:
+            return False
+        self._fetched[what] = now
+        return True
+
+    def _fetch(self, group: str, listing: Callable[[Any], Sequence[Resource]]) -> list[str]:
         items: Sequence[Resource]
         try:
-            cml = self.magic.client()
-            if group == "projects":
-                items = cml.projects.list(limit=200)
-            else:
-                items = cml.jobs.list(project=self.magic.project or None, limit=200)
+            items = listing(self.magic.client())
         except Exception:  # noqa: BLE001 - no names is fine while typing
             return []
         self.magic.names.remember(items)
         return self.magic.names.names(group)
+
+    def _default_project(self) -> str | None:
+        """The client's default project (CML_MAGIC_PROJECT, ...), None when there is none."""
+        try:
+            return str(self.magic.client().default_project_ref(None))
+        except Exception:  # noqa: BLE001 - no client or no default: no project in effect
+            return None
+
+
+def _project_given(words: list[str]) -> str | None:
+    """The value of `--project`/`-p` among `words` (the line before the word being typed)."""
+    for previous, word in zip(["", *words], words, strict=False):
+        if previous in _PROJECT_OPTIONS:
+            return word
+        if word.startswith("--project="):
+            return word.partition("=")[2]
+    return None
 
 
 def _cell_parser() -> Any:

@@ -63,13 +63,18 @@ class Context:
             del options["sort"]
         return options
 
-    def listing(self, items: Sequence[Resource]) -> Any:
-        """A DataFrame of `items` (full), shown up to the display limit."""
+    def listing(self, items: Sequence[Resource], job_names: dict[str, str] | None = None) -> Any:
+        """A DataFrame of `items` (full), shown up to the display limit; runs name their job
+        (`job_names`: job id -> name, else the names seen before). An empty one says so."""
         from cml_magic import frames
         from cml_magic.magics.results import limit_display
 
         self.magic.names.remember(items)
-        return limit_display(frames.to_frame(items), self.magic.display_limit)
+        names = {**self.magic.names.ids(), **(job_names or {})}
+        frame = frames.to_frame(items, job_names=names)
+        kind = getattr(items, "kind", None)
+        empty = f"no {kind}s yet" if kind and kind != "object" else "nothing yet"
+        return limit_display(frame, self.magic.display_limit, empty)
 
     def remember(self, item: R) -> R:
         """Note names and ids of `item` for completion and run lookups; return it."""

@@ -314,7 +314,9 @@ class CMLMagics(Magics, Configurable):
         except Exception as exc:
             api = sys.modules.get("cml_magic.api")
             if api is not None and isinstance(exc, api.CMLError):
-                raise api_error(exc) from None
+                from cml_magic.magics.errors import scope_of
+
+                raise api_error(exc, scope_of(self, args)) from None
             raise
 
     def forget_key(self) -> None:

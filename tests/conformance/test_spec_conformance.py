@@ -331,6 +331,8 @@ def _scenario(cml: CML) -> None:
     assert len(cml.runtimes.list(search="python", limit=2)) == 2
     standard = list(cml.runtimes.iter(search_filter={"edition": "Standard"}, page_size=2))
     assert standard and all(r.edition == "Standard" for r in standard)
+    full = standard[0].image_identifier
+    assert cml.runtimes.identifier(full.rpartition("/")[2].removeprefix("ml-runtime-")) == full
 
     # Deleting, in the order CML allows.
     _wait(lambda: cml.deployments.refresh(dep).status == "stopped")

@@ -77,3 +77,23 @@ def test_an_options_value_is_not_the_first_argument(ip: Any, magics: Any) -> Non
     assert complete(ip, "%%cml_job_env -p risk-analysis ni") == ["nightly"]
     assert "nightly" not in complete(ip, "%%cml_job_env nightly ")  # the job is given
     assert "jobs" not in complete(ip, "%cml panel -o ")  # a variable name, not a panel
+
+
+def test_job_names_are_those_of_the_project_in_effect(cml_ip: Any) -> None:
+    # Jobs of two projects were listed: Tab offers the ones of the project in effect only.
+    cml_ip.run_line_magic("cml", "jobs list --project risk-analysis")
+    cml_ip.run_line_magic("cml", "jobs list --project churn-model")
+    assert "train" in complete(cml_ip, "%cml jobs run --project churn-model ")
+    assert "nightly" not in complete(cml_ip, "%cml jobs run --project churn-model ")
+    cml_ip.run_line_magic("cml", "use risk-analysis")
+    offered = complete(cml_ip, "%cml jobs run ")
+    assert "nightly" in offered and "train" not in offered
+    assert "train" not in complete(cml_ip, "%%cml_job_env ")
+    assert complete(cml_ip, "%cml runs list --job ") == complete(cml_ip, "%cml jobs run ")
+    assert "train" in complete(cml_ip, "%cml jobs run -p churn-model ")
+
+
+def test_job_names_are_fetched_for_the_project_given(cml_ip: Any) -> None:
+    # Nothing listed before: the project's own jobs are fetched, no other project's.
+    offered = complete(cml_ip, "%cml jobs run --project churn-model ")
+    assert offered == ["train"]

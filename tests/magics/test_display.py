@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from cml_magic.magics.results import limit_display
@@ -70,3 +71,82 @@ def test_a_run_from_a_cell_shows_its_environment_with_secrets_masked(html_ip: An
         assert "hunter2-secret" not in shown
     assert "status: ENGINE_SUCCEEDED" in data["text/plain"]
     assert "environment: REGION=emea, DB_PASSWORD=******" in data["text/plain"]
+
+
+@pytest.fixture
+def kolkata(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The kernel's local time is UTC+05:30 (no summer time), so local times can be checked."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_run_listing_shows_seconds_in_local_time_durations_and_job_names(
+    html_ip: Any, api: Any, kolkata: Any
+) -> None:
+    with capture_output():
+        html_ip.run_line_magic("cml", "jobs run fit --project risk-analysis --wait")
+    frame = html_ip.run_line_magic("cml", "runs list --job fit --project risk-analysis")
+    assert str(frame["created_at"].dtype) == "datetime64[ns, UTC]"  # the frame stays full
+    assert str(frame["duration"].dtype) == "timedelta64[ns]"
+    data, _ = html_ip.display_formatter.format(frame, include=BOTH)
+    text, rich = data["text/plain"], data["text/html"]
+    first = frame.iloc[0]
+    local = first["created_at"].tz_convert("Asia/Kolkata").strftime("%Y-%m-%d %H:%M:%S")
+    assert local in text and local in rich
+    assert "+00:00" not in text and "+00:00" not in rich
+    assert first["created_at"].strftime("%H:%M:%S.%f") not in text  # no microseconds
+    assert "times are local (UTC+05:30)" in text
+    assert list(frame["job"].unique()) == ["fit"]
+    assert first["duration"] >= pd.Timedelta(0) and first["job_id"] != "fit"
+    assert "white-space: nowrap" in rich
+    assert max(len(line) for line in text.splitlines()) > len(first["id"])  # ids not cut
+
+
+def test_duration_text() -> None:
+    from cml_magic.magics.results import duration_text
+
+    assert duration_text(pd.Timedelta(seconds=4.4)) == "4s"
+    assert duration_text(pd.Timedelta(seconds=125)) == "2m 05s"
+    assert duration_text(pd.Timedelta(hours=1, seconds=63)) == "1h 01m 03s"
+    assert duration_text(pd.NaT) == ""
+
+
+def test_an_empty_listing_says_so(html_ip: Any, api: Any) -> None:
+    job = api.jobs.create("never-run", "analysis.py", project="risk-analysis")
+    try:
+        frame = html_ip.run_line_magic("cml", "runs list --job never-run -p risk-analysis")
+        assert len(frame) == 0 and "finished_at" in frame.columns
+        data, _ = html_ip.display_formatter.format(frame, include=BOTH)
+        assert data["text/plain"].startswith("no runs yet\n")
+        assert data["text/html"].startswith("<p>no runs yet</p>")
+        assert "times are local" not in data["text/plain"]
+    finally:
+        api.jobs.delete(job.id, project="risk-analysis")
+
+
+def test_runtimes_have_unique_short_names_that_runtime_takes(html_ip: Any, api: Any) -> None:
+    frame = html_ip.run_line_magic("cml", "runtimes list")
+    assert frame["name"].is_unique and frame["image_identifier"].is_unique
+    assert all("/" not in name for name in frame["name"])
+    row = frame.iloc[1]
+    data, _ = html_ip.display_formatter.format(frame, include=BOTH)
+    assert row["name"] in data["text/plain"]
+    with capture_output():
+        job = html_ip.run_line_magic(
+            "cml",
+            f"jobs create on-runtime --script fit.py -p risk-analysis --runtime {row['name']}",
+        )
+    try:
+        assert job.runtime_identifier == row["image_identifier"]
+        with pytest.raises(UsageError) as caught:
+            html_ip.run_line_magic(
+                "cml", "jobs update on-runtime -p risk-analysis --runtime jupyterlab-pyton3.12"
+            )
+        assert str(caught.value).startswith("no runtime named 'jupyterlab-pyton3.12' (did you")
+    finally:
+        api.jobs.delete(job.id, project="risk-analysis")

@@ -95,3 +95,66 @@ def test_wait_timeout_leaves_the_run_going(cml_ip: Any, api: Any) -> None:
     run = api.runs.list("nightly", project="risk-analysis", limit=1)[0]
     assert not run.finished
     api.runs.stop(run.id, "nightly", project="risk-analysis")
+
+
+def _error_of(ip: Any, line: str) -> Any:
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("cml", line)
+    return caught.value
+
+
+def test_a_mistyped_job_is_named_as_typed_with_the_closest_name(cml_ip: Any, api: Any) -> None:
+    project_id = api.projects.resolve("risk-analysis")
+    error = _error_of(cml_ip, "jobs run nighty --project risk-analysis")
+    assert str(error) == "no job named 'nighty' in project risk-analysis (did you mean nightly?)"
+    assert error.kind == "bad_name"
+    cml_ip.run_line_magic("cml", "use risk-analysis")
+    error = _error_of(cml_ip, "runs list --job nighty")
+    assert project_id not in str(error)
+    assert "in project risk-analysis (did you mean nightly?)" in str(error)
+
+
+def test_a_mistyped_project_gets_the_closest_name(cml_ip: Any) -> None:
+    error = _error_of(cml_ip, "jobs list --project risk-analysys")
+    assert str(error) == "no project named 'risk-analysys' (did you mean risk-analysis?)"
+    assert "CML error" not in str(error)
+
+
+def test_a_mistyped_model_gets_the_closest_name(cml_ip: Any, api: Any) -> None:
+    model = api.models.create("churn-scorer", project="churn-model")
+    try:
+        error = _error_of(cml_ip, "models show churn-scorrer --project churn-model")
+        assert "no model named 'churn-scorrer' in project churn-model" in str(error)
+        assert "(did you mean churn-scorer?)" in str(error)
+    finally:
+        api.models.delete(model.id, project="churn-model")
+
+
+def test_no_suggestion_when_nothing_is_close(cml_ip: Any) -> None:
+    error = _error_of(cml_ip, "jobs show zzzzzz --project risk-analysis")
+    assert str(error) == "no job named 'zzzzzz' in project risk-analysis"
+
+
+def test_an_active_run_is_told_by_the_job_name(cml_ip: Any, api: Any) -> None:
+    job_id = api.jobs.resolve("nightly", api.projects.resolve("risk-analysis"))
+    cml_ip.run_line_magic(
+        "cml", "jobs run nightly --project risk-analysis --env ANALYSIS_SECONDS=30"
+    )
+    error = _error_of(cml_ip, "jobs run nightly --project risk-analysis")
+    assert "job 'nightly' already has an active run" in str(error)
+    assert job_id not in str(error)
+
+
+def test_a_client_timeout_is_not_called_a_cml_error(cml_ip: Any) -> None:
+    error = _error_of(
+        cml_ip, "jobs run nightly -p risk-analysis --env ANALYSIS_SECONDS=30 --wait --timeout 0.2"
+    )
+    assert "the run goes on" in str(error)
+    assert "CML error" not in str(error) and "CML answered" not in str(error)
+    assert error.kind == "timeout"
+
+
+def test_no_project_advice_speaks_magic(cml_ip: Any) -> None:
+    error = _error_of(cml_ip, "jobs list")
+    assert "pass project=" not in str(error)
+    assert "--project" in str(error)

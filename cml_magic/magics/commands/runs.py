@@ -15,10 +15,12 @@ STATUSES = RUN_FILTERS
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
+    from cml_magic.api.names import is_id, is_numeric
+
     options = ctx.list_options(args)
-    return ctx.listing(
-        ctx.cml.runs.list(args.job, project=ctx.project(args), status=args.status, **options)
-    )
+    runs = ctx.cml.runs.list(args.job, project=ctx.project(args), status=args.status, **options)
+    typed = not (is_id(args.job) or is_numeric(args.job))  # the job's name, as typed
+    return ctx.listing(runs, job_names={r.job_id: args.job for r in runs} if typed else None)
 
 
 def locate(ctx: Context, args: argparse.Namespace) -> tuple[str, str | None]:

@@ -1,0 +1,71 @@
+"""The local server's web pages ("open in CML") in headless Chromium: follow the links from a
+project to a job and its run, read the masked environment and the log, and sign in through the
+form to open a private project."""
+
+from __future__ import annotations
+
+import pytest
+from test_widgets_in_lab import CHROMIUM, artifacts, pytestmark  # noqa: F401 - the skips
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+PAGE_MS = 20_000
+
+
+@pytest.fixture
+def pages_server(local_cml_factory):
+    """A server of its own, with one finished run of nightly holding a secret."""
+    from cml_magic.api import CML
+
+    server = local_cml_factory()
+    with CML(server.url, server.api_key, project="risk-analysis") as cml:
+        run = cml.runs.create(
+            "nightly", environment={"DB_PASSWORD": "hunter2-secret", "ANALYSIS_SECONDS": "0"}
+        )
+        cml.wait_for_run(run, timeout=60, poll_interval=0.1)
+    return server, run
+
+
+def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
+    pages_server, tmp_path
+) -> None:
+    server, run = pages_server
+    shots = artifacts(tmp_path)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
+            expect(page.locator("h1")).to_have_text("Project risk-analysis")
+            page.get_by_role("link", name="nightly").first.click()
+            expect(page.locator("h1")).to_have_text("Job nightly")
+            page.get_by_role("link", name=run.id).click()
+            expect(page.locator("h1")).to_have_text(f"Run {run.id}")
+            expect(page.locator(".status")).to_have_text("ENGINE_SUCCEEDED")
+            row = page.locator("tr", has_text="DB_PASSWORD")
+            expect(row).to_contain_text("******")
+            assert "hunter2-secret" not in page.content()
+            expect(page.locator("pre")).not_to_have_text("nothing yet")
+            expect(page.locator("tr", has_text="took")).to_contain_text("s")
+            page.screenshot(path=str(shots / "web-run-page.png"), full_page=True)
+            page.emulate_media(color_scheme="dark")
+            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert background == "rgb(30, 30, 30)"
+            page.screenshot(path=str(shots / "web-run-page-dark.png"), full_page=True)
+            page.emulate_media(color_scheme="light")
+
+            page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
+            expect(page.locator("h1")).to_have_text("Not found")
+            page.get_by_role("link", name="signing in").click()
+            page.locator("input[name=key]").fill(server.api_key)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator("h1")).to_have_text("Project churn-model")
+            expect(page.get_by_role("link", name="train")).to_be_visible()
+            assert page.url == f"{server.url}/alice/churn-model"  # no key in the address
+            assert page.evaluate("document.cookie") == ""  # the session cookie is HttpOnly
+            page.get_by_role("button", name="Sign out").click()
+            page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
+            expect(page.locator("h1")).to_have_text("Not found")
+        finally:
+            browser.close()
