@@ -342,7 +342,8 @@ class Transport:
     ) -> requests.Response:
         """The answer, resent (by `retry`'s rules) also after one cut off mid-body, which
         urllib3 does not see: it hands the body over unread."""
-        url = self.host + path
+        # An absolute address (a model endpoint) is another host of the same workspace.
+        url = path if path.startswith(("https://", "http://")) else self.host + path
         while True:
             token = _CALL_RETRY.set(retry)
             try:
