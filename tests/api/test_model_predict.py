@@ -139,3 +139,23 @@ def test_success_false_is_an_error() -> None:
     with pytest.raises(ModelCallError, match="not a model response"):
         response_of([1, 2], "m", "https://h/model")
     assert response_of({"success": True, "response": [1]}, "m", "https://h/model") == [1]
+
+
+def test_the_endpoint_gets_its_own_proxy_rules(
+    local_cml: LocalCML, served: tuple[Project, Model], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API host (localhost) goes through a proxy that answers nothing; the model endpoint
+    # (127.0.0.1) is exempt by NO_PROXY, and is reached directly.
+    _, model = served
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("http_proxy", raising=False)
+    api_host = local_cml.url.replace("127.0.0.1", "localhost")
+    with CML(api_host, local_cml.api_key, model_endpoint=local_cml.model_endpoint) as cml:
+        assert cml.models.predict(model, {"x": 1}) == {"prediction": 2.0}
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    proxied = CML(api_host, local_cml.api_key, model_endpoint=local_cml.model_endpoint)
+    with proxied, pytest.raises(ModelCallError) as failed:
+        proxied.models.predict(model, {"x": 1})
+    assert "\n" not in str(failed.value) and failed.value.status is None
