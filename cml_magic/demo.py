@@ -128,7 +128,6 @@ def kernel_environment(
     )
     env.update(
         CML_MAGIC_HOST=url,
-        CML_MAGIC_MODEL_ENDPOINT=url + "/model",
         CML_MAGIC_API_KEY=api_key,
         CML_MAGIC_PROJECT=DEMO_PROJECT,
         CML_MAGIC_CONFIG=str(config),

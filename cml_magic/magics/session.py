@@ -79,7 +79,6 @@ def config(magic: CMLMagics, words: list[str]) -> None:
         ("watch_interval", magic.watch_interval),
         ("verify", "environment or default (True)" if magic.verify is None else magic.verify),
         ("timeout", magic.timeout),
-        ("model_endpoint", getattr(client, "model_endpoint", None) or magic.model_endpoint),
     ]
     for name, value in rows:
         print(f"{name:<14} {value}")

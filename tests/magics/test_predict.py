@@ -101,15 +101,16 @@ def test_model_endpoint_setting(ready: Any, magic_server: Any, monkeypatch: Any)
     ready.run_line_magic("config", f"CMLMagics.model_endpoint = '{magic_server.url}/model'")
     assert cml(ready, """models predict scorer '{"x": 1}'""") == {"prediction": 2.0}
     with capture_output() as shown:
-        ready.run_line_magic("cml", "config")
-    assert f"model_endpoint {magic_server.url}/model" in shown.stdout
+        ready.run_line_magic("cml", "models show scorer")
+    assert f"Endpoint: {magic_server.url}/model" in shown.stdout
 
 
-def test_endpoint_from_the_environment(cml_ip: Any, monkeypatch: Any) -> None:
+def test_endpoint_from_the_environment(ready: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("CML_MAGIC_MODEL_ENDPOINT", "https://models.example.com/model")
+    ready.run_line_magic("config", "CMLMagics.timeout = 10.0")  # a new client reads it
     with capture_output() as shown:
-        cml_ip.run_line_magic("cml", "config")
-    assert "model_endpoint https://models.example.com/model" in shown.stdout
+        ready.run_line_magic("cml", "models show scorer")
+    assert "Endpoint: https://models.example.com/model" in shown.stdout
 
 
 def test_show_prints_endpoint_and_masked_call(
