@@ -23,6 +23,14 @@ def request_body(access_key: str, payload: Any) -> dict[str, Any]:
     return {"accessKey": access_key, "request": payload}
 
 
+def check_payload(payload: Any) -> None:
+    """`TypeError` for a payload JSON cannot carry (a set, an object, NaN)."""
+    try:
+        json.dumps(payload, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the payload of a model call must be JSON: {exc}") from None
+
+
 def response_of(answer: Any, model: str, endpoint: str) -> Any:
     """The model's result from the service's answer; `ModelCallError` for `success: false`
     or an answer that is not the service's envelope."""

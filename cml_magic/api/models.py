@@ -43,7 +43,9 @@ class Models(CrossProjectCollection[Model]):
         `model` is a `Model` (its `access_key` is used as it is) or a model name or id, looked
         up in `project`. The call is `POST <endpoint>` with `{"accessKey": ..., "request":
         payload}` and this client's API key as Bearer. A non-2xx answer, `success: false` or
-        no answer at all raise `ModelCallError` (one line; no key in it)."""
+        no answer at all raise `ModelCallError` (one line; no key in it); a payload that is not
+        JSON raises `TypeError` before anything is sent."""
+        model_calls.check_payload(payload)
         if not isinstance(model, Model) or not model.access_key:
             if isinstance(model, Model):
                 model = self.get(model.id, project=project or model.project_id or None)

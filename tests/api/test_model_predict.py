@@ -159,3 +159,12 @@ def test_the_endpoint_gets_its_own_proxy_rules(
     with proxied, pytest.raises(ModelCallError) as failed:
         proxied.models.predict(model, {"x": 1})
     assert "\n" not in str(failed.value) and failed.value.status is None
+
+
+def test_a_payload_that_is_not_json_is_refused_before_sending(
+    client: CML, served: tuple[Project, Model]
+) -> None:
+    _, model = served
+    for payload in ({"x": {1, 2}}, {"x": float("nan")}):
+        with pytest.raises(TypeError, match="the payload of a model call must be JSON"):
+            client.models.predict(model, payload)
