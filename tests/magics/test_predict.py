@@ -121,6 +121,7 @@ def test_show_prints_endpoint_and_masked_call(
         model = ready.run_line_magic("cml", "models show scorer")
     assert model.id == served[1].id
     assert f"Endpoint: {magic_server.url}/model" in shown.stdout
+    assert """Call it:  %cml models predict scorer '{"x": 1}'""" in shown.stdout
     assert "curl -X POST" in shown.stdout and "requests.post(" in shown.stdout
     assert "****" + key[-4:] in shown.stdout and key not in shown.stdout
     assert magic_server.api_key not in shown.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import Any
 
 from cml_magic.magics.commands import Resource, Verb
@@ -66,7 +67,8 @@ def _show(ctx: Context, args: argparse.Namespace) -> Any:
     model = ctx.remember(ctx.cml.models.get(model_of(args), project=ctx.project(args)))
     examples = ctx.cml.models.call_examples(model)
     print(f"Endpoint: {ctx.cml.models.endpoint}")
-    print(f"Call it:  %cml models predict {model.name or model.id} '{{\"x\": 1}}'")
+    name = shlex.quote(model.name or model.id)
+    print(f"Call it:  %cml models predict {name} '{{\"x\": 1}}'")
     print(f"curl:\n{examples['curl']}\nPython:\n{examples['python']}")
     return model
 
