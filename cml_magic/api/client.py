@@ -7,7 +7,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml_magic.api import paths
-from cml_magic.api.config import Settings, mask, normalize_host, resolve
+from cml_magic.api.config import (
+    Settings,
+    default_model_endpoint,
+    mask,
+    normalize_host,
+    resolve,
+)
 from cml_magic.api.errors import ConfigError
 from cml_magic.api.masking import remember_keys
 from cml_magic.api.transport import Transport
@@ -65,6 +71,7 @@ class CML:
         max_retries: int = 4,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        model_endpoint: str | None = None,
     ) -> None:
         if not host:
             raise ConfigError("no CML host given")
@@ -82,6 +89,10 @@ class CML:
         remember_keys(api_key, legacy_api_key)
         self.host = normalize_host(host)
         self.project = project or None
+        # Where `cml.models.predict` sends model calls (see `default_model_endpoint`).
+        self.model_endpoint = (model_endpoint or "").strip().rstrip("/") or (
+            default_model_endpoint(self.host)
+        )
         self.transport = Transport(
             self.host,
             api_key,
@@ -180,6 +191,7 @@ class CML:
             project=settings.project,
             verify=settings.verify,
             legacy_api_key=settings.legacy_api_key,
+            model_endpoint=settings.model_endpoint or None,
             **options,
         )
 
@@ -192,6 +204,7 @@ class CML:
         verify: bool | str | None = None,
         *,
         legacy_api_key: str | None = None,
+        model_endpoint: str | None = None,
         env: Mapping[str, str] | None = None,
         **options: Any,
     ) -> CML:
@@ -204,6 +217,7 @@ class CML:
             legacy_api_key=legacy_api_key,
             project=project,
             verify=verify,
+            model_endpoint=model_endpoint,
             env=env,
         )
         return cls.from_settings(settings, **options)

@@ -5,6 +5,7 @@ CML session provides, then a TOML config file; the first source that has a setti
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,12 +49,14 @@ class Settings:
     legacy_api_key: str
     project: str | None
     verify: bool | str
+    model_endpoint: str = ""
 
     def __repr__(self) -> str:
         return (
             f"Settings(host={self.host!r}, api_key={mask(self.api_key)!r}, "
             f"legacy_api_key={mask(self.legacy_api_key)!r}, "
-            f"project={self.project!r}, verify={self.verify!r})"
+            f"project={self.project!r}, verify={self.verify!r}, "
+            f"model_endpoint={self.model_endpoint!r})"
         )
 
 
@@ -73,6 +76,25 @@ def normalize_host(host: str) -> str:
     if "://" not in host:
         host = "https://" + host
     return host.rstrip("/")
+
+
+def default_model_endpoint(host: str) -> str:
+    """Where a workspace serves its models: `https://modelservice.<workspace host>/model`, the
+    address CML's own projects call (`modelservice.$CDSW_DOMAIN`). A host that is an IP address
+    or has no domain (`http://127.0.0.1:8642`, `localhost`: a local server) serves them at its
+    own `/model`."""
+    host = normalize_host(host)
+    scheme, _, rest = host.partition("://")
+    name = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    bare = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+    try:
+        ipaddress.ip_address(bare.strip("[]"))
+        local = True
+    except ValueError:
+        local = "." not in bare
+    if local:
+        return host + "/model"
+    return f"https://modelservice.{name}/model"
 
 
 def config_path(env: Mapping[str, str]) -> Path:
@@ -170,6 +192,7 @@ def resolve(
     legacy_api_key: str | None = None,
     project: str | None = None,
     verify: bool | str | None = None,
+    model_endpoint: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve every setting; raise `ConfigError` when there is no host or no API key.
@@ -201,6 +224,9 @@ def resolve(
         else:
             # True lets requests apply REQUESTS_CA_BUNDLE itself.
             verify = True
+    endpoint = first(
+        model_endpoint, env.get("CML_MAGIC_MODEL_ENDPOINT"), file.get("model_endpoint")
+    )
     if not host:
         raise ConfigError(
             "no CML host: pass host=, or set CML_MAGIC_HOST (inside CML: CDSW_API_URL)"
@@ -217,4 +243,5 @@ def resolve(
         legacy_api_key=str(legacy or "").strip(),
         project=str(project) if project else None,
         verify=str(Path(verify).expanduser()) if isinstance(verify, str) else verify,
+        model_endpoint=str(endpoint).strip() if endpoint else default_model_endpoint(str(host)),
     )

@@ -91,6 +91,11 @@ class CMLConnectionError(CMLError):
     """No answer at all: connection refused or reset, DNS, TLS, timeout, or a truncated body."""
 
 
+class ModelCallError(CMLError):
+    """A deployed model did not answer: the endpoint answered non-2xx or `success: false`, or
+    could not be reached. `status` is the HTTP status when there was one."""
+
+
 class ConfigError(CMLError):
     """The client cannot be built: no host or no API key, or a bad setting."""
 

@@ -292,6 +292,8 @@ class Transport:
             "allow_redirects": method in ("GET", "HEAD"),
         }
         self._read_environment()
+        if path.startswith(("https://", "http://")):
+            send["proxies"] = _proxies_for(path)
         deadline = time.monotonic() + self.timeout
         started = time.monotonic()
         try:
@@ -437,7 +439,8 @@ class Transport:
     ) -> requests.Response:
         """The answer, resent (by `retry`'s rules) also after one cut off mid-body, which
         urllib3 does not see: it hands the body over unread."""
-        url = self.host + path
+        # An absolute address (a model endpoint) is another host of the same workspace.
+        url = path if path.startswith(("https://", "http://")) else self.host + path
         while True:
             token = _CALL_RETRY.set(retry)
             try:
@@ -549,6 +552,13 @@ def _answer_was_lost(response: requests.Response) -> bool:
     retries = getattr(response.raw, "retries", None)
     history = retries.history if isinstance(retries, Retry) else ()
     return any(isinstance(attempt.error, _LOST_ANSWER) for attempt in history)
+
+
+def _proxies_for(url: str) -> dict[str, str | None]:
+    """The proxies of another host than the client's, as requests reads them (a `None` drops
+    the session's proxy for the host's scheme where `NO_PROXY` names the host)."""
+    found: dict[str, str | None] = dict(requests.utils.get_environ_proxies(url))
+    return found or {"http": None, "https": None, "all": None}
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

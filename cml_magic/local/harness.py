@@ -82,6 +82,11 @@ class LocalCML:
         return f"LocalCML(url={self.url!r}, data_dir={str(self.data_dir)!r})"
 
     @property
+    def model_endpoint(self) -> str:
+        """Where this server serves its deployed models (the client's `model_endpoint`)."""
+        return self.url + "/model"
+
+    @property
     def api_key(self) -> str:
         """alice's API v2 key (the demo user)."""
         return self.keys.get("alice", "")

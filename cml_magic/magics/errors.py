@@ -146,6 +146,9 @@ def api_error(exc: CMLError, scope: Scope | None = None) -> UsageError:
         return usage_error(f"{message}{hint}", "not_configured")
     if isinstance(exc, errors.AmbiguousNameError):
         return usage_error(f"{message}{hint}", "bad_name")
+    if isinstance(exc, errors.ModelCallError):
+        where = f" ({status} from {exc.path})" if status else f" ({exc.path})" if exc.path else ""
+        return usage_error(f"the model call failed: {message}{where}", "api_error")
     prefix = f"CML answered {status}: " if status else _prefix(exc)
     kind = "bad_name" if isinstance(exc, errors.NotFoundError) else "api_error"
     return usage_error(f"{prefix}{message}{hint}", kind)

@@ -121,6 +121,13 @@ class CMLMagics(Magics, Configurable):
         help="TLS: True, False, or a CA bundle path (default: environment, else True)",
     )
     timeout = Float(30.0, config=True, help="seconds each HTTP call may take, retries included")
+    model_endpoint = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="where %cml models predict sends model calls (default: CML_MAGIC_MODEL_ENDPOINT,"
+        " else https://modelservice.<host>/model; a local server's own /model)",
+    )
     legacy_api_key = KeySetting(
         config=True,
         help="the legacy API v1 key (default: CML_MAGIC_LEGACY_API_KEY or CDSW_API_KEY)",
@@ -179,7 +186,7 @@ class CMLMagics(Magics, Configurable):
             raise TraitError("page_size must be 0 (the client chooses) or positive")
         return proposal["value"]
 
-    @observe("host", "verify", "timeout", "project", "legacy_api_key")
+    @observe("host", "verify", "timeout", "project", "legacy_api_key", "model_endpoint")
     def _settings_changed(self, change: Any) -> None:
         self._client = None
         if change["name"] == "project":
@@ -230,6 +237,7 @@ class CMLMagics(Magics, Configurable):
                 "legacy_api_key": self.legacy_api_key.value if self.legacy_api_key else None,
                 "verify": self.verify,
                 "timeout": self.timeout,
+                "model_endpoint": self.model_endpoint or None,
             }
             try:
                 self._client = CML.from_env(**{k: v for k, v in given.items() if v is not None})

@@ -61,6 +61,7 @@ class Controller:
         self.cml = cml
         self._projects: dict[str, tuple[str, str]] = {}
         self._names: dict[str, str] = {}
+        self._calls: dict[str, tuple[str, dict[str, str]]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # the client's own repr masks the key
@@ -198,6 +199,21 @@ class Controller:
 
     def stop_application(self, app: Application, project: str | None) -> Application:
         return self.cml.stop(app, project)
+
+    def model_call(self, dep: ModelDeployment) -> tuple[str, dict[str, str]] | None:
+        """(endpoint, ready-to-copy calls, the access key masked) of a deployment's model,
+        looked up once per model; None when the model cannot be had."""
+        with self._lock:
+            if dep.model_id in self._calls:
+                return self._calls[dep.model_id]
+        try:
+            model = self.cml.models.get(dep.model_id, project=dep.project_id or None)
+        except Exception:  # the call is a nicety: never fail a widget for it
+            return None
+        found = (self.cml.models.endpoint, self.cml.models.call_examples(model))
+        with self._lock:
+            self._calls[dep.model_id] = found
+        return found
 
     # -- links ----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The live widget of one model deployment, with Stop and Restart."""
+"""The live widget of one model deployment, with Stop and Restart, and how to call it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ipywidgets as w
 from cml_magic.api.serving_objects import ModelDeployment
 from cml_magic.widgets.controller import ClientOrController
 from cml_magic.widgets.live import LiveWidget, reporting
-from cml_magic.widgets.parts import button, environment_line, html_widget
+from cml_magic.widgets.parts import button, environment_line, esc, html_widget
 from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.status import Activity, Phase
 
@@ -19,12 +19,14 @@ class DeploymentWidget(LiveWidget[ModelDeployment]):
         self, deployment: ModelDeployment, cml: ClientOrController, poller: Poller | None = None
     ) -> None:
         self.environment = html_widget(cls="cml-env")
+        self.call = html_widget(cls="cml-call")
         self.stop_button = button(
             "Stop", "cml-stop", self._on_stop, button_style="warning", icon="stop"
         )
         self.restart_button = button("Restart", "cml-restart", self._on_restart, icon="redo")
         super().__init__(deployment, cml, poller=poller)
         self.buttons.children = (self.stop_button, self.restart_button)
+        self.call.value = call_html(self.controller.model_call(deployment))
 
     @property
     def deployment(self) -> ModelDeployment:
@@ -37,6 +39,7 @@ class DeploymentWidget(LiveWidget[ModelDeployment]):
             self.stepper,
             self.times,
             self.environment,
+            self.call,
             self.message,
             self.buttons,
         )
@@ -59,3 +62,18 @@ class DeploymentWidget(LiveWidget[ModelDeployment]):
         self.render(self.controller.restart_deployment(self.obj))
         self.say("restart requested")
         self.follow()
+
+
+def call_html(call: tuple[str, dict[str, str]] | None) -> str:
+    """The model's endpoint, and a `curl` and a Python call to copy (the access key masked)."""
+    if call is None:
+        return ""
+    endpoint, examples = call
+    blocks = "".join(
+        f'<div>{esc(name)}:</div><pre style="margin:2px 0;white-space:pre-wrap">{esc(text)}</pre>'
+        for name, text in (("curl", examples["curl"]), ("Python", examples["python"]))
+    )
+    return (
+        f"<details><summary>endpoint <code>{esc(endpoint)}</code> · how to call it</summary>"
+        f"{blocks}</details>"
+    )

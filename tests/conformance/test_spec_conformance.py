@@ -312,6 +312,10 @@ def _scenario(cml: CML) -> None:
     _wait(lambda: cml.deployments.refresh(dep).status == "stopped")
     cml.deployments.restart(dep.id, model.id)
     assert cml.wait_for_deployment(dep, timeout=WAIT, poll_interval=FAST).succeeded
+    # The deployed model called at the model service (the local server's own /model).
+    _wait(lambda: cml.deployments.refresh(dep).status == "deployed")
+    assert cml.models.predict(model.name, {"x": 2}) == {"prediction": 4.0}
+    assert cml.models.endpoint in cml.models.call_examples(model)["curl"]
     cml.deployments.stop(dep.id, model.id)
 
     # Applications.

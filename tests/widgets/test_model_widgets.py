@@ -222,3 +222,21 @@ def test_text_progress_of_a_deployment_ends_once_it_serves(cml, poller, model, c
         assert f"/models/{model.id}" in lines[-1]
     finally:
         stop_quietly(lambda: cml.deployments.stop(dep.id, model.id, project=PROJECT))
+
+
+def test_deployment_widget_shows_the_endpoint_and_a_masked_call(cml, poller, model):
+    build = cml.builds.create(model.id, "predict.py", "predict", project=PROJECT)
+    assert cml.wait_for_build(build, timeout=30, poll_interval=0.05).succeeded
+    deployment = cml.deployments.create(build.id, model.id, project=PROJECT)
+    widget = DeploymentWidget(deployment, cml, poller=poller)
+    try:
+        shown = widget.call.value
+        assert widget.call in widget.children
+        assert f"<code>{cml.model_endpoint}</code>" in shown
+        assert "curl -X POST" in shown and "requests.post(" in shown
+        assert "****" + model.access_key[-4:] in shown and model.access_key not in shown
+        wait_for(lambda: widget.status == "deployed", timeout=30, what="deployment")
+        assert cml.models.predict(model, {"x": 2}) == {"prediction": 4.0}
+    finally:
+        stop_quietly(lambda: cml.deployments.stop(deployment.id, model.id, project=PROJECT))
+        widget.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import Any
 
 from cml_magic.magics.commands import Resource, Verb
@@ -63,7 +64,38 @@ def _list(ctx: Context, args: argparse.Namespace) -> Any:
 
 
 def _show(ctx: Context, args: argparse.Namespace) -> Any:
-    return ctx.remember(ctx.cml.models.get(model_of(args), project=ctx.project(args)))
+    model = ctx.remember(ctx.cml.models.get(model_of(args), project=ctx.project(args)))
+    examples = ctx.cml.models.call_examples(model)
+    print(f"Endpoint: {ctx.cml.models.endpoint}")
+    name = shlex.quote(model.name or model.id)
+    print(f"Call it:  %cml models predict {name} '{{\"x\": 1}}'")
+    print(f"curl:\n{examples['curl']}\nPython:\n{examples['python']}")
+    return model
+
+
+def _predict(ctx: Context, args: argparse.Namespace) -> Any:
+    from cml_magic.magics import payloads
+
+    model_ref = model_of(args)
+    if args.input and args.payload:
+        raise usage_error("give the payload as JSON or with -i NAME, not both", "bad_argument")
+    if not args.input and not args.payload:
+        raise usage_error(f"no payload: {payloads.EXAMPLE}, or -i NAME", "bad_argument")
+    calls: list[Any] = []
+    if args.input:
+        if args.input not in ctx.magic.user_ns:
+            raise usage_error(f"-i {args.input}: no such variable in the notebook", "bad_name")
+        value = ctx.magic.user_ns[args.input]
+        calls = payloads.calls_of(args.input, value)
+    else:
+        value = payloads.from_line(args.payload)
+    # Looked up once: every call of a list or DataFrame goes to the same model.
+    model = ctx.remember(ctx.cml.models.get(model_ref, project=ctx.project(args)))
+    if not args.input:
+        return ctx.cml.models.predict(model, value)
+    return payloads.answers_for(
+        value, lambda payload: ctx.cml.models.predict(model, payload), calls
+    )
 
 
 def _create(ctx: Context, args: argparse.Namespace) -> Any:
@@ -140,6 +172,20 @@ def deploy_arguments(parser: CommandParser) -> None:
     add_fields(parser, DEPLOY_FIELDS)
 
 
+def _predict_args(parser: CommandParser) -> None:
+    parser.add_argument("model", metavar="MODEL", help="model name or id")
+    parser.add_argument(
+        "payload", metavar="JSON", nargs="*", help="the request, quoted as one word: '{\"x\": 1}'"
+    )
+    parser.add_argument(
+        "-i",
+        "--input",
+        metavar="NAME",
+        help="a notebook variable: a dict (one call), a list (one call per item) or a"
+        " DataFrame (one call per row; answers as a DataFrame)",
+    )
+
+
 def _create_args(parser: CommandParser) -> None:
     parser.add_argument("name", metavar="NAME", help="name of the new model")
     add_fields(parser, MODEL_FIELDS)
@@ -188,6 +234,13 @@ RESOURCE = Resource(
             deploy_arguments,
             follow=True,
             example="%cml models deploy --model churn --replicas 2 --wait",
+        ),
+        Verb(
+            "predict",
+            "call a deployed model with a JSON request (-i NAME: a dict, list or DataFrame)",
+            _predict,
+            _predict_args,
+            example="""%cml models predict churn '{"x": 1}'""",
         ),
     ),
 )
