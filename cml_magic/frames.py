@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from cml_magic.api.objects import field_columns
+from cml_magic.api.objects import Listing, ShortProject, User
 
 # kind -> columns, in order. Names are the API's JSON names.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -61,8 +61,8 @@ TIME_COLUMNS = frozenset(
     }
 )  # fmt: skip
 USER_COLUMNS = frozenset({"creator", "owner", "deployer"})
-DTYPES = {"is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64"}
-DTYPES |= {"cpu": "float64", "memory": "float64"}
+DTYPES: dict[str, Any] = {"is_dir": "bool", "auth_enabled": "bool", "replicas": "int64"}
+DTYPES |= {"file_size": "int64", "cpu": "float64", "memory": "float64"}
 KIND_ALIASES = {
     "projects": "project", "jobs": "job", "runs": "run", "job_run": "run", "jobrun": "run",
     "models": "model", "builds": "build", "model_build": "build", "modelbuild": "build",
@@ -103,7 +103,7 @@ def to_frame(
     items when not given; an empty plain list without `kind` gives an empty frame.
     `project_column` (default: the listing's `across_projects`) adds the `project` column.
     """
-    rows = list(items)
+    rows = [] if isinstance(items, Listing) else list(items)  # a listing is read from its JSON
     key = _kind_of(items if hasattr(items, "kind") else rows, kind)  # type: ignore[arg-type]
     if key is None:
         return pd.DataFrame()
@@ -112,11 +112,10 @@ def to_frame(
         project_column = bool(getattr(items, "across_projects", False))
     if project_column:
         columns = with_project_column(columns)
-    data = field_columns(rows, columns, None)
-    for column in USER_COLUMNS.intersection(columns):
-        data[column] = [getattr(u, "username", "") if u is not None else "" for u in data[column]]
-    if project_column:
-        data["project"] = [_project_name(p) for p in data["project"]]
+    if isinstance(items, Listing):
+        data = {column: _json_column(items, column) for column in columns}
+    else:
+        data = {column: _object_column(rows, column) for column in columns}
     frame = pd.DataFrame(data, columns=list(columns))
     for column in columns:
         if column in TIME_COLUMNS:
@@ -126,6 +125,33 @@ def to_frame(
         else:
             frame[column] = frame[column].astype(str)
     return frame
+
+
+_NOTHING: Mapping[str, Any] = {}
+
+
+def _json_column(listing: Listing[Any], column: str) -> list[Any]:
+    """One column of a listing's frame, read from its JSON (what `_object_column` would
+    read from its objects)."""
+    if column in USER_COLUMNS or column == "project":
+        # The nested object's JSON ({} where CML sent none): the user's name, the project's.
+        nested = [v if isinstance(v := row.get(column), dict) else _NOTHING for row in listing.raw]
+        if column == "project":
+            names = ShortProject.column(nested, "name")
+            ids = ShortProject.column(nested, "public_identifier")
+            return [name or id_ for name, id_ in zip(names, ids, strict=True)]
+        return User.column(nested, "username")
+    return listing.column(column, None)
+
+
+def _object_column(items: list[Any], column: str) -> list[Any]:
+    """One column of a frame of objects."""
+    values = [getattr(item, column, None) for item in items]
+    if column in USER_COLUMNS:
+        return [getattr(u, "username", "") if u is not None else "" for u in values]
+    if column == "project":
+        return [_project_name(p) for p in values]
+    return values
 
 
 def _project_name(project: Any) -> str:

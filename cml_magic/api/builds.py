@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cml_magic.api import paths
 from cml_magic.api.convert import set_fields
 from cml_magic.api.objects import Listing
-from cml_magic.api.paging import iterate
+from cml_magic.api.paging import as_received, iterate
 from cml_magic.api.serving_objects import ModelBuild
 
 if TYPE_CHECKING:
@@ -35,17 +35,31 @@ class Builds:
         limit: int | None = None,
     ) -> Iterator[ModelBuild]:
         """Every build of `model` (lazily)."""
+        project_id, found = self._json(model, project, search_filter, sort, page_size, limit)
+        return (ModelBuild.from_json(data, project_id=project_id) for data in found)
+
+    def _json(
+        self,
+        model: str,
+        project: str | None,
+        search_filter: Mapping[str, Any] | str | None,
+        sort: str | None,
+        page_size: int | None,
+        limit: int | None,
+    ) -> tuple[str, Iterator[dict[str, Any]]]:
+        """The project id, and the builds' JSON page by page."""
         project_id, model_id = self._ids(model, project)
-        return iterate(
+        found = iterate(
             self._cml.transport,
             f"{paths.model(project_id, model_id)}/builds",
             "model_builds",
-            lambda item: ModelBuild._from_answer(item, project_id=project_id),
+            as_received,
             page_size=page_size,
             search_filter=search_filter,
             sort=sort,
             limit=limit,
         )
+        return project_id, found
 
     def list(
         self,
@@ -57,9 +71,8 @@ class Builds:
         limit: int | None = None,
     ) -> Listing[ModelBuild]:
         """Every build of `model`, as a list."""
-        return Listing(
-            self.iter(model, project, search_filter, sort, page_size, limit), ModelBuild.kind
-        )
+        project_id, found = self._json(model, project, search_filter, sort, page_size, limit)
+        return Listing(ModelBuild, found, extra={"project_id": project_id})
 
     def get(self, build: str, model: str, project: str | None = None) -> ModelBuild:
         """One build of `model`."""

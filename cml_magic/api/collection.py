@@ -3,15 +3,14 @@ list parameters, and look-up by exact name; jobs and models are also listed acro
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from cml_magic.api import paths
 from cml_magic.api.listing import merged_filter
 from cml_magic.api.names import exactly_one
 from cml_magic.api.objects import Listing, Resource
-from cml_magic.api.paging import iterate
+from cml_magic.api.paging import as_received, iterate
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
@@ -29,11 +28,9 @@ class ProjectCollection(Generic[R]):
     def __init__(self, cml: CML) -> None:
         self._cml = cml
 
-    def _parser(self, project_id: str) -> Callable[[dict[str, Any]], R]:
-        """Item JSON -> object (called once per item: no wrapper in between)."""
-        if self._fills_project_id:
-            return functools.partial(self._item._from_answer, project_id=project_id)
-        return self._item._from_answer
+    def _extra(self, project_id: str) -> dict[str, Any]:
+        """What each object gets that CML does not send."""
+        return {"project_id": project_id} if self._fills_project_id else {}
 
     def _describe(self, item: R) -> dict[str, str]:
         """What tells apart objects of the same name (for `AmbiguousNameError`)."""
@@ -52,11 +49,25 @@ class ProjectCollection(Generic[R]):
         """Every object of the project, lazily, page by page; `search` matches part of the
         name, `search_filter` is CML's filter (a dict), `sort` e.g. `"-created_at"`."""
         project_id = self._cml.projects.resolve(project)
+        extra = self._extra(project_id)
+        found = self._json(project_id, search, search_filter, sort, page_size, limit)
+        return (self._item.from_json(data, **extra) for data in found)
+
+    def _json(
+        self,
+        project_id: str,
+        search: str | None,
+        search_filter: Mapping[str, Any] | str | None,
+        sort: str | None,
+        page_size: int | None,
+        limit: int | None,
+    ) -> Iterator[dict[str, Any]]:
+        """The items' JSON, page by page."""
         return iterate(
             self._cml.transport,
             f"{paths.project(project_id)}/{self._segment}",
             self._segment,
-            self._parser(project_id),
+            as_received,
             page_size=page_size,
             search_filter=merged_filter(search_filter, name=search),
             sort=sort,
@@ -73,8 +84,9 @@ class ProjectCollection(Generic[R]):
         limit: int | None = None,
     ) -> Listing[R]:
         """Every object of the project, as a list (see `iter`)."""
-        found = self.iter(project, search, search_filter, sort, page_size, limit)
-        return Listing(found, self._item.kind)
+        project_id = self._cml.projects.resolve(project)
+        found = self._json(project_id, search, search_filter, sort, page_size, limit)
+        return Listing(self._item, found, extra=self._extra(project_id))
 
     def _by_name(self, name: str, project_id: str) -> R:
         found = self.iter(project_id, search_filter={"name": name})
@@ -96,11 +108,21 @@ class CrossProjectCollection(ProjectCollection[R]):
         """Every object of every project the caller can see (own and public ones), lazily,
         page by page; `search` matches part of the name, `search_filter` is CML's filter.
         Each item's `project` says which project it belongs to."""
+        found = self._json_in_all_projects(search, search_filter, page_size, limit)
+        return (self._item.from_json(data) for data in found)
+
+    def _json_in_all_projects(
+        self,
+        search: str | None,
+        search_filter: Mapping[str, Any] | str | None,
+        page_size: int | None,
+        limit: int | None,
+    ) -> Iterator[dict[str, Any]]:
         return iterate(
             self._cml.transport,
             f"{paths.V2}/{self._segment}",
             self._segment,
-            self._item._from_answer,
+            as_received,
             page_size=page_size,
             search_filter=merged_filter(search_filter, name=search),
             limit=limit,
@@ -115,5 +137,5 @@ class CrossProjectCollection(ProjectCollection[R]):
     ) -> Listing[R]:
         """Every object of every project the caller can see, as a list (see
         `iter_in_all_projects`); its frame has a `project` column."""
-        found = self.iter_in_all_projects(search, search_filter, page_size, limit)
-        return Listing(found, self._item.kind, across_projects=True)
+        found = self._json_in_all_projects(search, search_filter, page_size, limit)
+        return Listing(self._item, found, across_projects=True)

@@ -9,7 +9,7 @@ from cml_magic.api import paths
 from cml_magic.api.convert import set_fields
 from cml_magic.api.errors import NotFoundError
 from cml_magic.api.objects import Listing
-from cml_magic.api.paging import iterate
+from cml_magic.api.paging import as_received, iterate
 from cml_magic.api.serving_objects import ModelDeployment
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class Deployments:
         else:
             builds = self._cml.builds.iter(model_id, project_id)
             build_ids = [b.id for b in builds]
-        found: Listing[ModelDeployment] = Listing(kind=ModelDeployment.kind)
+        found: list[dict[str, Any]] = []
         for build_id in build_ids:
             remaining = None if limit is None else limit - len(found)
             if remaining is not None and remaining <= 0:
@@ -53,11 +53,11 @@ class Deployments:
                 self._cml.transport,
                 self._path(project_id, model_id, build_id),
                 "model_deployments",
-                ModelDeployment._from_answer,
+                as_received,
                 page_size=page_size,
                 limit=remaining,
             )
-        return found
+        return Listing(ModelDeployment, found)
 
     def _build_of(self, deployment: str, project_id: str, model_id: str) -> str:
         for item in self.list(model_id, project=project_id):

@@ -10,7 +10,7 @@ from cml_magic.api.convert import environment_text, set_fields
 from cml_magic.api.listing import merged_filter
 from cml_magic.api.names import exactly_one, is_dashed_id
 from cml_magic.api.objects import Listing, Project
-from cml_magic.api.paging import iterate
+from cml_magic.api.paging import as_received, iterate
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
@@ -36,11 +36,23 @@ class Projects:
         include_public: bool = False,
     ) -> Iterator[Project]:
         """Every project (lazily, page by page); `search` matches part of the name."""
+        found = self._json(search, search_filter, sort, page_size, limit, include_public)
+        return (Project.from_json(data) for data in found)
+
+    def _json(
+        self,
+        search: str | None,
+        search_filter: Mapping[str, Any] | str | None,
+        sort: str | None,
+        page_size: int | None,
+        limit: int | None,
+        include_public: bool,
+    ) -> Iterator[dict[str, Any]]:
         return iterate(
             self._cml.transport,
             f"{paths.V2}/projects",
             "projects",
-            Project._from_answer,
+            as_received,
             page_size=page_size,
             search_filter=merged_filter(search_filter, name=search),
             sort=sort,
@@ -59,7 +71,7 @@ class Projects:
     ) -> Listing[Project]:
         """Every project, as a list (see `iter`)."""
         return Listing(
-            self.iter(search, search_filter, sort, page_size, limit, include_public), Project.kind
+            Project, self._json(search, search_filter, sort, page_size, limit, include_public)
         )
 
     def resolve(self, project: str | None = None) -> str:

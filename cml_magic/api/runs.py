@@ -9,7 +9,7 @@ from cml_magic.api import paths
 from cml_magic.api.errors import NotFoundError
 from cml_magic.api.listing import merged_filter
 from cml_magic.api.objects import JobRun, Listing
-from cml_magic.api.paging import iterate
+from cml_magic.api.paging import as_received, iterate
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
@@ -50,12 +50,25 @@ class Runs:
         limit: int | None = None,
     ) -> Iterator[JobRun]:
         """The runs of `job`, newest first by default; `status` e.g. "failed"."""
+        found = self._json(job, project, status, search_filter, sort, page_size, limit)
+        return (JobRun.from_json(data) for data in found)
+
+    def _json(
+        self,
+        job: str | int,
+        project: str | None,
+        status: str | None,
+        search_filter: Mapping[str, Any] | str | None,
+        sort: str | None,
+        page_size: int | None,
+        limit: int | None,
+    ) -> Iterator[dict[str, Any]]:
         project_id, job_id = self._ids(job, project)
         return iterate(
             self._cml.transport,
             f"{paths.job(project_id, job_id)}/runs",
             "job_runs",
-            JobRun._from_answer,
+            as_received,
             page_size=page_size,
             search_filter=merged_filter(search_filter, status=status_filter(status)),
             sort=sort or NEWEST_FIRST,
@@ -74,7 +87,7 @@ class Runs:
     ) -> Listing[JobRun]:
         """The runs of `job`, as a list (see `iter`)."""
         return Listing(
-            self.iter(job, project, status, search_filter, sort, page_size, limit), JobRun.kind
+            JobRun, self._json(job, project, status, search_filter, sort, page_size, limit)
         )
 
     def get(self, run_id: str, job: str | int, project: str | None = None) -> JobRun:

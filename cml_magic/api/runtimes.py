@@ -35,7 +35,7 @@ class Runtimes:
             self._cml.transport,
             f"{paths.V2}/runtimes",
             "runtimes",
-            Runtime._from_answer,
+            Runtime.from_json,
             page_size=page_size,
             search_filter=search_filter,
             sort=sort,
@@ -54,7 +54,9 @@ class Runtimes:
         limit: int | None = None,
     ) -> Listing[Runtime]:
         """Every runtime, as a list (see `iter`)."""
-        return Listing(self.iter(search, search_filter, sort, page_size, limit), Runtime.kind)
+        # `search` is matched on the client, against the objects: a short catalogue.
+        found = self.iter(search, search_filter, sort, page_size, limit)
+        return Listing(Runtime, (runtime.raw for runtime in found))
 
 
 def _matching(runtimes: Iterator[Runtime], needle: str) -> Iterator[Runtime]:
