@@ -3,6 +3,8 @@
 `to_frame(cml.jobs.list())` has the columns `COLUMNS["job"]` whatever the listing holds, also
 when it is empty. User columns (`creator`, `owner`, `deployer`) hold the user name. Time
 columns are `datetime64[ns, UTC]`, NaT where CML sent its zero time (a phase not reached).
+A `Listing`'s columns are read from its JSON with the objects' own converters: no object is
+built for a frame.
 
 A listing across projects (`cml.jobs.list_in_all_projects()`, a `Listing` whose
 `across_projects` is true) adds a `project` column right after `name`: the name of each item's

@@ -102,7 +102,7 @@ def converters(cls: type[Resource]) -> Mapping[str, Converter]:
     Left out: `raw`, and the fields the client fills (`metadata={"json": False}`), which keep
     their default unless `from_json` is given them.
     """
-    return _converters(cls)  # type: ignore[arg-type]  # mypy takes a class for an instance
+    return _converters(cls)  # type: ignore[arg-type]  # mypy checks a class by its instances' __hash__
 
 
 @functools.cache
@@ -471,7 +471,7 @@ class Listing(Sequence[R]):
             return self._items == other
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]  # equal listings may differ later in `raw`
+    __hash__ = None  # type: ignore[assignment]  # as a list
 
     def __repr__(self) -> str:
         return repr(self._items)
