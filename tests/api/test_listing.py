@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 
 import pytest
+from IPython.lib.pretty import pretty
 
 from cml_magic.api import CML, Job, JobRun, Listing, Project, User
 from cml_magic.api.serving_objects import Application, ModelBuild
@@ -91,3 +92,10 @@ def test_listings_and_iterations_from_the_server_agree(cml: CML) -> None:
     assert [j.raw for j in listed] == listed.raw
     projects = cml.projects.list()
     assert projects == list(cml.projects.iter()) and projects.kind == "project"
+
+
+def test_a_listing_shows_its_objects_masked() -> None:
+    listing = Listing(Job, [{"id": "j", "name": "n", "environment": '{"DB_PASSWORD": "hunter2"}'}])
+    for text in (repr(listing), pretty(listing), listing[0]._repr_html_()):
+        assert "hunter2" not in text and "******" in text and "n" in text
+    assert pretty(listing).startswith("[Job(") and repr(listing).startswith("[Job(id='j'")
