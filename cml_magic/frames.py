@@ -16,7 +16,7 @@ for any list of jobs or models.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -63,8 +63,10 @@ TIME_COLUMNS = frozenset(
     }
 )  # fmt: skip
 USER_COLUMNS = frozenset({"creator", "owner", "deployer"})
-DTYPES: dict[str, Any] = {"is_dir": "bool", "auth_enabled": "bool", "replicas": "int64"}
-DTYPES |= {"file_size": "int64", "cpu": "float64", "memory": "float64"}
+DTYPES: dict[str, Literal["bool", "int64", "float64"]] = {
+    "is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64",
+    "cpu": "float64", "memory": "float64",
+}  # fmt: skip
 KIND_ALIASES = {
     "projects": "project", "jobs": "job", "runs": "run", "job_run": "run", "jobrun": "run",
     "models": "model", "builds": "build", "model_build": "build", "modelbuild": "build",

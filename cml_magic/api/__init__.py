@@ -12,7 +12,6 @@ for job in cml.jobs.list(project="risk-analysis"):
 
 from typing import TYPE_CHECKING, Any
 
-from cml_magic.api.client import CML
 from cml_magic.api.errors import (
     AmbiguousNameError,
     AuthError,
@@ -40,6 +39,7 @@ from cml_magic.api.objects import (
 )
 
 if TYPE_CHECKING:
+    from cml_magic.api.client import CML
     from cml_magic.api.serving_objects import (
         Application,
         Model,
@@ -49,7 +49,13 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # The model and application classes load on first use (a job listing needs none).
+    # The client (and `requests` with it) loads on first use: the widgets read this package's
+    # status vocabulary without it. The model and application classes load on first use too
+    # (a job listing needs none).
+    if name == "CML":
+        from cml_magic.api.client import CML
+
+        return CML
     if name in ("Application", "Model", "ModelBuild", "ModelDeployment"):
         from cml_magic.api import serving_objects
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml_magic.api import paths
 from cml_magic.api.config import Settings, mask, normalize_host, resolve
@@ -17,16 +17,31 @@ from cml_magic.api.transport import Transport
 if TYPE_CHECKING:
     from cml_magic.api.applications import Applications
     from cml_magic.api.builds import Builds
+    from cml_magic.api.collection import Collection
     from cml_magic.api.deployments import Deployments
     from cml_magic.api.files import Files
     from cml_magic.api.jobs import Jobs
     from cml_magic.api.legacy import Legacy
     from cml_magic.api.models import Models
-    from cml_magic.api.objects import JobRun, KeyCheck
+    from cml_magic.api.objects import JobRun, KeyCheck, Resource
     from cml_magic.api.projects import Projects
     from cml_magic.api.runs import Runs
     from cml_magic.api.runtimes import Runtimes
     from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
+
+    R = TypeVar("R", bound=Resource)
+
+# The collection (an accessor of `CML`) of each kind of result object.
+COLLECTIONS = {
+    "project": "projects",
+    "job": "jobs",
+    "run": "runs",
+    "model": "models",
+    "build": "builds",
+    "deployment": "deployments",
+    "application": "applications",
+}
+STOPPABLE = frozenset({"run", "deployment", "application"})
 
 
 class CML:
@@ -217,6 +232,32 @@ class CML:
             )
         return ref
 
+    def _collection_of(self, obj: Resource) -> Collection[Any]:
+        """The collection `obj` came from (`cml.runs` for a `JobRun`); `TypeError` for an
+        object that is not a project, job, run, model, build, deployment or application."""
+        from cml_magic.api.collection import Collection
+
+        name = COLLECTIONS.get(getattr(obj, "kind", ""))
+        found = getattr(self, name) if name else None
+        if not isinstance(found, Collection) or not isinstance(obj, found._item):
+            raise TypeError(f"a {type(obj).__name__} is not an item the client can fetch again")
+        return found
+
+    def refresh(self, obj: R, project: str | None = None) -> R:
+        """`obj` as it is now: fetched again by its kind and ids (a project, job, run, model,
+        build, deployment or application). `project`: where an object that does not say
+        which project it is in lives (None: the default project)."""
+        found: R = self._collection_of(obj)._refresh(obj, project)
+        return found
+
+    def stop(self, obj: R, project: str | None = None) -> R:
+        """Stop a run, a deployment or an application (`:stop`); answers it as CML left it,
+        typically stopping. `TypeError` for anything else (CML cannot stop a build)."""
+        if getattr(obj, "kind", "") not in STOPPABLE:
+            raise TypeError(f"a {getattr(obj, 'kind', type(obj).__name__)} cannot be stopped")
+        found: R = self._collection_of(obj)._stop(obj, project)
+        return found
+
     def whoami(self) -> KeyCheck:
         """Check the API key (`POST /api/v2/auth/validate_key`); `.username` is its owner."""
         answer = self.transport.request(
@@ -241,7 +282,7 @@ class CML:
 
         return wait_until(
             run,
-            self.runs.refresh,
+            self.refresh,
             lambda r: r.finished,
             what=f"run {run.id}",
             timeout=timeout,
@@ -261,7 +302,7 @@ class CML:
 
         return wait_until(
             build,
-            self.builds.refresh,
+            self.refresh,
             lambda b: b.finished,
             what=f"build {build.id}",
             timeout=timeout,
@@ -281,7 +322,7 @@ class CML:
 
         return wait_until(
             deployment,
-            self.deployments.refresh,
+            self.refresh,
             lambda d: d.finished,
             what=f"deployment {deployment.id}",
             timeout=timeout,
@@ -296,7 +337,7 @@ class CML:
         job_id: int | str,
         environment: Mapping[str, str] | None = None,
     ) -> str:
-        """Start a job through the legacy API v1 (`/api/v1/projects/<user>/<project-slug>/
-        jobs/<numeric id>/start`, Basic auth with the legacy key); answers the engine id (the
-        run's id). Without a legacy key it raises `ConfigError` before sending anything."""
+        """`cml.legacy.start_job`: start a job through API v1 by its numeric id (Basic auth with
+        the legacy key); answers the engine id (the run's id). Without a legacy key it raises
+        `ConfigError` before sending anything."""
         return self.legacy.start_job(username, project, job_id, environment)

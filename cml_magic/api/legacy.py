@@ -59,5 +59,5 @@ class Legacy:
             if is_dashed_id(public):
                 return public
             # Older v1 answers lack the v2 id; the name leads to it.
-            return self._cml.jobs._by_name(str(item.get("name") or ""), project_id).id
+            return self._cml.jobs._find(str(item.get("name") or ""), project_id).id
         raise NotFoundError(f"no job number {number} in project {owner}/{slug}")

@@ -19,11 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Self, TypeVar, overload
 
-from cml_magic.api import convert
-
-RUN_TERMINAL = frozenset(
-    {"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_TIMEDOUT", "ENGINE_STOPPED", "ENGINE_SKIPPED"}
-)
+from cml_magic.api import convert, statuses
 
 Converter = Callable[[Any], Any]
 
@@ -345,12 +341,12 @@ class JobRun(Resource):
     @property
     def finished(self) -> bool:
         """True once the run stopped for good (succeeded, failed, timed out, stopped, skipped)."""
-        return self.status in RUN_TERMINAL
+        return statuses.RUN.is_finished(self.status)
 
     @property
     def succeeded(self) -> bool:
         """True when the run finished successfully."""
-        return self.status == "ENGINE_SUCCEEDED"
+        return statuses.RUN.is_succeeded(self.status)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

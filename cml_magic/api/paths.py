@@ -17,21 +17,5 @@ def project(project_id: str) -> str:
     return f"{V2}/projects/{seg(project_id)}"
 
 
-def job(project_id: str, job_id: str) -> str:
-    return f"{project(project_id)}/jobs/{seg(job_id)}"
-
-
-def model(project_id: str, model_id: str) -> str:
-    return f"{project(project_id)}/models/{seg(model_id)}"
-
-
-def build(project_id: str, model_id: str, build_id: str) -> str:
-    return f"{model(project_id, model_id)}/builds/{seg(build_id)}"
-
-
-def application(project_id: str, application_id: str) -> str:
-    return f"{project(project_id)}/applications/{seg(application_id)}"
-
-
 def v1_project(owner: str, slug: str) -> str:
     return f"{V1}/projects/{seg(owner)}/{seg(slug)}"

@@ -5,84 +5,50 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from cml_magic.api import paths
-from cml_magic.api.convert import environment_text, set_fields
-from cml_magic.api.listing import merged_filter
+from cml_magic.api.collection import Collection, ListOptions
 from cml_magic.api.names import exactly_one, is_dashed_id
 from cml_magic.api.objects import Listing, Project
-from cml_magic.api.paging import as_received, iterate
 
 if TYPE_CHECKING:
-    from cml_magic.api.client import CML
+    from typing import Unpack
 
 
-def _describe(project: Project) -> dict[str, str]:
-    return {"id": project.id, "owner": project.owner.username if project.owner else ""}
+class Projects(Collection[Project]):
+    """The projects the caller can see: an id, a name, or `owner/name` for another user's
+    public project; None is the client's default project."""
 
+    _item = Project
+    key = segment = "projects"
+    parents = ()
 
-class Projects:
-    """The projects the caller can see."""
+    def _is_id(self, ref: str) -> bool:
+        return is_dashed_id(ref)
 
-    def __init__(self, cml: CML) -> None:
-        self._cml = cml
+    def _describe(self, item: Project) -> dict[str, str]:
+        return {"id": item.id, "owner": item.owner.username if item.owner else ""}
 
     def iter(
-        self,
-        search: str | None = None,
-        search_filter: Mapping[str, Any] | str | None = None,
-        sort: str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-        include_public: bool = False,
+        self, *, include_public: bool = False, **options: Unpack[ListOptions]
     ) -> Iterator[Project]:
-        """Every project (lazily, page by page); `search` matches part of the name."""
-        found = self._json(search, search_filter, sort, page_size, limit, include_public)
-        return (Project.from_json(data) for data in found)
-
-    def _json(
-        self,
-        search: str | None,
-        search_filter: Mapping[str, Any] | str | None,
-        sort: str | None,
-        page_size: int | None,
-        limit: int | None,
-        include_public: bool,
-    ) -> Iterator[dict[str, Any]]:
-        return iterate(
-            self._cml.transport,
-            f"{paths.V2}/projects",
-            "projects",
-            as_received,
-            page_size=page_size,
-            search_filter=merged_filter(search_filter, name=search),
-            sort=sort,
-            limit=limit,
-            params={"include_public_projects": True} if include_public else None,
-        )
+        """Every project (lazily, page by page); `include_public`: others' public ones too."""
+        params = {"include_public_projects": True} if include_public else None
+        return self._pages((), options, params=params)
 
     def list(
-        self,
-        search: str | None = None,
-        search_filter: Mapping[str, Any] | str | None = None,
-        sort: str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-        include_public: bool = False,
+        self, *, include_public: bool = False, **options: Unpack[ListOptions]
     ) -> Listing[Project]:
         """Every project, as a list (see `iter`)."""
-        return Listing(
-            Project, self._json(search, search_filter, sort, page_size, limit, include_public)
-        )
+        params = {"include_public_projects": True} if include_public else None
+        return self._listing(self._json_pages((), options, params=params))
 
-    def resolve(self, project: str | None = None) -> str:
-        """The id of `project` (an id, a name, or `owner/name`); None: the default project."""
-        ref = self._cml.default_project_ref(project)
-        if is_dashed_id(ref):
-            return ref
-        return self._by_name(ref).id
+    def resolve(self, ref: str | None = None) -> str:
+        """The id of project `ref` (None: the default project)."""
+        return self._resolve(self._cml.default_project_ref(ref))
 
-    def _by_name(self, ref: str) -> Project:
-        owner, _, name = ref.rpartition("/")
+    def _find(self, name: str, *parent_ids: str) -> Project:
+        """The project named `name` (`owner/name`: that user's): the caller's own first, else
+        the public ones."""
+        owner, _, name = name.rpartition("/")
         wanted: dict[str, str] = {"name": name}
         if owner:
             wanted["owner.username"] = owner
@@ -91,14 +57,11 @@ class Projects:
             own = list(self.iter(search_filter=wanted, include_public=True))
             if owner:
                 own = [p for p in own if p.owner and p.owner.username == owner]
-        return exactly_one("project", name, own, _describe)
+        return exactly_one("project", name, own, self._describe)
 
     def get(self, project: str | None = None) -> Project:
         """One project, by id or name (None: the default project)."""
-        ref = self._cml.default_project_ref(project)
-        if not is_dashed_id(ref):
-            return self._by_name(ref)
-        return Project.from_json(self._cml.transport.request("GET", paths.project(ref)))
+        return self._lookup(self._cml.default_project_ref(project))
 
     def create(
         self,
@@ -118,21 +81,12 @@ class Projects:
             "environment": dict(environment) if environment is not None else None,
             **fields,
         }
-        answer = self._cml.transport.request(
-            "POST", f"{paths.V2}/projects", json_body=set_fields(body)
-        )
-        return Project.from_json(answer)
+        return self._create((), body)
 
     def update(self, project: str | None, **fields: Any) -> Project:
         """Change the given fields of a project (e.g. `description=`, `environment={...}`)."""
-        project_id = self.resolve(project)
-        if "environment" in fields:
-            fields["environment"] = environment_text(fields["environment"])
-        answer = self._cml.transport.request(
-            "PATCH", paths.project(project_id), json_body=set_fields(fields)
-        )
-        return Project.from_json(answer)
+        return self._update((), self.resolve(project), fields)
 
     def delete(self, project: str) -> None:
         """Delete a project with its jobs, models, applications and files."""
-        self._cml.transport.request("DELETE", paths.project(self.resolve(project)))
+        self._delete((), self.resolve(project))

@@ -5,23 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from cml_magic.api import paths
+from cml_magic.api.collection import ChildCollection, ListOptions
 from cml_magic.api.errors import NotFoundError
-from cml_magic.api.listing import merged_filter
 from cml_magic.api.objects import JobRun, Listing
-from cml_magic.api.paging import as_received, iterate
+from cml_magic.api.statuses import run_filter
 
 if TYPE_CHECKING:
-    from cml_magic.api.client import CML
+    from typing import Unpack
 
 NEWEST_FIRST = "-created_at"
 
 
-def status_filter(status: str | None) -> str | None:
-    """`ENGINE_FAILED` or `failed` -> `failed`, the form CML's run filter takes."""
-    if not status:
-        return None
-    return status.strip().lower().removeprefix("engine_")
+class RunListOptions(ListOptions, total=False):
+    """The list keywords, and `status` ("failed", "ENGINE_FAILED", ...)."""
+
+    status: str | None
 
 
 def output_path(run_id: str) -> str:
@@ -29,76 +27,31 @@ def output_path(run_id: str) -> str:
     return f".cml/runs/{run_id}.log"
 
 
-class Runs:
-    """The runs of one job (a run is addressed under its job and project)."""
+class Runs(ChildCollection[JobRun]):
+    """The runs of one job (a run is addressed by id under its job and project)."""
 
-    def __init__(self, cml: CML) -> None:
-        self._cml = cml
-
-    def _ids(self, job: str | int, project: str | None) -> tuple[str, str]:
-        project_id = self._cml.projects.resolve(project)
-        return project_id, self._cml.jobs.resolve(job, project_id)
+    _item = JobRun
+    key = "job_runs"
+    segment = "runs"
+    parents = ("projects", "jobs")
+    named = False
+    searched = None
+    sort = NEWEST_FIRST
 
     def iter(
-        self,
-        job: str | int,
-        project: str | None = None,
-        status: str | None = None,
-        search_filter: Mapping[str, Any] | str | None = None,
-        sort: str | None = NEWEST_FIRST,
-        page_size: int | None = None,
-        limit: int | None = None,
+        self, job: str | int, /, project: str | None = None, **options: Unpack[RunListOptions]
     ) -> Iterator[JobRun]:
         """The runs of `job`, newest first by default; `status` e.g. "failed"."""
-        found = self._json(job, project, status, search_filter, sort, page_size, limit)
-        return (JobRun.from_json(data) for data in found)
-
-    def _json(
-        self,
-        job: str | int,
-        project: str | None,
-        status: str | None,
-        search_filter: Mapping[str, Any] | str | None,
-        sort: str | None,
-        page_size: int | None,
-        limit: int | None,
-    ) -> Iterator[dict[str, Any]]:
-        project_id, job_id = self._ids(job, project)
-        return iterate(
-            self._cml.transport,
-            f"{paths.job(project_id, job_id)}/runs",
-            "job_runs",
-            as_received,
-            page_size=page_size,
-            search_filter=merged_filter(search_filter, status=status_filter(status)),
-            sort=sort or NEWEST_FIRST,
-            limit=limit,
-        )
+        status = run_filter(options.pop("status", None))
+        return self._pages(self._scope((job,), project), options, status=status)
 
     def list(
-        self,
-        job: str | int,
-        project: str | None = None,
-        status: str | None = None,
-        search_filter: Mapping[str, Any] | str | None = None,
-        sort: str | None = NEWEST_FIRST,
-        page_size: int | None = None,
-        limit: int | None = None,
+        self, job: str | int, /, project: str | None = None, **options: Unpack[RunListOptions]
     ) -> Listing[JobRun]:
         """The runs of `job`, as a list (see `iter`)."""
-        return Listing(
-            JobRun, self._json(job, project, status, search_filter, sort, page_size, limit)
-        )
-
-    def get(self, run_id: str, job: str | int, project: str | None = None) -> JobRun:
-        """One run of `job`."""
-        project_id, job_id = self._ids(job, project)
-        path = f"{paths.job(project_id, job_id)}/runs/{paths.seg(run_id)}"
-        return JobRun.from_json(self._cml.transport.request("GET", path))
-
-    def refresh(self, run: JobRun) -> JobRun:
-        """The run as it is now."""
-        return self.get(run.id, run.job_id, run.project_id)
+        status = run_filter(options.pop("status", None))
+        ids = self._scope((job,), project)
+        return self._listing(self._json_pages(ids, options, status=status), ids)
 
     def create(
         self,
@@ -111,22 +64,16 @@ class Runs:
 
         Sent once: a run is never started twice by a retry.
         """
-        project_id, job_id = self._ids(job, project)
         body: dict[str, Any] = {}
         if environment:
             body["environment"] = {str(k): str(v) for k, v in environment.items()}
         if arguments is not None:
             body["arguments"] = arguments
-        answer = self._cml.transport.request(
-            "POST", f"{paths.job(project_id, job_id)}/runs", json_body=body
-        )
-        return JobRun.from_json(answer)
+        return self._call("POST", self._scope((job,), project), body=body)
 
-    def stop(self, run_id: str, job: str | int, project: str | None = None) -> JobRun:
+    def stop(self, run_id: str, job: str | int, /, project: str | None = None) -> JobRun:
         """Ask CML to stop a run (`:stop`); answers the run, typically `ENGINE_STOPPING`."""
-        project_id, job_id = self._ids(job, project)
-        path = f"{paths.job(project_id, job_id)}/runs/{paths.seg(run_id)}:stop"
-        return JobRun.from_json(self._cml.transport.request("POST", path))
+        return self._call("POST", self._scope((job,), project), run_id, ":stop")
 
     def output(self, run: JobRun) -> str | None:
         """The run's output file (`.cml/runs/<id>.log` in the project), or None if absent."""

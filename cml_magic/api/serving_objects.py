@@ -7,14 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from cml_magic.api import statuses
 from cml_magic.api.objects import Resource, ShortProject, User
-
-BUILD_SUCCEEDED = frozenset({"built", "succeeded"})
-BUILD_TERMINAL = BUILD_SUCCEEDED | {"build failed", "build_failed", "failed", "timedout"}
-DEPLOYMENT_TERMINAL = frozenset({"deployed", "failed", "stopped"})
-APPLICATION_TERMINAL = frozenset(
-    {"APPLICATION_RUNNING", "APPLICATION_STOPPED", "APPLICATION_FAILED"}
-)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -94,12 +88,12 @@ class ModelBuild(Resource):
     @property
     def finished(self) -> bool:
         """True once the build ended (built or failed)."""
-        return self.status.lower() in BUILD_TERMINAL
+        return statuses.BUILD.is_finished(self.status)
 
     @property
     def succeeded(self) -> bool:
         """True when the build produced an image."""
-        return self.status.lower() in BUILD_SUCCEEDED
+        return statuses.BUILD.is_succeeded(self.status)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -138,12 +132,12 @@ class ModelDeployment(Resource):
     @property
     def finished(self) -> bool:
         """True once the deployment settled: deployed, failed or stopped."""
-        return self.status.lower() in DEPLOYMENT_TERMINAL
+        return statuses.DEPLOYMENT.is_finished(self.status)
 
     @property
     def succeeded(self) -> bool:
         """True when the deployment serves requests."""
-        return self.status.lower() == "deployed"
+        return statuses.DEPLOYMENT.is_succeeded(self.status)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -190,4 +184,9 @@ class Application(Resource):
     @property
     def finished(self) -> bool:
         """True once the application is running, stopped or failed (no longer changing)."""
-        return self.status in APPLICATION_TERMINAL
+        return statuses.APPLICATION.is_finished(self.status)
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the application is running."""
+        return statuses.APPLICATION.is_succeeded(self.status)

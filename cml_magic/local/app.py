@@ -1,7 +1,9 @@
 """The FastAPI application: routers, CML's error envelope for every failure, bodies read as
 JSON whatever their Content-Type, the server's own OpenAPI description at
-`/api/v2/local/openapi.json`, the workspace spec at `/api/v2/swagger.json` (from `--spec`),
-and the server's life (recovery, cron schedules, clean shutdown).
+`/api/v2/local/openapi.json`, the workspace spec at `/api/v2/swagger.json` and its page at
+`/api/v2/swagger.html` (from `--spec`), the workspace's Python client at `/api/v2/python.tar.gz`
+and `/api/v2/python.html` (from `--python-client`), and the server's life (recovery, cron
+schedules, clean shutdown).
 """
 
 from __future__ import annotations
@@ -15,20 +17,23 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cml_magic.local import errors
+from cml_magic.local import errors, spec_page, validate
 from cml_magic.local.scheduler import Scheduler
 from cml_magic.local.store import Store
-from cml_magic.local.supervisor import Settings, Supervisor
+from cml_magic.local.supervisor import Supervisor
+from cml_magic.local.workloads.base import Settings
+from cml_magic.local.workspace_client import Sdist, install_page
 
 
 @dataclass
 class ServerState:
     store: Store
     sup: Supervisor
+    max_upload_bytes: int = validate.DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
 
 
 def _error_response(request: Request, code: int, message: str, status: int) -> JSONResponse:
@@ -98,9 +103,17 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def create_app(data_dir: str, settings: Settings, spec: bytes | None = None) -> FastAPI:
+def create_app(
+    data_dir: str,
+    settings: Settings,
+    spec: bytes | None = None,
+    max_upload_mb: int = validate.DEFAULT_MAX_UPLOAD_MB,
+    python_client: Sdist | None = None,
+) -> FastAPI:
     """Build the application over the state in `data_dir`; `spec` is the workspace Swagger
-    document served at `/api/v2/swagger.json` (404 without one)."""
+    document served at `/api/v2/swagger.json` and `/api/v2/swagger.html`, `python_client` the
+    sdist served at `/api/v2/python.tar.gz` and `/api/v2/python.html` (each 404 without);
+    uploads over `max_upload_mb` MiB are refused."""
     store = Store(data_dir)  # type: ignore[arg-type]
     sup = Supervisor(store, settings)
     # A scheduled run is started as the job's creator, like one started from the job's page.
@@ -123,7 +136,7 @@ def create_app(data_dir: str, settings: Settings, spec: bytes | None = None) -> 
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.cml = ServerState(store, sup)
+    app.state.cml = ServerState(store, sup, max_upload_mb * 1024 * 1024)
     app.add_middleware(JsonBodies)
 
     @app.get("/api/v2/swagger.json", include_in_schema=False)
@@ -131,6 +144,34 @@ def create_app(data_dir: str, settings: Settings, spec: bytes | None = None) -> 
         if spec is None:
             raise errors.not_found("no workspace spec here: start the server with --spec FILE")
         return Response(spec, media_type="application/json")
+
+    spec_html = spec_page.render(spec) if spec is not None else None
+
+    @app.get("/api/v2/swagger.html", include_in_schema=False)
+    def workspace_spec_page() -> HTMLResponse:
+        if spec_html is None:
+            raise errors.not_found("no workspace spec here: start the server with --spec FILE")
+        return HTMLResponse(spec_html)
+
+    no_client = "no workspace client here: start the server with --python-client FILE"
+
+    @app.get("/api/v2/python.tar.gz", include_in_schema=False)
+    def workspace_client() -> Response:
+        if python_client is None:
+            raise errors.not_found(no_client)
+        disposition = f'attachment; filename="{python_client.filename}"'
+        return Response(
+            python_client.data,
+            media_type="application/gzip",
+            headers={"content-disposition": disposition},
+        )
+
+    @app.get("/api/v2/python.html", include_in_schema=False)
+    def workspace_client_page(request: Request) -> HTMLResponse:
+        if python_client is None:
+            raise errors.not_found(no_client)
+        tarball = str(request.base_url).rstrip("/") + "/api/v2/python.tar.gz"
+        return HTMLResponse(install_page(tarball, python_client))
 
     @app.exception_handler(errors.ApiError)
     async def api_error(request: Request, exc: errors.ApiError) -> JSONResponse:
@@ -148,8 +189,10 @@ def create_app(data_dir: str, settings: Settings, spec: bytes | None = None) -> 
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
+        # A last resort: the details (and any server path in them) go to the server's log only.
         print(f"cml-local: internal error on {request.url.path}: {exc!r}", file=sys.stderr)
-        return _error_response(request, errors.INTERNAL, f"internal error: {exc}", 500)
+        message = f"internal error ({type(exc).__name__}); the server's log has the details"
+        return _error_response(request, errors.INTERNAL, message, 500)
 
     from cml_magic.local import (
         routes_applications,

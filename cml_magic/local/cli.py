@@ -1,11 +1,15 @@
-"""`cml-local`: serve the local CML API, seed demo data, create users."""
+"""`cml-local`: serve the local CML API, seed demo data, create users, build the workspace's
+Python client."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
+
+from cml_magic.local.validate import DEFAULT_MAX_UPLOAD_MB
 
 DEFAULT_DATA = Path(os.environ.get("CML_LOCAL_DATA", "~/.cml-local")).expanduser()
 DEMO_USERS = ("alice", "bob")  # the users `seed demo` makes
@@ -20,6 +24,18 @@ def _env_pair(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return name, value
+
+
+def _megabytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of MiB (1 or more), got {text!r}"
+        )
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,12 +66,25 @@ def _parser() -> argparse.ArgumentParser:
         help="shut down cleanly when the process that started the server ends",
     )
 
+    serve.add_argument(
+        "--max-upload-mb",
+        type=_megabytes,
+        default=DEFAULT_MAX_UPLOAD_MB,
+        metavar="N",
+        help=f"refuse (413) a file upload larger than N MiB (default {DEFAULT_MAX_UPLOAD_MB})",
+    )
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
     serve.add_argument(
         "--spec",
         metavar="FILE",
         help="the workspace's Swagger 2.0 spec (cml_swagger.json), served at /api/v2/swagger.json",
+    )
+    serve.add_argument(
+        "--python-client",
+        metavar="FILE",
+        help="the workspace's Python client, an sdist (build-client), served at "
+        "/api/v2/python.tar.gz",
     )
     serve.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
 
@@ -65,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("name", choices=["demo"])
     seed.add_argument("--data", type=Path, default=DEFAULT_DATA)
     seed.add_argument("--unsandboxed", action="store_true", help=UNSANDBOXED_HELP)
+
+    client = sub.add_parser(
+        "build-client", help="generate the Python client cmlapi from a spec; pack it as an sdist"
+    )
+    client.add_argument("--spec", metavar="FILE", type=Path, required=True)
+    client.add_argument("--out", metavar="DIR", type=Path, default=Path("."))
 
     user = sub.add_parser("create-user", help="create a user and print its keys (once)")
     user.add_argument("username")
@@ -155,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             print(ALREADY_SEEDED, file=sys.stderr, flush=True)
     if args.command in ("create-user", "rotate-keys"):
         return _user_keys(args)
+    if args.command == "build-client":
+        return _build_client(args.spec, args.out)
     if args.command == "serve":
         from cml_magic.local.server import SandboxRefused, serve
 
@@ -168,15 +205,40 @@ def main(argv: list[str] | None = None) -> int:
                 exit_with_parent=args.exit_with_parent,
                 ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile,
+                max_upload_mb=args.max_upload_mb,
                 spec_file=args.spec,
                 unsandboxed=args.unsandboxed,
+                python_client_file=args.python_client,
             )
-        except (ValueError, SandboxRefused) as exc:  # --spec unreadable; no sandbox for 2 users
+        except (ValueError, SandboxRefused) as exc:  # --spec, --python-client; no sandbox for 2
             print(f"cml-local: {exc}", file=sys.stderr)
             return 1
         except OSError as exc:
             print(f"cml-local: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
+    return 0
+
+
+def _build_client(spec: Path, out: Path) -> int:
+    from cml_magic.local.workspace_client import GenerationFailed, Missing, build
+
+    if not spec.is_file():
+        print(f"cml-local: --spec {spec}: no such file", file=sys.stderr)
+        return 1
+    try:
+        print(build(spec, out))
+    except Missing as exc:
+        print(f"cml-local: cannot generate the client: {exc}", file=sys.stderr)
+        return 1
+    except GenerationFailed as exc:
+        print(f"cml-local: cannot generate the client from {spec}: {exc.reason}", file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired:
+        print("cml-local: OpenAPI Generator did not finish within 300 s", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cml-local: cannot build the client: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

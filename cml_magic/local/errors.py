@@ -26,6 +26,7 @@ INVALID_ARGUMENT = 3
 NOT_FOUND = 5
 ALREADY_EXISTS = 6
 PERMISSION_DENIED = 7
+RESOURCE_EXHAUSTED = 8
 FAILED_PRECONDITION = 9
 UNIMPLEMENTED = 12
 INTERNAL = 13
@@ -35,17 +36,15 @@ UNAUTHENTICATED = 16
 class ApiError(Exception):
     """An error answered to the caller as `{"error", "code", "message", "details"}`."""
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self._status = status  # where HTTP has a better status than the code's (413, 507)
 
     @property
     def http_status(self) -> int:
-        return HTTP_STATUS.get(self.code, 500)
-
-    def body(self) -> dict[str, Any]:
-        return envelope(self.code, self.message)
+        return self._status or HTTP_STATUS.get(self.code, 500)
 
 
 def envelope(code: int, message: str) -> dict[str, Any]:
@@ -67,6 +66,14 @@ def precondition(message: str) -> ApiError:
 
 def forbidden(message: str) -> ApiError:
     return ApiError(PERMISSION_DENIED, message)
+
+
+def conflict(message: str) -> ApiError:
+    return ApiError(ALREADY_EXISTS, message)
+
+
+def too_large(message: str) -> ApiError:
+    return ApiError(RESOURCE_EXHAUSTED, message, 413)
 
 
 def unauthenticated(message: str) -> ApiError:

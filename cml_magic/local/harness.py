@@ -31,7 +31,8 @@ class LocalCML:
     `keys` (v2) and `legacy_keys` hold the keys of the users this object made (by seeding or
     `create_user`): the server stores only hashes, so a folder seeded by someone else brings
     none. `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
-    (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`).
+    (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`), `python_client` (an
+    sdist) at `/api/v2/python.tar.gz` (`serve --python-client`).
 
     `sandbox=None` runs workloads in the bubblewrap sandbox where it works here and, where it
     does not, explicitly unsandboxed (`serve --unsandboxed`; `sandbox_problem` says why);
@@ -48,7 +49,9 @@ class LocalCML:
         env: dict[str, str] | None = None,
         ssl_certfile: str | Path | None = None,
         ssl_keyfile: str | Path | None = None,
+        max_upload_mb: int | None = None,
         spec: str | Path | None = None,
+        python_client: str | Path | None = None,
         sandbox: bool | None = None,
     ) -> None:
         self._own_dir = data_dir is None
@@ -60,7 +63,9 @@ class LocalCML:
         self.env = dict(env or {})
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
+        self.max_upload_mb = max_upload_mb
         self.spec = spec
+        self.python_client = python_client
         self.sandbox = sandbox
         self.sandboxed = False
         self.sandbox_problem = ""
@@ -121,8 +126,12 @@ class LocalCML:
             cmd += ["--ssl-certfile", str(self.ssl_certfile)]
         if self.ssl_keyfile:
             cmd += ["--ssl-keyfile", str(self.ssl_keyfile)]
+        if self.max_upload_mb is not None:
+            cmd += ["--max-upload-mb", str(self.max_upload_mb)]
         if self.spec:
             cmd += ["--spec", str(self.spec)]
+        if self.python_client:
+            cmd += ["--python-client", str(self.python_client)]
         if not self.sandboxed:
             cmd.append("--unsandboxed")
         self._proc = subprocess.Popen(

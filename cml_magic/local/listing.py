@@ -19,11 +19,14 @@ from functools import partial
 from typing import Any, TypeVar
 
 from cml_magic.local.errors import bad_request
+from cml_magic.local.validate import quote
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100_000  # public clients ask for up to 100 000 and expect everything
 
 T = TypeVar("T")
+
+NOT_FLAT = "search_filter values must be text, numbers or booleans, not objects or lists"
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def _matches(value: Any, wanted: str, key: str, status_prefix: str | None) -> bo
             return value
         if wanted.lower() in falsy:
             return not value
-        raise bad_request(f"search_filter: {key} takes true/false or t/f, not {wanted!r}")
+        raise bad_request(f"search_filter: {key} takes true/false or t/f, not {quote(wanted)}")
     if key == "status" and status_prefix is not None:
         # Run and application statuses are filtered by their lower-case short names.
         return str(value) == status_prefix + wanted.upper()
@@ -67,17 +70,22 @@ def parse_filter(text: str | None, keys: Sequence[str]) -> dict[str, str]:
         return {}
     try:
         parsed = json.loads(text)
+    except RecursionError:  # nesting deeper than the parser's stack
+        raise bad_request(NOT_FLAT) from None
     except ValueError:
         raise bad_request(
-            f'search_filter must be a JSON object such as {{"name": "demo"}}, got {text!r}'
+            f'search_filter must be a JSON object such as {{"name": "demo"}}, got {quote(text)}'
         ) from None
     if not isinstance(parsed, dict):
         raise bad_request('search_filter must be a JSON object such as {"name": "demo"}')
-    for key in parsed:
+    for key, value in parsed.items():
         if key not in keys:
             raise bad_request(
-                f"search_filter key {key!r} is not supported here; supported: {', '.join(keys)}"
+                f"search_filter key {quote(key)} is not supported here;"
+                f" supported: {', '.join(keys)}"
             )
+        if isinstance(value, dict | list):
+            raise bad_request(NOT_FLAT)
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in parsed.items()}
 
 
@@ -114,7 +122,7 @@ def parse_sort(text: str | None, keys: Sequence[str]) -> list[tuple[str, bool]]:
         name = part.lstrip("+- ")
         if name not in keys:
             raise bad_request(
-                f"sort key {name!r} is not supported here; supported: {', '.join(keys)}"
+                f"sort key {quote(name)} is not supported here; supported: {', '.join(keys)}"
             )
         order.append((name, descending))
     return order
@@ -131,7 +139,7 @@ def decode_token(token: str) -> int:
             return offset
     except (ValueError, KeyError, TypeError, binascii.Error):
         pass
-    raise bad_request(f"invalid page_token {token!r}")
+    raise bad_request(f"invalid page_token {quote(token)}")
 
 
 def paginate(

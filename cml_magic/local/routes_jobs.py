@@ -15,6 +15,7 @@ from cml_magic.local.scheduler import schedule_problem
 from cml_magic.local.scripts import check_script
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import DEFAULT_TIMEZONE, now
+from cml_magic.local.validate import quote
 
 router = APIRouter(prefix="/api/v2", tags=["jobs"])
 
@@ -40,6 +41,29 @@ def _check_schedule(schedule: str | None) -> None:
         raise bad_request(problem)
 
 
+def _check_parent(ctx: Ctx, project_id: str, parent_id: str, job_id: str | None = None) -> None:
+    """The parent is a job of the same project (so one the caller may run), not the job
+    itself, and the chain of parents above it never comes back to the job (a cycle would
+    start runs for ever)."""
+    if parent_id == job_id:
+        raise bad_request("Problem with field ParentId: a job cannot depend on itself")
+    _, parent = ctx.job(project_id, parent_id)
+    seen = {parent_id}
+    while parent.get("parent_id"):
+        if parent["parent_id"] == job_id:
+            raise bad_request(
+                f"Problem with field ParentId: job {parent_id} already depends on job {job_id}"
+                " (directly or through other jobs); dependencies cannot form a cycle"
+            )
+        if parent["parent_id"] in seen:  # a cycle stored before this rule: stop walking
+            break
+        seen.add(parent["parent_id"])
+        found = ctx.store.get("job", parent["parent_id"])
+        if found is None:
+            break
+        parent = found
+
+
 def _job_type(fields: dict[str, Any]) -> str:
     if fields.get("parent_id"):
         return "dependent"
@@ -63,7 +87,7 @@ def create_job(ctx: Ctx, project: Doc, body: JobFields, legacy_id: int | None = 
     if fields.get("parent_id"):
         if fields.get("schedule"):
             raise bad_request("a job has either a schedule or a parent job, not both")
-        ctx.job(project["id"], fields["parent_id"])
+        _check_parent(ctx, project["id"], fields["parent_id"])
     stamp = now()
     doc = {
         "cpu": 1.0,
@@ -142,6 +166,10 @@ def patch_job(ctx: V2, project_id: str, job_id: str, body: JobFields) -> dict[st
     if fields.get("timeout", 0) < 0:
         raise bad_request("timeout must be zero (none) or a number of seconds")
     merged = {**job, **fields}
+    if fields.get("parent_id"):
+        if merged.get("schedule"):
+            raise bad_request("a job has either a schedule or a parent job, not both")
+        _check_parent(ctx, project_id, fields["parent_id"], job_id)
     fields["type"] = _job_type(merged)
     fields["updated_at"] = now()
     doc = ctx.store.patch("job", job_id, **fields)
@@ -196,7 +224,7 @@ def _run(ctx: Ctx, project_id: str, job_id: str, run_id: str) -> Doc:
     ctx.job(project_id, job_id)
     run = ctx.store.get("run", run_id)
     if run is None or run["job_id"] != job_id:
-        raise not_found(f"run {run_id} not found for job {job_id}")
+        raise not_found(f"run {quote(run_id)} not found for job {job_id}")
     return run
 
 

@@ -19,8 +19,8 @@ from cml_magic.local.errors import bad_request, precondition
 from cml_magic.local.listing import paginate
 from cml_magic.local.scripts import check_model_function
 from cml_magic.local.store import Doc
-from cml_magic.local.supervisor import BUILD_ACTIVE
 from cml_magic.local.timeutil import ZERO_TIME, now
+from cml_magic.local.workloads.builds import BUILD_ACTIVE
 
 router = APIRouter(prefix="/api/v2", tags=["models"])
 serving = APIRouter(tags=["model serving"])
@@ -166,13 +166,16 @@ def post_model(ctx: V2, project_id: str, body: CreateModel) -> dict[str, Any]:
         "updated_at": stamp,
         "crn": f"{CRN}/{model_id}",
     }
-    ctx.store.put("model", doc)
-    if build_body is not None:
-        if body.auto_deploy_model:
-            build_body.auto_deploy_model = True
-            build_body.auto_deployment_config = body.auto_deployment_config or {}
-        build = create_build(ctx, project, doc, build_body)
-        _auto_deploy(ctx, build, build_body)
+    # One transaction: a model, its build and their deployment settings are stored together or
+    # not at all (the build's thread waits for the commit to read them).
+    with ctx.store.transaction():
+        ctx.store.put("model", doc)
+        if build_body is not None:
+            if body.auto_deploy_model:
+                build_body.auto_deploy_model = True
+                build_body.auto_deployment_config = body.auto_deployment_config or {}
+            build = create_build(ctx, project, doc, build_body)
+            _auto_deploy(ctx, build, build_body)
     return shapes.model(ctx.store, doc, project)
 
 
@@ -239,8 +242,9 @@ def list_builds(ctx: V2, project_id: str, model_id: str, params: Listing) -> dic
 @router.post("/projects/{project_id}/models/{model_id}/builds", summary="Build a model")
 def post_build(ctx: V2, project_id: str, model_id: str, body: CreateBuild) -> dict[str, Any]:
     project, model = _model(ctx, project_id, model_id, write=True)
-    build = create_build(ctx, project, model, body)
-    _auto_deploy(ctx, build, body)
+    with ctx.store.transaction():
+        build = create_build(ctx, project, model, body)
+        _auto_deploy(ctx, build, body)
     return shapes.model_build(ctx.store, build)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from typing import Any
@@ -15,6 +16,7 @@ from cml_magic.local.errors import ALREADY_EXISTS, ApiError, bad_request
 from cml_magic.local.listing import paginate
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import now
+from cml_magic.local.validate import quote
 
 router = APIRouter(prefix="/api/v2", tags=["projects"])
 
@@ -37,6 +39,22 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "project"
 
 
+def _free_slug(ctx: Ctx, owner: str, name: str) -> str:
+    """The project's slug: unique among the owner's projects. Names that differ but slug
+    alike (every non-Latin name slugs to `project`) get a short suffix made from the name;
+    the same name twice is a conflict."""
+    taken = {d["slug"]: d["name"] for d in ctx.store.find("project", None, owner=owner)}
+    if name in taken.values():
+        raise ApiError(ALREADY_EXISTS, f"project {owner}/{slugify(name)} already exists")
+    slug = slugify(name)
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    n = 6
+    while slug in taken:
+        slug = f"{slugify(name)}-{digest[:n]}"
+        n += 1
+    return slug
+
+
 def create_project(ctx: Ctx, body: CreateProject, owner: str | None = None) -> Doc:
     """Create a project (folder included) for `owner` (the caller by default)."""
     owner = owner or ctx.username
@@ -46,24 +64,23 @@ def create_project(ctx: Ctx, body: CreateProject, owner: str | None = None) -> D
     visibility = body.visibility or "private"
     if visibility not in VISIBILITIES:
         raise bad_request(
-            f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}"
+            f"visibility must be one of {', '.join(VISIBILITIES)}, not {quote(visibility)}"
         )
     engine = body.default_project_engine_type or "ml_runtime"
     if engine not in ENGINE_TYPES:
         raise bad_request(
-            f"default_project_engine_type must be one of {', '.join(ENGINE_TYPES)}, not {engine!r}"
+            f"default_project_engine_type must be one of {', '.join(ENGINE_TYPES)},"
+            f" not {quote(engine)}"
         )
     template = body.template.strip().lower() or "blank"
     if template not in templates.NAMES:
         raise bad_request(
-            f"template must be one of {', '.join(templates.NAMES)}, not {body.template!r}"
+            f"template must be one of {', '.join(templates.NAMES)}, not {quote(body.template)}"
         )
-    slug = slugify(name)
     stamp = now()
     doc: Doc = {
         "id": ids.dashed_id(),
         "name": name,
-        "slug": slug,
         "owner": owner,
         "creator": ctx.username,
         "description": body.description,
@@ -75,13 +92,17 @@ def create_project(ctx: Ctx, body: CreateProject, owner: str | None = None) -> D
         "shared_memory_limit": body.shared_memory_limit or 64,
         "template": template,
     }
-    with ctx.store.transaction():
-        if ctx.store.find("project", None, owner=owner, slug=slug):
-            raise ApiError(ALREADY_EXISTS, f"project {owner}/{slug} already exists")
-        ctx.store.put("project", doc)
     folder = ctx.sup.project_dir(doc["id"])
-    folder.mkdir(parents=True, exist_ok=True)
-    templates.copy(template, folder)
+    with ctx.store.transaction():
+        doc["slug"] = _free_slug(ctx, owner, name)
+        ctx.store.put("project", doc)
+        # Inside the transaction: a folder that cannot be made leaves no project behind.
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            templates.copy(template, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     return doc
 
 

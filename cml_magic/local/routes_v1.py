@@ -15,7 +15,7 @@ from cml_magic.local.bodies import JobFields, V1Start
 from cml_magic.local.bodies_v1 import CreateJobV1, MintKey
 from cml_magic.local.context import V1, Ctx
 from cml_magic.local.errors import bad_request, forbidden, not_found
-from cml_magic.local.routes_misc import RUNTIMES
+from cml_magic.local.runtimes import RUNTIMES
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import now
 
@@ -50,7 +50,7 @@ def _numbered(ctx: Ctx, project: Doc) -> Doc:
 
 
 def _job(ctx: Ctx, project: Doc, job_id: str) -> Doc:
-    if job_id.isdigit():
+    if job_id.isascii() and job_id.isdigit():  # str.isdigit() is also true of `²`
         for job in ctx.store.find("job", project["id"], legacy_id=int(job_id)):
             return job
     raise not_found(f"job {job_id} not found in project {project['owner']}/{project['slug']}")

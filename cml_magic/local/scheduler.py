@@ -3,7 +3,8 @@
 Like cron, the scheduler looks once a minute (just after the minute turns) and starts every job
 whose schedule fell due since its previous look, read in the job's own `timezone`. A fire missed
 while the server was down is not made up, and a job whose previous run is still active skips
-that fire (one active run per job), as a real workspace does.
+that fire (one active run per job), as a real workspace does. Whatever one job raises is
+logged and the others go on: the loop outlives any stored job.
 """
 
 from __future__ import annotations
@@ -14,20 +15,25 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 from cml_magic.local.errors import ApiError
 from cml_magic.local.store import Doc, Store
 from cml_magic.local.timeutil import DEFAULT_TIMEZONE
+from cml_magic.local.validate import quote
 
 
 def schedule_problem(schedule: str) -> str | None:
-    """Why `schedule` is not a five-field cron expression, or None when it is one."""
+    """Why `schedule` is not a five-field cron expression that comes due, or None."""
     fields = schedule.split()
     if len(fields) != 5:
-        return f"schedule '{schedule}' must have five fields: minute hour day month weekday"
+        return f"schedule {quote(schedule)} must have five fields: minute hour day month weekday"
     if not croniter.is_valid(schedule):
-        return f"schedule '{schedule}' is not a valid cron expression"
+        return f"schedule {quote(schedule)} is not a valid cron expression"
+    try:
+        croniter(schedule, datetime.now(UTC)).get_next(datetime)
+    except (CroniterError, ValueError, OverflowError):  # e.g. `0 0 30 2 *`: February 30th
+        return f"schedule {quote(schedule)} never comes due"
     return None
 
 
@@ -77,19 +83,26 @@ class Scheduler:
 
     def _loop(self) -> None:
         while not self._stop.wait(_until_next_minute(self.clock())):
-            self.tick(self.clock())
+            try:
+                self.tick(self.clock())
+            except Exception as exc:  # e.g. the store is unreadable this minute; try the next
+                print(f"cml-local: the scheduler's look failed: {exc!r}", file=sys.stderr)
 
     def tick(self, now: datetime) -> list[str]:
         """Start every job due in (previous tick, now]; the ids of the jobs started."""
         since, self._last = self._last, now
         started = []
         for job in self.store.find("job", type="cron"):
-            if not fell_due(job, since, now):
-                continue
             try:
+                if not fell_due(job, since, now):
+                    continue
                 self.start_run(job)
             except ApiError as skipped:  # its previous run is still active: this fire is skipped
-                message = f"cml-local: job {job['id']} skipped a scheduled run: {skipped}"
+                message = f"cml-local: job {job.get('id')} skipped a scheduled run: {skipped}"
+                print(message, file=sys.stderr)
+                continue
+            except Exception as exc:  # one broken job must not stop the others' schedules
+                message = f"cml-local: job {job.get('id')} could not be scheduled: {exc!r}"
                 print(message, file=sys.stderr)
                 continue
             started.append(job["id"])

@@ -13,7 +13,9 @@ import uvicorn
 
 from cml_magic.local import sandbox
 from cml_magic.local.app import create_app, read_spec
-from cml_magic.local.supervisor import Settings
+from cml_magic.local.validate import DEFAULT_MAX_UPLOAD_MB
+from cml_magic.local.workloads.base import Settings
+from cml_magic.local.workspace_client import read_sdist
 
 UNCONFINED = (
     "workloads run unconfined: each can read the state folder (every user's keys) and every project"
@@ -58,8 +60,10 @@ def serve(
     exit_with_parent: bool = False,
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB,
     spec_file: str | None = None,
     unsandboxed: bool = False,
+    python_client_file: str | None = None,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status.
@@ -93,7 +97,8 @@ def serve(
         sandbox=confinement,
     )
     spec = read_spec(spec_file) if spec_file else None  # ValueError: a one-line reason
-    app = create_app(data_dir, settings, spec)
+    python_client = read_sdist(python_client_file) if python_client_file else None
+    app = create_app(data_dir, settings, spec, max_upload_mb, python_client)
     config = uvicorn.Config(
         app,
         log_level="warning",

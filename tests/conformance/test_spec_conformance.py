@@ -255,6 +255,11 @@ def _scenario(cml: CML) -> None:
     _wait(lambda: cml.runs.refresh(long).status == "ENGINE_RUNNING")
     cml.runs.stop(long.id, sleeper.name)
     assert cml.wait_for_run(long, timeout=WAIT, poll_interval=FAST).status == "ENGINE_STOPPED"
+    # Any result object: fetched again and stopped by the client, by its kind and ids.
+    again = cml.runs.create(sleeper.id)
+    _wait(lambda: cml.refresh(again).status == "ENGINE_RUNNING")
+    assert cml.stop(again).id == again.id
+    assert cml.wait_for_run(again, timeout=WAIT, poll_interval=FAST).status == "ENGINE_STOPPED"
 
     # The numeric job id of web addresses, and the legacy API v1.
     nightly = cml.jobs.get(208, project="risk-analysis")
@@ -302,6 +307,7 @@ def _scenario(cml: CML) -> None:
     assert [a.id for a in cml.applications.list(search=app.name)] == [app.id]
     assert [a.id for a in cml.applications.iter(sort="name", page_size=1)] == [app.id]
     assert cml.applications.update(app.name, description="x", environment={"K": "w"}).description
+    assert cml.applications.resolve(app.name, project.id) == app.id
     cml.applications.restart(app.name)
     _wait(lambda: cml.applications.get(app.name).status == "APPLICATION_RUNNING")
     cml.applications.stop(app.id)

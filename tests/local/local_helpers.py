@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from cml_magic.api.statuses import RUN
 from cml_magic.local import LocalCML
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -85,7 +86,7 @@ def wait_for(
         time.sleep(0.02)
 
 
-RUN_FINAL = {"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT"}
+RUN_FINAL = RUN.final
 
 
 def wait_run(api: Api, run: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

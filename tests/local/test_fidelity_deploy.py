@@ -6,6 +6,8 @@ from __future__ import annotations
 import requests
 from local_helpers import Api, make_project, wait_for
 
+from cml_magic.api.statuses import DEPLOYMENT
+
 # The build imports the file to find the function; this one holds the import (and so the
 # build) until the test uploads `go`, so the deployment is surely made mid-build.
 GATED = """
@@ -20,7 +22,7 @@ def score(args):
 # Defines the function (the build's create checks that), then fails on import once released.
 GATED_FAILING = GATED + "\nraise RuntimeError('this model fails on import')\n"
 
-DEPLOYMENT_FINAL = ("deployed", "failed", "stopped")
+DEPLOYMENT_FINAL = DEPLOYMENT.final | DEPLOYMENT.settled
 
 
 def _gated_build(alice: Api, function: str, code: str = GATED) -> tuple[dict, str, str]:

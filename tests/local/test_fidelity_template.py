@@ -13,10 +13,11 @@ from typing import Any
 import requests
 from local_helpers import WAIT_SECONDS, Api, make_job, run_log, start_run, wait_for, wait_run
 
+from cml_magic.api.statuses import DEPLOYMENT
 from cml_magic.local import LocalCML
 
 TEMPLATE_FILES = {"analysis.py", "app.py", "entry.py", "fit.py", "pi.py", "predict.py"}
-DEPLOYMENT_FINAL = ("deployed", "failed", "stopped")
+DEPLOYMENT_FINAL = DEPLOYMENT.final | DEPLOYMENT.settled
 
 
 def _python_project(alice: Api) -> dict[str, Any]:

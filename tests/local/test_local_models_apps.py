@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 from local_helpers import ZERO_TIME, Api, make_project, wait_for
 
+from cml_magic.api.statuses import BUILD, DEPLOYMENT
 from cml_magic.local import LocalCML
 
 MODEL = """
@@ -19,8 +20,8 @@ def broken(args):
     raise ValueError("bad input")
 """
 
-BUILD_FINAL = ("built", "build failed")
-DEPLOYMENT_FINAL = ("deployed", "failed", "stopped")
+BUILD_FINAL = BUILD.final
+DEPLOYMENT_FINAL = DEPLOYMENT.final | DEPLOYMENT.settled
 
 
 def _model(api: Api, **fields) -> tuple[dict, str]:

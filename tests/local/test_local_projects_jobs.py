@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import psutil
 from local_helpers import Api, make_job, make_project, start_run, wait_for
@@ -87,11 +88,19 @@ def test_deleting_a_job_stops_its_run(alice: Api) -> None:
     runs = f"/projects/{project['id']}/jobs/{job['id']}/runs"
     wait_for(lambda: alice.get(f"{runs}/{run['id']}"), lambda r: r["status"] == "ENGINE_RUNNING")
     marker = f"run:{run['id']}"
-    procs = [
-        p
-        for p in psutil.process_iter(["environ"])
-        if (p.info["environ"] or {}).get("CML_LOCAL_PROCESS") == marker
-    ]
+
+    def marked() -> list[psutil.Process]:
+        return [
+            p
+            for p in psutil.process_iter(["environ"])
+            if (p.info["environ"] or {}).get("CML_LOCAL_PROCESS") == marker
+        ]
+
+    # RUNNING is stored before the gate opens; in the sandbox, the marked process appears once
+    # bubblewrap has set up its namespaces, which takes a moment on a loaded machine.
+    deadline = time.monotonic() + 15
+    while not (procs := marked()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(procs) == 1
     alice.delete(f"/projects/{project['id']}/jobs/{job['id']}")
     _, alive = psutil.wait_procs(procs, timeout=15)

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from cml_magic.api import CML
+from cml_magic.api.statuses import RUN
 
-RUN_FINAL = frozenset({"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT"})
+RUN_FINAL = RUN.final
 
 
 def wait_for(check: Callable[[], Any], what: str, seconds: float = 20.0) -> Any:
