@@ -3,6 +3,8 @@
 `to_frame(cml.jobs.list())` has the columns `COLUMNS["job"]` whatever the listing holds, also
 when it is empty. User columns (`creator`, `owner`, `deployer`) hold the user name. Time
 columns are `datetime64[ns, UTC]`, NaT where CML sent its zero time (a phase not reached).
+A `Listing`'s columns are read from its JSON with the objects' own converters: no object is
+built for a frame.
 
 A listing across projects (`cml.jobs.list_in_all_projects()`, a `Listing` whose
 `across_projects` is true) adds a `project` column right after `name`: the name of each item's
@@ -18,7 +20,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from cml_magic.api.objects import field_columns
+from cml_magic.api.objects import Listing, ShortProject, User
 
 # kind -> columns, in order. Names are the API's JSON names.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -116,7 +118,7 @@ def to_frame(
     `project_column` (default: the listing's `across_projects`) adds the `project` column.
     `job_names` (job id -> name) fills a run's `job` column.
     """
-    rows = list(items)
+    rows = [] if isinstance(items, Listing) else list(items)  # a listing is read from its JSON
     key = _kind_of(items if hasattr(items, "kind") else rows, kind)  # type: ignore[arg-type]
     if key is None:
         return pd.DataFrame()
@@ -126,12 +128,11 @@ def to_frame(
     if project_column:
         columns = with_project_column(columns)
     fields = [c for c in columns if c not in DERIVED.get(key, ())]
-    data = field_columns(rows, fields, None)
-    _derive(data, key, rows, job_names or {})
-    for column in USER_COLUMNS.intersection(columns):
-        data[column] = [getattr(u, "username", "") if u is not None else "" for u in data[column]]
-    if project_column:
-        data["project"] = [_project_name(p) for p in data["project"]]
+    if isinstance(items, Listing):
+        data = {column: _json_column(items, column) for column in fields}
+    else:
+        data = {column: _object_column(rows, column) for column in fields}
+    _derive(data, key, len(data[fields[0]]) if fields else 0, job_names or {})
     frame = pd.DataFrame(data, columns=list(columns))
     for column in columns:
         if column in TIME_COLUMNS:
@@ -149,19 +150,44 @@ def to_frame(
     return frame
 
 
-def _derive(
-    data: dict[str, list[Any]], key: str, rows: list[Any], job_names: Mapping[str, str]
-) -> None:
-    """Fill the columns computed here (`DERIVED`) that `key`'s frame has."""
+def _derive(data: dict[str, list[Any]], key: str, count: int, job_names: Mapping[str, str]) -> None:
+    """Fill the columns computed here (`DERIVED`) that `key`'s frame has, from the others."""
     if key == "run":
-        ids = [str(getattr(r, "job_id", "") or "") for r in rows]
+        ids = [str(i or "") for i in data["job_id"]]
         data["job"] = [job_names.get(i, i) for i in ids]
     if key in DURATIONS:
-        data["duration"] = [None] * len(rows)
+        data["duration"] = [None] * count
     if key == "runtime":
         from cml_magic.api.runtimes import short_name
 
-        data["name"] = [short_name(str(getattr(r, "image_identifier", ""))) for r in rows]
+        data["name"] = [short_name(str(i or "")) for i in data["image_identifier"]]
+
+
+_NOTHING: Mapping[str, Any] = {}
+
+
+def _json_column(listing: Listing[Any], column: str) -> list[Any]:
+    """One column of a listing's frame, read from its JSON (what `_object_column` would
+    read from its objects)."""
+    if column in USER_COLUMNS or column == "project":
+        # The nested object's JSON ({} where CML sent none): the user's name, the project's.
+        nested = [v if isinstance(v := row.get(column), dict) else _NOTHING for row in listing.raw]
+        if column == "project":
+            names = ShortProject.column(nested, "name")
+            ids = ShortProject.column(nested, "public_identifier")
+            return [name or id_ for name, id_ in zip(names, ids, strict=True)]
+        return User.column(nested, "username")
+    return listing.column(column, None)
+
+
+def _object_column(items: list[Any], column: str) -> list[Any]:
+    """One column of a frame of objects."""
+    values = [getattr(item, column, None) for item in items]
+    if column in USER_COLUMNS:
+        return [getattr(u, "username", "") if u is not None else "" for u in values]
+    if column == "project":
+        return [_project_name(p) for p in values]
+    return values
 
 
 def _project_name(project: Any) -> str:

@@ -8,8 +8,7 @@ above it, outermost first: `("projects", "jobs")` for runs). Paths, parent resol
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar
 
 from cml_magic.api import paths
@@ -17,7 +16,7 @@ from cml_magic.api.convert import environment_text, set_fields
 from cml_magic.api.listing import merged_filter
 from cml_magic.api.names import exactly_one, is_id
 from cml_magic.api.objects import Listing, Resource
-from cml_magic.api.paging import iterate
+from cml_magic.api.paging import as_received, iterate
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -130,16 +129,12 @@ class Collection(Generic[R]):
             parts.append(paths.seg(item_id))
         return "/".join(parts) + verb
 
-    def _made(self, data: Any, parent_ids: Sequence[str]) -> R:
-        if self.fills_project_id:
-            return self._item.from_json(data, project_id=parent_ids[0])
-        return self._item.from_json(data)
+    def _extra(self, parent_ids: Sequence[str]) -> dict[str, Any]:
+        """What each item gets that CML does not send."""
+        return {"project_id": parent_ids[0]} if self.fills_project_id else {}
 
-    def _parser(self, parent_ids: Sequence[str]) -> Callable[[dict[str, Any]], R]:
-        """Item JSON -> object (called once per item: no wrapper in between)."""
-        if self.fills_project_id:
-            return functools.partial(self._item._from_answer, project_id=parent_ids[0])
-        return self._item._from_answer
+    def _made(self, data: Any, parent_ids: Sequence[str]) -> R:
+        return self._item.from_json(data, **self._extra(parent_ids))
 
     def _call(
         self,
@@ -165,7 +160,20 @@ class Collection(Generic[R]):
         params: Mapping[str, Any] | None = None,
         **keys: Any,
     ) -> Iterator[R]:
-        """The items of a listing, page by page; `keys` go into the filter (`status=`)."""
+        """The items of a listing, page by page (see `_json_pages`)."""
+        found = self._json_pages(parent_ids, options, path, params, **keys)
+        extra = self._extra(parent_ids)
+        return (self._item.from_json(data, **extra) for data in found)
+
+    def _json_pages(
+        self,
+        parent_ids: Sequence[str],
+        options: ListOptions,
+        path: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        **keys: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """The items' JSON of a listing, page by page; `keys` go into the filter (`status=`)."""
         search = options.get("search")
         if search:
             if self.searched is None:
@@ -175,7 +183,7 @@ class Collection(Generic[R]):
             self._cml.transport,
             path or self._path(parent_ids),
             self.key,
-            self._parser(parent_ids),
+            as_received,
             page_size=options.get("page_size"),
             search_filter=merged_filter(options.get("search_filter"), **keys),
             sort=options.get("sort") or self.sort,
@@ -183,8 +191,15 @@ class Collection(Generic[R]):
             params=params,
         )
 
-    def _listing(self, items: Iterator[R], across_projects: bool = False) -> Listing[R]:
-        return Listing(items, self._item.kind, across_projects=across_projects)
+    def _listing(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        parent_ids: Sequence[str] = (),
+        across_projects: bool = False,
+    ) -> Listing[R]:
+        """A listing of the items' JSON (`_json_pages`), its objects built on first access."""
+        extra = self._extra(parent_ids)
+        return Listing(self._item, items, across_projects=across_projects, extra=extra)
 
     def _create(self, parent_ids: Sequence[str], body: Mapping[str, Any]) -> R:
         return self._call("POST", parent_ids, body=set_fields(self._runtime_of(dict(body))))
@@ -227,7 +242,8 @@ class ProjectCollection(Collection[R]):
 
     def list(self, project: str | None = None, **options: Unpack[ListOptions]) -> Listing[R]:
         """Every item of the project, as a list (see `iter`)."""
-        return self._listing(self.iter(project, **options))
+        ids = self._scope((), project)
+        return self._listing(self._json_pages(ids, options), ids)
 
     def get(self, ref: str | int, project: str | None = None) -> R:
         """One item, by id or name."""
@@ -258,10 +274,14 @@ class CrossProjectCollection(ProjectCollection[R]):
         options: ListOptions = {**filters, "sort": None}
         return self._pages((), options, path=f"{paths.V2}/{self.segment}")
 
+    def _json_in_all_projects(self, filters: Filters) -> Iterator[dict[str, Any]]:
+        options: ListOptions = {**filters, "sort": None}
+        return self._json_pages((), options, path=f"{paths.V2}/{self.segment}")
+
     def list_in_all_projects(self, **filters: Unpack[Filters]) -> Listing[R]:
         """Every item of every project the caller can see, as a list (see
         `iter_in_all_projects`); its frame has a `project` column."""
-        return self._listing(self.iter_in_all_projects(**filters), across_projects=True)
+        return self._listing(self._json_in_all_projects(filters), across_projects=True)
 
 
 class ChildCollection(Collection[R]):
@@ -278,7 +298,8 @@ class ChildCollection(Collection[R]):
         self, parent: str | int, /, project: str | None = None, **options: Unpack[ListOptions]
     ) -> Listing[R]:
         """Every item of `parent`, as a list (see `iter`)."""
-        return self._listing(self.iter(parent, project, **options))
+        ids = self._scope((parent,), project)
+        return self._listing(self._json_pages(ids, options), ids)
 
     def get(self, ref: str, parent: str | int, /, project: str | None = None) -> R:
         """One item of `parent`."""

@@ -33,14 +33,14 @@ class Deployments(Collection[ModelDeployment]):
         """The deployments of one build of `model`, or of all its builds when `build` is None."""
         ids = self._scope((model, build or ""), project)
         builds = [build] if build else [b.id for b in self._cml.builds.iter(ids[1], ids[0])]
-        found = self._listing(iter(()))
+        found: list[dict[str, Any]] = []
         for build_id in builds:
             remaining = None if limit is None else limit - len(found)
             if remaining is not None and remaining <= 0:
                 break
             scope = (*ids[:2], build_id)
-            found += self._pages(scope, {"page_size": page_size, "limit": remaining})
-        return found
+            found += self._json_pages(scope, {"page_size": page_size, "limit": remaining})
+        return self._listing(found)
 
     def _scope_of(
         self, deployment: str, model: str, build: str | None, project: str | None

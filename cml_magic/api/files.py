@@ -44,8 +44,7 @@ class Files:
         """The entries of a folder (names relative to it), or the one entry of a file."""
         clean = clean_path(path)
         answer = self._cml.transport.request("GET", self._file_path(clean or ROOT, project))
-        items = (FileInfo.from_json(item) for item in answer.get("files") or ())
-        return Listing(items, FileInfo.kind)
+        return Listing(FileInfo, answer.get("files") or ())
 
     def download(self, path: str, project: str | None = None) -> bytes:
         """The bytes of a file (`NotFoundError` if there is none)."""

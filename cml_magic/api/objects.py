@@ -1,58 +1,42 @@
-"""The result objects: frozen dataclasses whose field names are CML's JSON names.
+"""The result objects: frozen dataclasses whose field names are CML's JSON names, converted
+from the JSON when built, and `Listing`, the JSON of one listing that builds its objects on
+first access.
 
-Each object keeps the JSON as received in `.raw`, and converts a field from it when the field
-is first read (then keeps the value): timestamps become aware `datetime`s (None for CML's zero
-time), 64-bit integers sent as strings become `int`, `environment` becomes a dict.
+Conversion undoes CML's quirks: timestamps become aware `datetime`s (None for CML's zero time),
+64-bit integers sent as strings become `int`, `environment` becomes a dict, nested users and
+projects become objects. Each object keeps the JSON as received in `.raw`. The model and
+application objects are in `serving_objects`; how objects are shown is in `display`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import functools
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from datetime import datetime
+from typing import Any, ClassVar, Self, TypeVar, overload
 
 from cml_magic.api import convert, statuses
-from cml_magic.api.masking import mask_environment, mask_text
 
-# Defined in `serving_objects`, loaded on first use: a job listing needs none of them.
-_SERVING = ("Model", "ModelBuild", "ModelDeployment", "Application")
-
-if TYPE_CHECKING:
-    from cml_magic.api.serving_objects import Application as Application
-    from cml_magic.api.serving_objects import Model as Model
-    from cml_magic.api.serving_objects import ModelBuild as ModelBuild
-    from cml_magic.api.serving_objects import ModelDeployment as ModelDeployment
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SERVING:
-        from cml_magic.api import serving_objects
-
-        return getattr(serving_objects, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _boolean(value: Any) -> bool:
-    return value.lower() in ("true", "t", "1") if isinstance(value, str) else bool(value)
+Converter = Callable[[Any], Any]
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-# One converter per field type: JSON value -> field value. Each returns the plain JSON value
-# when it already has the field's type, the common case.
+# One converter per field type: JSON value -> field value.
 def _to_str(value: Any) -> str:
     return value if value.__class__ is str else _text(value)
 
 
 def _to_bool(value: Any) -> bool:
-    return value if value is True or value is False else _boolean(value)
+    if value is True or value is False:
+        return value
+    return value.lower() in ("true", "t", "1") if isinstance(value, str) else bool(value)
 
 
 def _to_tuple(value: Any) -> tuple[Any, ...]:
@@ -63,47 +47,32 @@ def _to_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
-def _shared(cls: type[Resource]) -> Any:
-    """The converter of a nested object: `cls.from_json`, one instance per distinct JSON.
-
-    The items of a listing name the same few users and one project; sharing those frozen
-    objects saves thousands of allocations (and the garbage collector's passes over them).
-    """
-    build = cls.from_json
-    known: dict[Any, Any] = {}  # the first field's value -> the last object built with it
-    first = dataclasses.fields(cls)[0].name
+def _nested(cls: type[Resource]) -> Converter:
+    """The converter of a nested object (a user, a project): None unless CML sent an object."""
 
     def nested(value: Any) -> Any:
-        if not isinstance(value, dict):
-            return None
-        key = value.get(first)
-        found = known.get(key) if key.__class__ is str else None
-        if found is None or found.raw != value:
-            found = build(value)
-            if key.__class__ is str:
-                if len(known) >= 1024:
-                    known.clear()
-                known[key] = found
-        return found
+        return cls.from_json(value) if isinstance(value, dict) else None
 
     return nested
 
 
-def _converter(name: str, hint: Any) -> Any:
+_SIMPLE: Mapping[Any, Converter] = {
+    datetime: convert.timestamp,
+    str: _to_str,
+    bool: _to_bool,
+    int: convert.integer,
+    float: convert.number,
+}
+
+
+def _converter(name: str, hint: Any) -> Converter:
     """The function converting a JSON value to field `name`'s type."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union) and len(args) == 1:
         hint, origin = args[0], typing.get_origin(args[0])
-    simple = {
-        datetime: convert.timestamp,
-        str: _to_str,
-        bool: _to_bool,
-        int: convert.integer,
-        float: convert.number,
-    }
-    if hint in simple:
-        return simple[hint]
+    if hint in _SIMPLE:
+        return _SIMPLE[hint]
     if name == "environment":
         return convert.environment
     if origin is tuple:
@@ -111,219 +80,106 @@ def _converter(name: str, hint: Any) -> Any:
     if origin is dict:
         return _to_dict
     if isinstance(hint, type) and issubclass(hint, Resource):
-        return _shared(hint)
+        return _nested(hint)
     raise TypeError(f"no converter for {name}: {hint}")  # pragma: no cover - a coding error
 
 
-class _Spec:
-    """What building `cls` from JSON needs, made on the class's first use.
+def _new_or_old(data: Mapping[str, Any], new: str, old: str) -> Any:
+    """`data[new]`, else `data[old]` where only the older name has a value."""
+    value = data.get(new)
+    if not value and data.get(old):
+        return data[old]
+    return value
 
-    Fields are converted from `raw` on first access (`Resource.__getattr__`) rather than all
-    at once: a listing of thousands of objects whose DataFrame shows ten fields converts ten.
+
+def converters(cls: type[Resource]) -> Mapping[str, Converter]:
+    """`{field: converter}` for every field of `cls` that CML sends, built once per class.
+
+    Left out: `raw`, and the fields the client fills (`metadata={"json": False}`), which keep
+    their default unless `from_json` is given them.
     """
+    return _converters(cls)  # type: ignore[arg-type]  # mypy checks a class by its instances' __hash__
 
-    def __init__(self, cls: type[Resource]) -> None:
-        fields = dataclasses.fields(cls)
-        hints = typing.get_type_hints(cls)
-        self.names = frozenset(f.name for f in fields)
-        # Not sent by CML (filled by the client): the default, unless `extra` gives one.
-        self.defaults = {f.name: f.default for f in fields if not f.metadata.get("json", True)}
-        self.convert: dict[str, Any] = {
+
+@functools.cache
+def _converters(cls: type[Resource]) -> Mapping[str, Converter]:
+    hints = typing.get_type_hints(cls)
+    return types.MappingProxyType(
+        {
             f.name: _converter(f.name, hints[f.name])
-            for f in fields
-            if f.name != "raw" and f.name not in self.defaults
+            for f in dataclasses.fields(cls)
+            if f.name != "raw" and f.metadata.get("json", True)
         }
-        # A default left on the class (or a base) would be found before `__getattr__` is
-        # asked. Made objects keep theirs: the dataclass `__init__` holds its own copies.
-        for klass in cls.__mro__:
-            for name in self.convert.keys() & vars(klass).keys():
-                with contextlib.suppress(AttributeError):  # another thread was first
-                    delattr(klass, name)
+    )
 
 
-_SPECS: dict[type, _Spec] = {}
-
-
-def _spec(cls: type[Resource]) -> _Spec:
-    found = _SPECS.get(cls)
-    if found is None:
-        found = _SPECS[cls] = _Spec(cls)
-    return found
-
-
-_MISSING: Any = object()
-
-
-def field_columns(
-    items: Iterable[Any], names: Iterable[str], default: Any = _MISSING
-) -> dict[str, list[Any]]:
-    """`{name: [item.<name> for item in items]}` for each name; `default` (when given) for
-    items without that field.
-
-    A field not read yet is converted from the item's `raw` without being kept in the item:
-    a DataFrame of a long listing reads each of its columns once.
-    """
-    rows = list(items)
-    classes = {type(item) for item in rows}
-    only = classes.pop() if len(classes) == 1 else None
-    spec = _spec(only) if only is not None and issubclass(only, Resource) else None
-    attributes = [item.__dict__ for item in rows] if spec is not None else []
-    # Items of which no field was read yet hold only `raw` and the client's defaults: the
-    # common case of a fresh listing, taken straight from `raw`.
-    unread = 1 + len(spec.defaults) if spec is not None else 0
-    raws = [d["raw"] for d in attributes] if all(len(d) == unread for d in attributes) else None
-    columns: dict[str, list[Any]] = {}
-    for name in names:
-        convert = spec.convert.get(name) if spec is not None else None
-        if convert is not None and raws is not None:
-            if convert is _to_str:  # most columns: the check inline, no call per string
-                columns[name] = [
-                    v if (v := raw.get(name)).__class__ is str else _text(v) for raw in raws
-                ]
-            else:
-                columns[name] = [convert(raw.get(name)) for raw in raws]
-        elif convert is not None:
-            # Every item is of one kind: a field is either read already or converted from raw.
-            columns[name] = [
-                d[name] if name in d else convert(d["raw"].get(name)) for d in attributes
-            ]
-        elif default is _MISSING:
-            columns[name] = [getattr(item, name) for item in rows]
-        else:
-            columns[name] = [getattr(item, name, default) for item in rows]
-    return columns
-
-
-T = TypeVar("T")
-
-
-class Listing(list[T]):
-    """A list of result objects that knows their kind, even when it is empty, and whether it
-    spans every project (`across_projects`: its frame then names each item's project)."""
-
-    def __init__(
-        self, items: Iterable[T] = (), kind: str = "object", across_projects: bool = False
-    ) -> None:
-        super().__init__(items)
-        self.kind = kind
-        self.across_projects = across_projects
-
-
-def _shown(value: Any) -> str:
-    """One field's value as a notebook shows it ("" when there is nothing to show)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    if isinstance(value, User):
-        return value.username
-    if isinstance(value, ShortProject):
-        return value.name or value.public_identifier
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, float):
-        return f"{value:g}"
-    if value is None:
-        return ""
-    return str(value)
-
-
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Resource:
     """Base of every result object.
 
     `repr()` lists the fields; in IPython and Jupyter an object shows only its key fields
-    (`SUMMARY`), as text or a small table. Every display is masked (`cml_magic.api.masking`):
-    secret-looking environment values, values holding a known key, and any key in the text;
-    the object itself keeps the values.
+    (`SUMMARY`), as text or a small table. Every display is masked (see `display`); the object
+    itself keeps the values.
     """
 
     kind: ClassVar[str] = "object"
     # The fields a notebook shows, in order; empty ones are left out.
     SUMMARY: ClassVar[tuple[str, ...]] = ()
+    # (field, older JSON name): the older name is read when the field itself is empty.
+    OLD_NAMES: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    # The JSON as received. Keyword-only: the schema's fields keep their positions.
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, kw_only=True)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], **extra: Any) -> Self:
+        """Build the object from CML's JSON; `extra` fills fields CML does not send.
+
+        Every field is converted now; `.raw` is a copy of `data`.
+        """
+        found = converters(cls)
+        values = {name: conv(data.get(name)) for name, conv in found.items()}
+        for new, old in cls.OLD_NAMES:
+            values[new] = found[new](_new_or_old(data, new, old))
+        values.update(extra)  # an unknown name is the dataclass's TypeError
+        return cls(**values, raw=dict(data))
+
+    @classmethod
+    def column(cls, rows: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
+        """Field `name` of the objects `from_json` makes of `rows`, without making them."""
+        conv = converters(cls)[name]
+        old = dict(cls.OLD_NAMES).get(name)
+        if old is not None:
+            return [conv(_new_or_old(row, name, old)) for row in rows]
+        if conv is _to_str:  # most columns: the check inline, without a call per string
+            return [v if (v := row.get(name)).__class__ is str else _text(v) for row in rows]
+        return [conv(row.get(name)) for row in rows]
 
     def summary(self) -> list[tuple[str, str]]:
         """The key fields as (name, text) pairs, masked."""
-        rows = []
-        for name in self.SUMMARY:
-            value = getattr(self, name)
-            if name == "environment":
-                value = mask_environment(value)
-            text = mask_text(_shown(value))
-            if text:
-                rows.append((name, text))
-        return rows
+        from cml_magic.api import display  # display imports this module
+
+        return display.summary(self)
 
     def __repr__(self) -> str:
-        parts = []
-        for f in dataclasses.fields(self):
-            if f.repr:
-                value = getattr(self, f.name)
-                if f.name == "environment":
-                    value = mask_environment(value)
-                parts.append(f"{f.name}={value!r}")
-        return mask_text(f"{type(self).__name__}({', '.join(parts)})")
+        from cml_magic.api import display
+
+        return display.representation(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """IPython's text display: the class name and the key fields, on one line if they fit."""
-        with printer.group(2, f"{type(self).__name__}(", ")"):
-            for i, (name, text) in enumerate(self.summary()):
-                if i:
-                    printer.text(",")
-                    printer.breakable()
-                printer.text(f"{name}: {text}")
+        from cml_magic.api import display
+
+        display.pretty(self, printer)
 
     def _repr_html_(self) -> str:
         """Jupyter's display: the key fields as a two-column table."""
-        import html
+        from cml_magic.api import display
 
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
-            f"<td style='text-align:left'>{html.escape(text)}</td></tr>\n"
-            for name, text in self.summary()
-        )
-        caption = html.escape(type(self).__name__)
-        return f"<table class='cml-object'><caption>{caption}</caption>\n{rows}</table>"
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], **extra: Any) -> Self:
-        """Build the object from CML's JSON; `extra` fills fields CML does not send.
-
-        Each field is converted from `.raw` (a copy of `data`) when first read, then kept.
-        """
-        return cls._from_answer(dict(data), **extra)
-
-    @classmethod
-    def _from_answer(cls, data: dict[str, Any], **extra: Any) -> Self:
-        """`from_json` of JSON just decoded from an answer, which nothing else holds: the
-        object keeps `data` itself as `.raw` (listings of thousands skip a copy each)."""
-        spec = _spec(cls)
-        if extra:
-            unknown = extra.keys() - spec.names
-            if unknown:
-                raise TypeError(f"unexpected fields for {cls.__name__}: {sorted(unknown)}")
-        obj = object.__new__(cls)
-        attributes = obj.__dict__
-        attributes["raw"] = data
-        if spec.defaults:
-            attributes.update(spec.defaults)
-        if extra:
-            attributes.update(extra)
-        return obj
-
-    if not TYPE_CHECKING:  # mypy keeps checking attribute names
-
-        def __getattr__(self, name: str) -> Any:
-            # Asked only for names the instance lacks: a field of an object built by
-            # `from_json` that was not read yet.
-            convert = _spec(type(self)).convert.get(name)
-            attributes = self.__dict__
-            raw = attributes.get("raw")
-            if convert is None or raw is None:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            value = attributes[name] = convert(raw.get(name))
-            return value
+        return display.html(self)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class User(Resource):
     """`ShortUser`: who created or owns something."""
 
@@ -332,10 +188,9 @@ class User(Resource):
     username: str = ""
     name: str = ""
     email: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ShortProject(Resource):
     """The project a job or model belongs to."""
 
@@ -345,10 +200,9 @@ class ShortProject(Resource):
     name: str = ""
     default_project_engine: str = ""
     slug: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Project(Resource):
     """A CML project."""
 
@@ -377,25 +231,16 @@ class Project(Resource):
     ephemeral_storage_request: int = 0
     ephemeral_storage_limit: int = 0
     slug: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # Older workspaces (2021) spelled three fields differently.
-    _OLD_NAMES: ClassVar[tuple[tuple[str, str], ...]] = (
+    OLD_NAMES: ClassVar[tuple[tuple[str, str], ...]] = (
         ("visibility", "project_visibility"),
         ("default_engine_type", "default_project_engine_type"),
         ("slug", "full_name"),
     )
 
-    @classmethod
-    def _from_answer(cls, data: dict[str, Any], **extra: Any) -> Self:
-        # Old or new field names alike.
-        for new, old in cls._OLD_NAMES:
-            if not data.get(new) and data.get(old) and new not in extra:
-                extra[new] = _to_str(data[old])
-        return super()._from_answer(data, **extra)
 
-
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Job(Resource):
     """A job of a project."""
 
@@ -452,7 +297,6 @@ class Job(Resource):
     failure_recipients: str = ""
     timeout_recipients: str = ""
     stopped_recipients: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def project_id(self) -> str:
@@ -460,7 +304,7 @@ class Job(Resource):
         return self.project.public_identifier if self.project else ""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class JobRun(Resource):
     """One run of a job (CML's engine)."""
 
@@ -493,7 +337,6 @@ class JobRun(Resource):
     creator: User | None = None
     runtime_identifier: str = ""
     resource_group_id: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def finished(self) -> bool:
@@ -506,7 +349,7 @@ class JobRun(Resource):
         return statuses.RUN.is_succeeded(self.status)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Runtime(Resource):
     """A runtime image; `image_identifier` is its id."""
 
@@ -527,10 +370,9 @@ class Runtime(Resource):
     full_version: str = ""
     status: str = ""
     register_user_id: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class FileInfo(Resource):
     """A file or folder of a project; `path` is relative to the folder listed."""
 
@@ -539,10 +381,9 @@ class FileInfo(Resource):
     path: str = ""
     is_dir: bool = False
     file_size: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class KeyCheck(Resource):
     """The answer of `POST /api/v2/auth/validate_key`."""
 
@@ -551,4 +392,86 @@ class KeyCheck(Resource):
     valid: bool = False
     username: str = ""
     message: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+R = TypeVar("R", bound=Resource)
+_MISSING: Any = object()
+
+
+class Listing(Sequence[R]):
+    """One listing: the items' JSON as received (`raw`), each made an `item` object on first
+    access (all at once, then kept). `frames.to_frame` reads its columns from `raw` and builds
+    no object.
+
+    `kind` is the items' kind, also when there are none; `across_projects` says the listing
+    spans every project (its frame then names each item's project); `extra` fills, in every
+    object, fields CML does not send (`project_id` of builds and applications).
+
+    A `Sequence`, not a `list`: appending to or sorting a cached view would leave `raw` and the
+    objects disagreeing. Slices are plain lists; a listing equals a list of the same objects.
+    """
+
+    def __init__(
+        self,
+        item: type[R],
+        raw: Iterable[Mapping[str, Any]] = (),
+        *,
+        across_projects: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.item = item
+        self.raw: list[Mapping[str, Any]] = list(raw)
+        self.across_projects = across_projects
+        self.extra: Mapping[str, Any] = dict(extra or {})
+
+    @property
+    def kind(self) -> str:
+        """The items' kind ("job", "run", ...)."""
+        return self.item.kind
+
+    @functools.cached_property
+    def _items(self) -> list[R]:
+        build, extra = self.item.from_json, self.extra
+        return [build(data, **extra) for data in self.raw]
+
+    def column(self, name: str, default: Any = _MISSING) -> list[Any]:
+        """`[getattr(item, name) for item in self]` (`default` for items without it), read
+        from `raw` when `name` is a field CML sends: no object is built."""
+        if name in self.extra:
+            return [self.extra[name]] * len(self.raw)
+        if name in converters(self.item):
+            return self.item.column(self.raw, name)
+        if default is _MISSING:
+            return [getattr(item, name) for item in self]
+        return [getattr(item, name, default) for item in self]
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Listing):
+            return self._items == other._items
+        if isinstance(other, list):
+            return self._items == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as a list
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython shows a listing as the list of its objects."""
+        printer.pretty(self._items)

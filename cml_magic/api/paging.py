@@ -28,6 +28,11 @@ def filter_text(search_filter: Mapping[str, Any] | str | None) -> str | None:
     return json.dumps(values, separators=(",", ":")) if values else None
 
 
+def as_received(item: dict[str, Any]) -> dict[str, Any]:
+    """The `parse` of `iterate` that yields each item's JSON itself (for a `Listing`)."""
+    return item
+
+
 def iterate(
     transport: Transport,
     path: str,

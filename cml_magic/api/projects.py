@@ -38,7 +38,8 @@ class Projects(Collection[Project]):
         self, *, include_public: bool = False, **options: Unpack[ListOptions]
     ) -> Listing[Project]:
         """Every project, as a list (see `iter`)."""
-        return self._listing(self.iter(include_public=include_public, **options))
+        params = {"include_public_projects": True} if include_public else None
+        return self._listing(self._json_pages((), options, params=params))
 
     def resolve(self, ref: str | None = None) -> str:
         """The id of project `ref` (None: the default project)."""

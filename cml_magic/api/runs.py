@@ -49,7 +49,9 @@ class Runs(ChildCollection[JobRun]):
         self, job: str | int, /, project: str | None = None, **options: Unpack[RunListOptions]
     ) -> Listing[JobRun]:
         """The runs of `job`, as a list (see `iter`)."""
-        return self._listing(self.iter(job, project, **options))
+        status = run_filter(options.pop("status", None))
+        ids = self._scope((job,), project)
+        return self._listing(self._json_pages(ids, options, status=status), ids)
 
     def create(
         self,

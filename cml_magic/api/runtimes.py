@@ -50,7 +50,8 @@ class Runtimes(Collection[Runtime]):
 
     def list(self, **options: Unpack[ListOptions]) -> Listing[Runtime]:
         """Every runtime, as a list (see `iter`)."""
-        return self._listing(self.iter(**options))
+        # `search` is matched on the client, against the objects: a short catalogue.
+        return self._listing(runtime.raw for runtime in self.iter(**options))
 
     def identifier(self, ref: str) -> str:
         """The image identifier of `ref`: an identifier as it is; a short name (see

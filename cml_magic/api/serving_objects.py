@@ -1,5 +1,5 @@
 """The result objects of what serves requests: models, their builds and deployments, and
-applications (`cml_magic.api.objects` has the others and the machinery they share)."""
+applications (`cml_magic.api.objects` has the others and their base, `Resource`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from cml_magic.api import statuses
 from cml_magic.api.objects import Resource, ShortProject, User
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Model(Resource):
     """A model (served by its deployments)."""
 
@@ -43,7 +43,6 @@ class Model(Resource):
     accelerator_label_id: int = 0
     resource_group_id: int = 0
     resource_profile_id: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def project_id(self) -> str:
@@ -51,7 +50,7 @@ class Model(Resource):
         return self.project.public_identifier if self.project else ""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ModelBuild(Resource):
     """A build of a model. `project_id` is filled by the client (CML does not send it)."""
 
@@ -85,7 +84,6 @@ class ModelBuild(Resource):
     registered_model_version_id: str = ""
     model_root_dir: str = ""
     build_script_path: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def finished(self) -> bool:
@@ -98,7 +96,7 @@ class ModelBuild(Resource):
         return statuses.BUILD.is_succeeded(self.status)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ModelDeployment(Resource):
     """A deployment of a model build."""
 
@@ -130,7 +128,6 @@ class ModelDeployment(Resource):
     accelerator_label_id: int = 0
     resource_group_id: int = 0
     resource_profile_id: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def finished(self) -> bool:
@@ -143,7 +140,7 @@ class ModelDeployment(Resource):
         return statuses.DEPLOYMENT.is_succeeded(self.status)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Application(Resource):
     """An application. `project_id` is filled by the client (CML does not send it)."""
 
@@ -183,7 +180,6 @@ class Application(Resource):
     accelerator_label_id: int = 0
     resource_group_id: int = 0
     resource_profile_id: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def finished(self) -> bool:

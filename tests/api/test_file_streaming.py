@@ -129,8 +129,9 @@ def test_a_transfer_outlasts_the_timeout_while_bytes_keep_coming(raw_server: Any
         chunks: list[int] = []
         assert cml.files.download_to("big.bin", sink, progress=chunks.append) == 12000
         assert sink.getvalue() == b"y" * 12000 and sum(chunks) == 12000
-        # The same answer read whole by `request` ends at its one deadline.
-        with pytest.raises(CMLConnectionError, match="no answer within the timeout"):
+        # The same answer read whole by `request` ends at its one deadline (its retry then
+        # finds the one-answer server gone).
+        with pytest.raises(CMLConnectionError, match="no answer within the timeout|reset"):
             cml.files.download("big.bin")
 
 

@@ -1,5 +1,6 @@
-"""Result objects convert each field from `.raw` when first read: whatever the order of reads,
-the values, equality, copies and DataFrames are those of converting everything at once."""
+"""Result objects are converted from their JSON when built, and a `Listing` keeps the JSON and
+builds its objects on first access: whatever the order of reads, the values, equality, copies
+and DataFrames are those of objects converted at once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pandas as pd
 import pytest
 
 from cml_magic.api import Job, JobRun, Listing, Project, Resource, User
-from cml_magic.api.objects import field_columns
 from cml_magic.frames import COLUMNS, to_frame
 
 ALICE = {"username": "alice", "name": "Alice", "email": "a@x"}
@@ -68,15 +68,25 @@ def test_from_json_converts_its_own_copy() -> None:
     assert job.name == "job-0" and job.timeout == 0 and job.raw["name"] == "job-0"
 
 
-def test_a_frame_of_unread_objects_equals_one_of_read_objects() -> None:
-    unread = Listing([Job.from_json(d) for d in JOBS], "job")
-    read = Listing([read_all(Job.from_json(d)) for d in JOBS], "job")
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
+class Unbuilt(Job):
+    """A job that cannot be built: a listing of it shows what reads only the JSON."""
+
+    @classmethod
+    def from_json(cls, data: Any, **extra: Any) -> Unbuilt:
+        raise AssertionError("an object was built")
+
+
+def test_a_frame_of_a_listing_equals_one_of_its_objects() -> None:
+    unread = Listing(Unbuilt, JOBS)
+    read = [read_all(Job.from_json(d)) for d in JOBS]
     frame = to_frame(unread)
     pd.testing.assert_frame_equal(frame, to_frame(read), check_exact=True)
+    pd.testing.assert_frame_equal(frame, to_frame(Listing(Job, JOBS)), check_exact=True)
     assert list(frame["creator"]) == [j.creator.username if j.creator else "" for j in read]
     assert frame["updated_at"].isna().tolist() == [j.updated_at is None for j in read]
-    # Reading columns for a frame leaves the objects as they were.
-    assert all(set(vars(job)) == {"raw"} for job in unread)
+    # A frame reads the listing's JSON: it builds no object.
+    assert len(unread) == len(JOBS)
 
 
 def test_a_frame_of_mixed_objects_takes_each_objects_values() -> None:
@@ -89,14 +99,14 @@ def test_a_frame_of_mixed_objects_takes_each_objects_values() -> None:
     assert frame["created_at"].isna().tolist() == [True, False, False]
 
 
-def test_field_columns_of_objects_without_a_field() -> None:
-    runs = [JobRun.from_json({"id": "r", "status": "ENGINE_FAILED"})]
-    assert field_columns(runs, ["status", "script"], None) == {
-        "status": ["ENGINE_FAILED"],
-        "script": [None],
-    }
+def test_a_listings_column_of_a_field_its_objects_lack() -> None:
+    runs = Listing(JobRun, [{"id": "r", "status": "ENGINE_FAILED"}])
+    assert (runs.column("status", None), runs.column("script", None)) == (
+        ["ENGINE_FAILED"],
+        [None],
+    )
     with pytest.raises(AttributeError, match="script"):
-        field_columns(runs, ["script"])
+        runs.column("script")
     with pytest.raises(AttributeError, match="no attribute 'bogus'"):
         Job.from_json(JOBS[0]).bogus  # noqa: B018
 
@@ -108,6 +118,8 @@ def test_an_older_projects_fields_in_objects_and_frames() -> None:
     assert (project.slug, project.visibility) == ("api-v2-demo", "private")
     assert project.raw == OLD_PROJECT
     assert list(to_frame([Project.from_json(OLD_PROJECT)]).columns) == list(COLUMNS["project"])
+    listed = to_frame(Listing(Project, [OLD_PROJECT]))
+    pd.testing.assert_frame_equal(listed, to_frame([project]), check_exact=True)
 
 
 @pytest.mark.parametrize(

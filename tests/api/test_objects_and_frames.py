@@ -132,7 +132,7 @@ SAMPLES = {
 def test_frame_columns_per_kind(kind: str) -> None:
     frame = to_frame([SAMPLES[kind]])
     assert list(frame.columns) == list(COLUMNS[kind]) and len(frame) == 1
-    empty = to_frame(Listing([], kind))
+    empty = to_frame(Listing(type(SAMPLES[kind]), []))
     assert list(empty.columns) == list(COLUMNS[kind]) and len(empty) == 0
     assert list(empty.dtypes) == list(frame.dtypes)
     assert list(to_frame([], kind=type(SAMPLES[kind])).columns) == list(COLUMNS[kind])
@@ -217,10 +217,10 @@ def test_values_of_other_json_types_are_converted() -> None:
     assert job.environment == {"A": ""} and job.recipients == () and job.creator is None
 
 
-def test_nested_objects_of_equal_json_are_shared_and_equal() -> None:
+def test_nested_objects_of_equal_json_are_equal() -> None:
     alice = {"username": "alice", "name": "Alice", "email": "a@x"}
     first, second = (Job.from_json({"id": i, "creator": dict(alice)}) for i in ("a", "b"))
-    assert first.creator is second.creator
+    assert first.creator == second.creator
     bob = Job.from_json({"creator": {**alice, "username": "bob"}}).creator
     assert bob is not None and bob.username == "bob" and first.creator is not None
     assert first.creator.username == "alice" and first.creator.raw == alice

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cml_magic.api.builds import log_path
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.commands.models import build, build_arguments, model_arguments, model_of
 from cml_magic.magics.context import Context
@@ -31,6 +30,8 @@ def _wait(ctx: Context, args: argparse.Namespace) -> Any:
 
 
 def _logs(ctx: Context, args: argparse.Namespace) -> None:
+    from cml_magic.api.builds import log_path  # with the client: help needs no requests
+
     build = _get(ctx, args)
     text = ctx.cml.builds.log(build, project=ctx.project(args))
     if text is None:
