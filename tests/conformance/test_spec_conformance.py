@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-from conformance.swagger import (
+from support.swagger import (
     V1_ROUTES,
     Recorder,
     answer_problems,
@@ -116,7 +116,7 @@ def _wait(check: Callable[[], Any]) -> Any:
 
 def test_the_checkers_catch_departures(server: LocalCML) -> None:
     """The judge judges: departures in requests and answers are found, with their place."""
-    from conformance.swagger import problems
+    from support.swagger import problems
 
     good = {"path": "a.py", "is_dir": False, "file_size": "12"}
     info = {"$ref": "#/definitions/FileInfo"}

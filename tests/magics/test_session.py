@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from IPython.utils.capture import capture_output
+from support.waits import wait_for
 
 
 def test_use_sets_the_default_project(cml_ip: Any, magics: Any, api: Any) -> None:
@@ -58,7 +59,7 @@ def test_logs_print_the_run_output(cml_ip: Any) -> None:
 
 
 @pytest.mark.parametrize("mode", ["--wait", "--watch"])
-def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mode: str) -> None:
+def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, mode: str) -> None:
     cml_ip.run_line_magic("cml", "use risk-analysis")
     started: dict[str, Any] = {}
     tag = uuid.uuid4().hex  # tells this test's run from any other
@@ -71,7 +72,7 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mo
                     return True
             return False
 
-        poll(running, "the run to start")
+        wait_for(running, "the run to start")
         os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C (or a kernel interrupt) sends
 
     helper = threading.Thread(target=interrupt_when_running, daemon=True)
@@ -83,7 +84,7 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mo
     helper.join(timeout=30)
     run = started["run"]
     assert "Interrupted: asked CML to stop run" in captured.stdout
-    poll(
+    wait_for(
         lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
         "the run to stop",
     )

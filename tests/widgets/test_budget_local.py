@@ -3,7 +3,9 @@ the real poller, intervals stretched and log downloads spaced out to the cap."""
 
 from __future__ import annotations
 
-from widget_helpers import client, log_downloads, wait_for
+from support.clients import client
+from support.listeners import log_downloads
+from support.waits import wait_for
 
 from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.run_widget import RunWidget

@@ -7,7 +7,7 @@ import contextlib
 import uuid
 
 import pytest
-from widget_helpers import wait_for
+from support.waits import wait_for
 
 from cml_magic.widgets.build_widget import BuildWidget
 from cml_magic.widgets.deployment_widget import DeploymentWidget
