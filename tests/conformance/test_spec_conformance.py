@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +26,7 @@ from support.swagger import (
     shape,
     spec,
 )
+from support.waits import wait_for
 
 from cml_magic.api import CML, BadRequestError, CMLError, NotFoundError
 from cml_magic.local import LocalCML
@@ -102,16 +102,6 @@ def served_routes(server: LocalCML) -> set[tuple[str, str]]:
         for method in item
         if method in ("get", "put", "post", "patch", "delete")
     }
-
-
-def _wait(check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(FAST)
-    raise AssertionError("condition not met in time")
 
 
 def test_the_checkers_catch_departures(server: LocalCML) -> None:
@@ -249,15 +239,15 @@ def _scenario(cml: CML) -> None:
     assert "hello" in (cml.runs.output(done) or "")
     cml.runs.create(job.id)
     assert [r.id for r in cml.runs.iter(job.id, page_size=1)][-1] == run.id
-    _wait(lambda: all(r.finished for r in cml.runs.list(job.id)))
+    wait_for(lambda: all(r.finished for r in cml.runs.list(job.id)), timeout=WAIT)
     assert [r.id for r in cml.runs.list(job.id, status="succeeded", limit=1)]
     long = cml.runs.create(sleeper.id)
-    _wait(lambda: cml.runs.refresh(long).status == "ENGINE_RUNNING")
+    wait_for(lambda: cml.runs.refresh(long).status == "ENGINE_RUNNING", timeout=WAIT)
     cml.runs.stop(long.id, sleeper.name)
     assert cml.wait_for_run(long, timeout=WAIT, poll_interval=FAST).status == "ENGINE_STOPPED"
     # Any result object: fetched again and stopped by the client, by its kind and ids.
     again = cml.runs.create(sleeper.id)
-    _wait(lambda: cml.refresh(again).status == "ENGINE_RUNNING")
+    wait_for(lambda: cml.refresh(again).status == "ENGINE_RUNNING", timeout=WAIT)
     assert cml.stop(again).id == again.id
     assert cml.wait_for_run(again, timeout=WAIT, poll_interval=FAST).status == "ENGINE_STOPPED"
 
@@ -296,22 +286,22 @@ def _scenario(cml: CML) -> None:
     assert cml.deployments.get(dep.id, model.name).id == dep.id
     assert cml.deployments.refresh(dep).id == dep.id
     cml.deployments.stop(dep.id, model.name, build.id)
-    _wait(lambda: cml.deployments.refresh(dep).status == "stopped")
+    wait_for(lambda: cml.deployments.refresh(dep).status == "stopped", timeout=WAIT)
     cml.deployments.restart(dep.id, model.id)
     assert cml.wait_for_deployment(dep, timeout=WAIT, poll_interval=FAST).succeeded
     cml.deployments.stop(dep.id, model.id)
 
     # Applications.
     app = cml.applications.create(f"app-{tag}", "app.py", f"app{tag}", environment={"K": "v"})
-    _wait(lambda: cml.applications.get(app.id).status == "APPLICATION_RUNNING")
+    wait_for(lambda: cml.applications.get(app.id).status == "APPLICATION_RUNNING", timeout=WAIT)
     assert [a.id for a in cml.applications.list(search=app.name)] == [app.id]
     assert [a.id for a in cml.applications.iter(sort="name", page_size=1)] == [app.id]
     assert cml.applications.update(app.name, description="x", environment={"K": "w"}).description
     assert cml.applications.resolve(app.name, project.id) == app.id
     cml.applications.restart(app.name)
-    _wait(lambda: cml.applications.get(app.name).status == "APPLICATION_RUNNING")
+    wait_for(lambda: cml.applications.get(app.name).status == "APPLICATION_RUNNING", timeout=WAIT)
     cml.applications.stop(app.id)
-    _wait(lambda: cml.applications.get(app.id).status == "APPLICATION_STOPPED")
+    wait_for(lambda: cml.applications.get(app.id).status == "APPLICATION_STOPPED", timeout=WAIT)
     cml.applications.delete(app.name)
 
     # Runtimes.
@@ -320,7 +310,7 @@ def _scenario(cml: CML) -> None:
     assert standard and all(r.edition == "Standard" for r in standard)
 
     # Deleting, in the order CML allows.
-    _wait(lambda: cml.deployments.refresh(dep).status == "stopped")
+    wait_for(lambda: cml.deployments.refresh(dep).status == "stopped", timeout=WAIT)
     cml.builds.delete(build.id, model.name)
     cml.models.delete(model.id)
     cml.jobs.delete(sleeper.name)
