@@ -14,7 +14,7 @@ for any list of jobs or models.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -61,8 +61,10 @@ TIME_COLUMNS = frozenset(
     }
 )  # fmt: skip
 USER_COLUMNS = frozenset({"creator", "owner", "deployer"})
-DTYPES = {"is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64"}
-DTYPES |= {"cpu": "float64", "memory": "float64"}
+DTYPES: dict[str, Literal["bool", "int64", "float64"]] = {
+    "is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64",
+    "cpu": "float64", "memory": "float64",
+}  # fmt: skip
 KIND_ALIASES = {
     "projects": "project", "jobs": "job", "runs": "run", "job_run": "run", "jobrun": "run",
     "models": "model", "builds": "build", "model_build": "build", "modelbuild": "build",

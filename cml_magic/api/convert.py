@@ -10,6 +10,9 @@ from typing import Any
 
 ZERO_TIME_PREFIX = "0001-01-01"
 _FRACTION = re.compile(r"(\.\d+)")
+# The name of an environment variable, as CML and a shell take it.
+ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_WHOLE_ENV_NAME = re.compile(rf"{ENV_NAME}\Z")
 
 
 def timestamp(value: Any) -> datetime | None:
@@ -78,6 +81,11 @@ def environment(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def is_env_name(text: object) -> bool:
+    """True when `text` can name an environment variable (letters, digits, _; no digit first)."""
+    return isinstance(text, str) and _WHOLE_ENV_NAME.match(text) is not None
 
 
 def environment_text(value: dict[str, str] | str | None) -> str:

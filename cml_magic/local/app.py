@@ -24,7 +24,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cml_magic.local import errors, spec_page, validate
 from cml_magic.local.scheduler import Scheduler
 from cml_magic.local.store import Store
-from cml_magic.local.supervisor import Settings, Supervisor
+from cml_magic.local.supervisor import Supervisor
+from cml_magic.local.workloads.base import Settings
 from cml_magic.local.workspace_client import Sdist, install_page
 
 

@@ -46,9 +46,6 @@ class ApiError(Exception):
     def http_status(self) -> int:
         return self._status or HTTP_STATUS.get(self.code, 500)
 
-    def body(self) -> dict[str, Any]:
-        return envelope(self.code, self.message)
-
 
 def envelope(code: int, message: str) -> dict[str, Any]:
     """The JSON body CML sends with an error."""

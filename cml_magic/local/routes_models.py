@@ -19,8 +19,8 @@ from cml_magic.local.errors import bad_request, precondition
 from cml_magic.local.listing import paginate
 from cml_magic.local.scripts import check_model_function
 from cml_magic.local.store import Doc
-from cml_magic.local.supervisor import BUILD_ACTIVE
 from cml_magic.local.timeutil import ZERO_TIME, now
+from cml_magic.local.workloads.builds import BUILD_ACTIVE
 
 router = APIRouter(prefix="/api/v2", tags=["models"])
 serving = APIRouter(tags=["model serving"])

@@ -15,7 +15,7 @@ from cml_magic.local.bodies import JobFields, V1Start
 from cml_magic.local.bodies_v1 import CreateJobV1, MintKey
 from cml_magic.local.context import V1, Ctx
 from cml_magic.local.errors import bad_request, forbidden, not_found
-from cml_magic.local.routes_misc import RUNTIMES
+from cml_magic.local.runtimes import RUNTIMES
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import now
 

@@ -9,7 +9,8 @@ from cml_magic.local.context import Ctx
 from cml_magic.local.routes_jobs import create_job
 from cml_magic.local.routes_projects import create_project
 from cml_magic.local.store import Store, private_files
-from cml_magic.local.supervisor import Settings, Supervisor
+from cml_magic.local.supervisor import Supervisor
+from cml_magic.local.workloads.base import Settings
 
 DEMOS = ("demo",)
 

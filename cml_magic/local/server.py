@@ -13,8 +13,8 @@ import uvicorn
 
 from cml_magic.local import sandbox
 from cml_magic.local.app import create_app, read_spec
-from cml_magic.local.supervisor import Settings
 from cml_magic.local.validate import DEFAULT_MAX_UPLOAD_MB
+from cml_magic.local.workloads.base import Settings
 from cml_magic.local.workspace_client import read_sdist
 
 UNCONFINED = (

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cml_magic.api.objects import Resource
     from cml_magic.magics.magic import CMLMagics
 
 # Which names complete an option's value or a verb's first argument.
@@ -129,6 +130,7 @@ class Completer:
         if now - self._fetched.get(group, -self.fetch_after) < self.fetch_after:
             return names
         self._fetched[group] = now
+        items: Sequence[Resource]
         try:
             cml = self.magic.client()
             if group == "projects":

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from cml_magic.magics.errors import usage_error
 
 if TYPE_CHECKING:
+    from cml_magic.api.client import CML
+    from cml_magic.api.objects import JobRun, Resource
+    from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
     from cml_magic.magics.magic import CMLMagics
+
+    # What --wait and --watch follow.
+    Followed: TypeAlias = JobRun | ModelBuild | ModelDeployment
+
+R = TypeVar("R", bound="Resource")
 
 
 class Context:
@@ -18,7 +27,7 @@ class Context:
         self.magic = magic
 
     @property
-    def cml(self) -> Any:
+    def cml(self) -> CML:
         """The API client (`cml_magic.api.CML`), built on first use."""
         return self.magic.client()
 
@@ -58,7 +67,7 @@ class Context:
             del options["sort"]
         return options
 
-    def listing(self, items: list[Any]) -> Any:
+    def listing(self, items: Sequence[Resource]) -> Any:
         """A DataFrame of `items` (full), shown up to the display limit."""
         from cml_magic import frames
         from cml_magic.magics.results import limit_display
@@ -66,12 +75,12 @@ class Context:
         self.magic.names.remember(items)
         return limit_display(frames.to_frame(items), self.magic.display_limit)
 
-    def remember(self, item: Any) -> Any:
+    def remember(self, item: R) -> R:
         """Note names and ids of `item` for completion and run lookups; return it."""
         self.magic.names.remember([item])
         return item
 
-    def follow(self, target: Any, kind: str, args: argparse.Namespace, label: str) -> Any:
+    def follow(self, target: Followed, kind: str, args: argparse.Namespace, label: str) -> Followed:
         """Honour --wait/--watch for a run, build or deployment; return its latest state.
 
         --watch in a widget frontend shows the live widget and returns at once; elsewhere
@@ -85,6 +94,7 @@ class Context:
         if args.watch:
             from cml_magic import widgets
 
+            widgets.get_poller().interval = self.magic.watch_interval
             view = widgets.watch(target, self.cml, project=self.project(args))
             if widgets.in_widget_frontend():
                 from IPython.display import display
@@ -98,7 +108,7 @@ class Context:
                     _wait_for(view, args.timeout)
             finally:
                 view.close()
-            result = view.obj
+            result = cast("Followed", view.obj)  # watch() takes no application
             if not result.finished:
                 raise usage_error(
                     f"{label} is still {result.status} after {args.timeout or 0:g}s; it goes on",
@@ -107,13 +117,13 @@ class Context:
         else:
             from cml_magic.magics.progress import wait_with_progress
 
-            wait = {
+            waits: dict[str, Callable[..., Followed]] = {
                 "run": self.cml.wait_for_run,
                 "build": self.cml.wait_for_build,
                 "deployment": self.cml.wait_for_deployment,
-            }[kind]
+            }
             result = wait_with_progress(
-                wait,
+                waits[kind],
                 target,
                 label,
                 timeout=args.timeout,
@@ -124,8 +134,10 @@ class Context:
         if getattr(args, "out", None):
             self.magic.user_ns[args.out] = result
         if not result.succeeded:
+            from cml_magic.api.objects import JobRun
+
             hint = ""
-            if kind == "run":
+            if isinstance(result, JobRun):
                 hint = f"; its output: %cml runs logs {result.id} --job {result.job_id}"
             raise usage_error(f"{label} ended {result.status}{hint}", "run_failed")
         return result

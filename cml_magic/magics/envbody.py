@@ -14,11 +14,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from cml_magic.api.convert import ENV_NAME, is_env_name
 from cml_magic.magics.errors import usage_error
 
-# {name} or {name.attr} from the notebook; {{ and }} stand for literal braces.
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_DOTTED = rf"{_NAME}(?:\.{_NAME})*"
+# {name} or {name.attr} from the notebook (ASCII names: the same pattern as a variable's);
+# {{ and }} stand for literal braces.
+_DOTTED = rf"{ENV_NAME}(?:\.{ENV_NAME})*"
 _REFERENCE = re.compile(rf"\{{\{{|\}}\}}|(?<!\$)\{{({_DOTTED})\}}")
 # ${VAR} or ${VAR:-default} (python-dotenv's form), or a {name} reference.
 _EXPANSION = re.compile(
@@ -26,8 +27,8 @@ _EXPANSION = re.compile(
     rf"|\{{\{{|\}}\}}|(?<!\$)\{{(?P<name>{_DOTTED})\}}"
 )
 # What python-dotenv reads before a value (its spaces are never line breaks).
-_PREFIX = re.compile(rf"(?:export[^\S\r\n]+)?(?P<key>{_NAME})[^\S\r\n]*=[^\S\r\n]*")
-_BARE_KEY = re.compile(rf"\s*(?:export\s+)?{_NAME}\s*\Z")
+_PREFIX = re.compile(rf"(?:export[^\S\r\n]+)?(?P<key>{ENV_NAME})[^\S\r\n]*=[^\S\r\n]*")
+_BARE_KEY = re.compile(rf"\s*(?:export\s+)?{ENV_NAME}\s*\Z")
 # python-dotenv's quoted values: a backslash escapes the next character in both.
 _QUOTED = {
     "'": re.compile(r"'((?:\\.|[^'\\])*)'", re.DOTALL),
@@ -84,7 +85,7 @@ def _checked(data: dict[Any, Any]) -> dict[str, str]:
     """Variables from JSON or a dict: names checked, scalar values turned into text."""
     environment = {}
     for key, value in data.items():
-        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        if not is_env_name(key):
             raise usage_error(f"bad variable name {key!r}: use letters, digits and _", "bad_body")
         if isinstance(value, bool):
             environment[key] = "true" if value else "false"

@@ -7,9 +7,12 @@ with a `kind` attribute instead of being subclassed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
+
+if TYPE_CHECKING:
+    from cml_magic.api.errors import CMLError
 
 
 class HelpRequested(Exception):  # noqa: N818 - control flow, not an error
@@ -35,14 +38,15 @@ def usage_error(message: str, kind: str) -> UsageError:
     return error
 
 
-def api_error(exc: Any) -> UsageError:
+def api_error(exc: CMLError) -> UsageError:
     """Turn a `cml_magic.api.CMLError` into a one-line `UsageError` with a hint."""
-    name = type(exc).__name__
-    status = getattr(exc, "status", None)
-    message = str(getattr(exc, "message", None) or exc).strip() or name
+    from cml_magic.api import errors
+
+    status = exc.status
+    message = str(exc.message or exc).strip() or type(exc).__name__
     message = " ".join(message.split())
-    hint = _HINTS.get(name, "")
-    if name == "ConfigError":
+    hint = _hint(exc)
+    if isinstance(exc, errors.ConfigError):
         # The API's own advice (`pass host=`) is for Python callers; a notebook has its own ways.
         for start, advice in _NOT_CONFIGURED.items():
             if message.startswith(start):
@@ -50,10 +54,10 @@ def api_error(exc: Any) -> UsageError:
         if "project" in message and "host" not in message:
             hint = " (%cml use PROJECT sets one for the notebook; or add --project NAME)"
         return usage_error(f"{message}{hint}", "not_configured")
-    if name == "AmbiguousNameError":
+    if isinstance(exc, errors.AmbiguousNameError):
         return usage_error(f"{message}{hint}", "bad_name")
     prefix = f"CML answered {status}: " if status else "CML error: "
-    kind = "bad_name" if name == "NotFoundError" else "api_error"
+    kind = "bad_name" if isinstance(exc, errors.NotFoundError) else "api_error"
     return usage_error(f"{prefix}{message}{hint}", kind)
 
 
@@ -73,10 +77,16 @@ _NOT_CONFIGURED = {
     ),
 }
 
-_HINTS = {
-    "AuthError": " (check the API key: %cml login, or CML_MAGIC_API_KEY)",
-    "ConfigError": " (see %cml config for the settings in effect)",
-    "AmbiguousNameError": " (pass the id instead, or a more exact name)",
-    "CMLConnectionError": " (is the host right? see %cml config)",
-    "WaitTimeout": " (the run goes on; wait again with --timeout, or check it later)",
-}
+
+def _hint(exc: CMLError) -> str:
+    """What to do about this kind of API error, if there is advice to give."""
+    from cml_magic.api import errors
+
+    hints: tuple[tuple[type[CMLError], str], ...] = (
+        (errors.AuthError, " (check the API key: %cml login, or CML_MAGIC_API_KEY)"),
+        (errors.ConfigError, " (see %cml config for the settings in effect)"),
+        (errors.AmbiguousNameError, " (pass the id instead, or a more exact name)"),
+        (errors.CMLConnectionError, " (is the host right? see %cml config)"),
+        (errors.WaitTimeout, " (the run goes on; wait again with --timeout, or check it later)"),
+    )
+    return next((text for cls, text in hints if isinstance(exc, cls)), "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import (
@@ -21,6 +21,9 @@ from traitlets.config import Configurable
 
 from cml_magic.magics.errors import HelpRequested, api_error, usage_error
 from cml_magic.magics.names import NameCache
+
+if TYPE_CHECKING:
+    from cml_magic.api.client import CML
 
 
 class HiddenKey:
@@ -98,7 +101,15 @@ class CMLMagics(Magics, Configurable):
         config=True,
         help="rows shown when a listing is displayed (the result keeps every row; 0: all)",
     )
-    poll_interval = Float(2.0, config=True, help="seconds between status checks while waiting")
+    # Two knobs, since the two waits differ: --wait asks for one item, --watch joins the
+    # kernel's shared poller, which also serves every widget and panel (and caps their rate).
+    poll_interval = Float(2.0, config=True, help="seconds between status checks of --wait")
+    watch_interval = Float(
+        1.0,
+        config=True,
+        help="seconds between status checks of --watch (the shared poller of every widget;"
+        " it stretches them when many items are watched)",
+    )
     verify = Union(
         [Bool(), Unicode()],
         default_value=None,
@@ -115,7 +126,7 @@ class CMLMagics(Magics, Configurable):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         # Set before the traits: settings from the config observe these.
         self._api_key: str | None = None
-        self._client: Any = None
+        self._client: CML | None = None
         self.names = NameCache()
         super().__init__(shell=shell, **kwargs)
         self._hide_key_settings()
@@ -151,7 +162,7 @@ class CMLMagics(Magics, Configurable):
         # `%config CMLMagic.host = ...` (singular) is accepted as well.
         return ["CMLMagic", *super().section_names()]
 
-    @validate("poll_interval", "timeout")
+    @validate("poll_interval", "watch_interval", "timeout")
     def _positive(self, proposal: Any) -> Any:
         if proposal["value"] <= 0:
             raise TraitError(f"{proposal['trait'].name} must be positive")
@@ -177,7 +188,7 @@ class CMLMagics(Magics, Configurable):
         namespace: dict[str, Any] = self.shell.user_ns
         return namespace
 
-    def client(self) -> Any:
+    def client(self) -> CML:
         """The `cml_magic.api.CML` client for the current settings, built on first use."""
         if self._client is None:
             from cml_magic.api import CML, CMLError

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
-# API result class -> the completion group its names go into.
-_GROUPS = {
-    "Project": "projects",
-    "Job": "jobs",
-    "Model": "models",
-    "Application": "apps",
-    "JobRun": "runs",
-}
+if TYPE_CHECKING:
+    from cml_magic.api.objects import Resource
+
+
+def _group(item: Resource) -> str | None:
+    """The completion group an API result's name goes into, if any."""
+    # Imported here: the magics load without the API, and these items come from it.
+    from cml_magic.api.objects import Job, JobRun, Project
+
+    groups: list[tuple[type[Resource], str]] = [(Project, "projects"), (Job, "jobs")]
+    groups.append((JobRun, "runs"))
+    # No item is a model or an application unless their module was loaded (a job listing
+    # does not load it, and should not for this).
+    serving = sys.modules.get("cml_magic.api.serving_objects")
+    if serving is not None:
+        groups += [(serving.Model, "models"), (serving.Application, "apps")]
+    return next((group for cls, group in groups if isinstance(item, cls)), None)
 
 
 class NameCache:
@@ -24,15 +34,17 @@ class NameCache:
         self._names: dict[str, dict[str, float]] = {}
         self._runs: dict[str, tuple[str, str | None]] = {}
 
-    def remember(self, items: Iterable[Any]) -> None:
+    def remember(self, items: Iterable[Resource]) -> None:
         """Note every item's name (and, for runs, its job and project)."""
+        from cml_magic.api.objects import JobRun
+
         now = time.monotonic()
         for item in items:
-            group = _GROUPS.get(type(item).__name__)
+            group = _group(item)
             if group is None:
                 continue
-            if group == "runs":
-                self._runs[item.id] = (item.job_id, getattr(item, "project_id", None))
+            if isinstance(item, JobRun):
+                self._runs[item.id] = (item.job_id, item.project_id)
                 self._names.setdefault(group, {})[item.id] = now
                 continue
             name = getattr(item, "name", None)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import keyword
-import re
 import shlex
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from cml_magic.magics.errors import HelpRequested, usage_error
-
-ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class _HelpAction(argparse.Action):
@@ -75,8 +72,10 @@ def split_line(line: str) -> list[str]:
 
 def env_pair(text: str) -> tuple[str, str]:
     """argparse type for `--env KEY=VALUE`: checked while parsing, before anything is sent."""
+    from cml_magic.api.convert import is_env_name  # here: `--help` needs no API
+
     key, sep, value = text.partition("=")
-    if not sep or not ENV_KEY.match(key):
+    if not sep or not is_env_name(key):
         raise argparse.ArgumentTypeError(
             f"expected KEY=VALUE with KEY made of letters, digits and _, got {text!r}"
             " (e.g. --env START_DATE=2017-01-01)"

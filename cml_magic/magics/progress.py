@@ -9,7 +9,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
+
+T = TypeVar("T")
 
 
 class ProgressLine:
@@ -62,14 +64,14 @@ def stop_on_interrupt(label: str, stop: Callable[[], Any] | None) -> Iterator[No
 
 
 def wait_with_progress(
-    wait: Callable[..., Any],
-    target: Any,
+    wait: Callable[..., T],
+    target: T,
     label: str,
     *,
     timeout: float | None,
     poll_interval: float,
-    stop: Callable[[], Any] | None,
-) -> Any:
+    stop: Callable[[], object] | None,
+) -> T:
     """Call `wait(target, timeout=, poll_interval=, on_status=)`, showing each status on
     one line; Ctrl-C stops the work (see `stop_on_interrupt`)."""
     line = ProgressLine(label)

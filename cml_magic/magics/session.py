@@ -76,6 +76,7 @@ def config(magic: CMLMagics, words: list[str]) -> None:
         ("page_size", magic.page_size or "auto (the client asks for large pages)"),
         ("display_limit", magic.display_limit),
         ("poll_interval", magic.poll_interval),
+        ("watch_interval", magic.watch_interval),
         ("verify", "environment or default (True)" if magic.verify is None else magic.verify),
         ("timeout", magic.timeout),
     ]

@@ -17,8 +17,14 @@ from cml_magic.widgets.frontend import in_widget_frontend
 from cml_magic.widgets.poller import Poller, get_poller
 
 if TYPE_CHECKING:
+    from cml_magic.api.objects import Job
     from cml_magic.widgets.build_widget import BuildWidget
+    from cml_magic.widgets.controller import ClientOrController, Watched
     from cml_magic.widgets.deployment_widget import DeploymentWidget
+    from cml_magic.widgets.panels.apps import AppsPanel
+    from cml_magic.widgets.panels.models import ModelPanel
+    from cml_magic.widgets.panels.projects import ProjectBrowser
+    from cml_magic.widgets.panels.run_form import RunJobForm
     from cml_magic.widgets.run_widget import RunWidget
     from cml_magic.widgets.text import TextProgress
 
@@ -56,7 +62,7 @@ def __getattr__(name: str) -> Any:
 
 
 def watch(
-    obj: Any, cml: Any, project: str | None = None, poller: Poller | None = None
+    obj: Watched, cml: ClientOrController, project: str | None = None, poller: Poller | None = None
 ) -> RunWidget | BuildWidget | DeploymentWidget | TextProgress:
     """Follow a JobRun, ModelBuild or ModelDeployment live.
 
@@ -65,10 +71,12 @@ def watch(
     one line now and one per status change; its `.wait(timeout)` blocks until the item is final.
     `project` is needed only for a ModelBuild outside the client's default project.
     """
+    from cml_magic.api.objects import JobRun
+    from cml_magic.api.serving_objects import Application, ModelBuild
     from cml_magic.widgets.controller import as_controller, kind_of
 
-    kind = kind_of(obj)  # a clear error for anything else, before any import of ipywidgets
-    if kind == "application":
+    kind_of(obj)  # a clear error for anything else, before any import of ipywidgets
+    if isinstance(obj, Application):
         raise TypeError(
             "applications are followed in apps_panel(); watch() takes runs, builds, deployments"
         )
@@ -77,11 +85,11 @@ def watch(
         from cml_magic.widgets.text import TextProgress
 
         return TextProgress(obj, controller, project=project, poller=poller)
-    if kind == "run":
+    if isinstance(obj, JobRun):
         from cml_magic.widgets.run_widget import RunWidget
 
         return RunWidget(obj, controller, poller=poller)
-    if kind == "build":
+    if isinstance(obj, ModelBuild):
         from cml_magic.widgets.build_widget import BuildWidget
 
         return BuildWidget(obj, controller, project=project, poller=poller)
@@ -90,7 +98,7 @@ def watch(
     return DeploymentWidget(obj, controller, poller=poller)
 
 
-def project_browser(cml: Any, poller: Poller | None = None) -> Any:
+def project_browser(cml: ClientOrController, poller: Poller | None = None) -> ProjectBrowser:
     """Search box, project list, the selected project's jobs; click a job for its recent runs."""
     from cml_magic.widgets.panels import project_browser as build
 
@@ -98,22 +106,29 @@ def project_browser(cml: Any, poller: Poller | None = None) -> Any:
 
 
 def run_job_form(
-    cml: Any, job: Any = None, project: Any = None, poller: Poller | None = None
-) -> Any:
+    cml: ClientOrController,
+    job: Job | str | None = None,
+    project: str | None = None,
+    poller: Poller | None = None,
+) -> RunJobForm:
     """Pick a job, edit environment overrides, press Run: the live run widget opens below."""
     from cml_magic.widgets.panels import run_job_form as build
 
     return build(cml, job=job, project=project, poller=poller)
 
 
-def model_panel(cml: Any, project: Any = None, poller: Poller | None = None) -> Any:
+def model_panel(
+    cml: ClientOrController, project: str | None = None, poller: Poller | None = None
+) -> ModelPanel:
     """Models of a project with their builds and deployments; Build and Deploy buttons."""
     from cml_magic.widgets.panels import model_panel as build
 
     return build(cml, project=project, poller=poller)
 
 
-def apps_panel(cml: Any, project: Any = None, poller: Poller | None = None) -> Any:
+def apps_panel(
+    cml: ClientOrController, project: str | None = None, poller: Poller | None = None
+) -> AppsPanel:
     """Applications of a project with their status; Restart and Stop buttons."""
     from cml_magic.widgets.panels import apps_panel as build
 
@@ -121,10 +136,10 @@ def apps_panel(cml: Any, project: Any = None, poller: Poller | None = None) -> A
 
 
 def panel(
-    cml: Any,
+    cml: ClientOrController,
     name: str | None = None,
-    project: Any = None,
-    job: Any = None,
+    project: str | None = None,
+    job: Job | str | None = None,
     poller: Poller | None = None,
 ) -> Any:
     """`%cml panel [name]`: all panels as tabs, or one of "projects", "jobs", "models", "apps".

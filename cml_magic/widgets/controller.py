@@ -9,32 +9,43 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
 
+from cml_magic.api.objects import Job, JobRun, Project
+from cml_magic.api.serving_objects import Application, Model, ModelBuild, ModelDeployment
 from cml_magic.widgets import links
 from cml_magic.widgets.poller import Listener, Poller, Subscription
 from cml_magic.widgets.status import Activity, phase
 
-KINDS = {
-    "JobRun": "run",
-    "ModelBuild": "build",
-    "ModelDeployment": "deployment",
-    "Application": "application",
-}
+if TYPE_CHECKING:
+    from cml_magic.api.client import CML
+
+# What a widget can watch, and the name of each kind in the status tables.
+Watched: TypeAlias = JobRun | ModelBuild | ModelDeployment | Application
+Kind: TypeAlias = Literal["run", "build", "deployment", "application"]
+W = TypeVar("W", bound=Watched)
+Stoppable = TypeVar("Stoppable", JobRun, ModelDeployment, Application)  # CML cannot stop builds
+KINDS: tuple[tuple[type[Watched], Kind], ...] = (
+    (JobRun, "run"),
+    (ModelBuild, "build"),
+    (ModelDeployment, "deployment"),
+    (Application, "application"),
+)
 
 
-def kind_of(obj: Any) -> str:
-    """ "run", "build" or "deployment" for a JobRun, ModelBuild or ModelDeployment."""
-    kind = KINDS.get(type(obj).__name__)
-    if kind is None:
-        raise TypeError(
-            f"cannot watch a {type(obj).__name__}: pass a JobRun, ModelBuild, ModelDeployment"
-            " or Application"
-        )
-    return kind
+def kind_of(obj: object) -> Kind:
+    """ "run", "build", "deployment" or "application" for a JobRun, ModelBuild,
+    ModelDeployment or Application; a TypeError for anything else."""
+    for cls, kind in KINDS:
+        if isinstance(obj, cls):
+            return kind
+    raise TypeError(
+        f"cannot watch a {type(obj).__name__}: pass a JobRun, ModelBuild, ModelDeployment"
+        " or Application"
+    )
 
 
-def username(user: Any) -> str:
+def username(user: object) -> str:
     """The username of a ShortUser, whether it came as an object or a dict."""
     if user is None:
         return ""
@@ -46,7 +57,7 @@ def username(user: Any) -> str:
 class Controller:
     """The widgets' door to CML: wraps one `cml_magic.api.CML` client."""
 
-    def __init__(self, cml: Any) -> None:
+    def __init__(self, cml: CML) -> None:
         self.cml = cml
         self._projects: dict[str, tuple[str, str]] = {}
         self._names: dict[str, str] = {}
@@ -61,25 +72,25 @@ class Controller:
 
     # -- watching -------------------------------------------------------------------------
 
-    def key(self, obj: Any) -> Hashable:
+    def key(self, obj: Watched) -> Hashable:
         """Identifies one item on one server: widgets showing the same item share a look-up."""
         return (self.host, kind_of(obj), obj.id)
 
-    def fetcher(self, obj: Any, project: str | None = None) -> Callable[[], Any]:
+    def fetcher(self, obj: W, project: str | None = None) -> Callable[[], W]:
         """A function returning a fresh copy of `obj` (run in the poller's thread)."""
         kind_of(obj)
         return lambda: self.cml.refresh(obj, project)
 
     @staticmethod
-    def activity(kind: str) -> Callable[[Any], Activity]:
+    def activity(kind: str) -> Callable[[Watched], Activity]:
         return lambda obj: phase(kind, obj.status).activity
 
     @staticmethod
-    def transitional(kind: str) -> Callable[[Any], bool]:
+    def transitional(kind: str) -> Callable[[Watched], bool]:
         return lambda obj: phase(kind, obj.status).transitional
 
     def follow(
-        self, obj: Any, listener: Listener, poller: Poller, project: str | None = None
+        self, obj: Watched, listener: Listener, poller: Poller, project: str | None = None
     ) -> Subscription:
         """Have `poller` tell `listener` about fresh copies of `obj` until it is final."""
         return poller.watch(
@@ -91,75 +102,77 @@ class Controller:
             transitional=self.transitional(kind_of(obj)),
         )
 
-    def build_project(self, build: Any, project: str | None) -> str | None:
-        """The project of a model build (ModelBuild itself does not say)."""
-        return getattr(build, "project_id", None) or project
-
     # -- actions --------------------------------------------------------------------------
 
-    def stop(self, obj: Any, project: str | None = None) -> Any:
+    def stop(self, obj: Stoppable, project: str | None = None) -> Stoppable:
         """Stop a run, a deployment or an application; returns the updated item."""
         return self.cml.stop(obj, project)
 
-    def restart_deployment(self, dep: Any) -> Any:
+    def restart_deployment(self, dep: ModelDeployment) -> ModelDeployment:
         return self.cml.deployments.restart(
             dep.id, dep.model_id, build=dep.build_id, project=dep.project_id
         )
 
-    def deploy(self, build: Any, project: str | None = None) -> Any:
+    def deploy(self, build: ModelBuild, project: str | None = None) -> ModelDeployment:
         """Deploy a built model build with the default resources; returns the deployment."""
         return self.cml.deployments.create(
-            build.id, build.model_id, project=self.build_project(build, project)
+            build.id, build.model_id, project=build.project_id or project
         )
 
-    def output(self, run: Any) -> str | None:
+    def output(self, run: JobRun) -> str | None:
         """The run's log (None where CML keeps none that the API can reach)."""
-        text: str | None = self.cml.runs.output(run)
-        return text
+        return self.cml.runs.output(run)
 
     def start_run(
-        self, job: Any, project: str | None = None, environment: Mapping[str, str] | None = None
-    ) -> Any:
+        self, job: str, project: str | None = None, environment: Mapping[str, str] | None = None
+    ) -> JobRun:
         return self.cml.runs.create(job, project=project, environment=dict(environment or {}))
 
     # -- listings for the panels ------------------------------------------------------------
 
-    def projects(self, search: str | None = None, limit: int = 50) -> list[Any]:
+    def projects(self, search: str | None = None, limit: int = 50) -> list[Project]:
         return list(self.cml.projects.list(search=search or None, limit=limit))
 
-    def jobs(self, project: Any) -> list[Any]:
+    @property
+    def default_project(self) -> str | None:
+        """The client's default project (a name or an id), if it has one."""
+        return self.cml.project
+
+    def project(self, project: str) -> Project:
+        return self.cml.projects.get(project)
+
+    def jobs(self, project: str | None) -> list[Job]:
         return list(self.cml.jobs.list(project=project))
 
-    def job(self, job: Any, project: Any = None) -> Any:
-        return self.cml.jobs.get(job, project=project)
-
-    def runs(self, job: Any, project: Any, limit: int = 10) -> list[Any]:
+    def runs(self, job: str, project: str | None, limit: int = 10) -> list[JobRun]:
         return list(self.cml.runs.list(job, project=project, sort="-created_at", limit=limit))
 
-    def models(self, project: Any) -> list[Any]:
+    def models(self, project: str | None) -> list[Model]:
         return list(self.cml.models.list(project=project))
 
-    def builds(self, model: Any, project: Any) -> list[Any]:
+    def builds(self, model: str, project: str | None) -> list[ModelBuild]:
         return list(self.cml.builds.list(model, project=project))
 
-    def deployments(self, model: Any, project: Any) -> list[Any]:
+    def deployments(self, model: str, project: str | None) -> list[ModelDeployment]:
         return list(self.cml.deployments.list(model, project=project))
 
-    def create_build(self, model: Any, file_path: str, function_name: str, project: Any) -> Any:
+    def create_build(
+        self, model: str, file_path: str, function_name: str, project: str | None
+    ) -> ModelBuild:
         return self.cml.builds.create(model, file_path, function_name, project=project)
 
-    def applications(self, project: Any) -> list[Any]:
+    def applications(self, project: str | None) -> list[Application]:
         return list(self.cml.applications.list(project=project))
 
-    def restart_application(self, app: Any, project: Any) -> Any:
+    def restart_application(self, app: Application, project: str | None) -> Application:
         return self.cml.applications.restart(app.id, project=project)
 
-    def stop_application(self, app: Any, project: Any) -> Any:
+    def stop_application(self, app: Application, project: str | None) -> Application:
         return self.cml.stop(app, project)
 
     # -- links ----------------------------------------------------------------------------
 
-    def job_name(self, run: Any) -> str:
+    def job_name(self, run: JobRun) -> str:
         """The name of a run's job (looked up once per job), else its id."""
         key = f"job:{run.job_id}"
         with self._lock:
@@ -192,24 +205,23 @@ class Controller:
             self._projects[project_id] = (owner, slug)
         return owner, slug
 
-    def link(self, obj: Any, project: str | None = None) -> str | None:
+    def link(self, obj: Watched, project: str | None = None) -> str | None:
         """The item's page in the CML web UI, or None."""
-        kind = kind_of(obj)
-        if kind == "build":
-            project_id = self.build_project(obj, project)
-        else:
-            project_id = getattr(obj, "project_id", None) or project
-        page = self.project_page(project_id)
+        page = self.project_page(obj.project_id or project)
         if page is None or not self.host:
             return None
-        if kind == "run":
+        if isinstance(obj, JobRun):
             return links.run_url(self.host, *page, obj.id)
-        if kind == "application":
+        if isinstance(obj, Application):
             return links.application_url(self.host, *page, obj.id)
         return links.model_url(self.host, *page, obj.model_id)
 
 
-def as_controller(cml_or_controller: Any) -> Controller:
+# What widgets and panels accept: a client, or a controller already wrapping one.
+ClientOrController: TypeAlias = "CML | Controller"
+
+
+def as_controller(cml_or_controller: ClientOrController) -> Controller:
     """Accept either a `CML` client or an existing `Controller`."""
     if isinstance(cml_or_controller, Controller):
         return cml_or_controller

@@ -3,7 +3,7 @@
 CML's UI lives at the workbench's host; a project's page is `<host>/<owner>/<project slug>`
 (the v1 `CDSW_PROJECT_URL` minus `/api/v1/projects`). A job run is an engine, and its page is
 `<project page>/engines/<run id>`; a job's page is `<project page>/jobs/<legacy numeric id>`, but
-API v2 does not give that number, so job links use the job list. A model's page is
+API v2 does not give that number, so widgets link runs, not jobs. A model's page is
 `<project page>/models/<model id>`, an application's `<project page>/applications/<id>`.
 """
 
@@ -20,11 +20,6 @@ def project_url(host: str, owner: str, slug: str) -> str:
 def run_url(host: str, owner: str, slug: str, run_id: str) -> str:
     """The page of one job run (CML calls the run's container an engine)."""
     return f"{project_url(host, owner, slug)}/engines/{quote(run_id)}"
-
-
-def jobs_url(host: str, owner: str, slug: str) -> str:
-    """The project's job list."""
-    return f"{project_url(host, owner, slug)}/jobs"
 
 
 def model_url(host: str, owner: str, slug: str, model_id: str) -> str:

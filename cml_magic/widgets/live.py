@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
 
 import ipywidgets as w
 
-from cml_magic.widgets.controller import Controller, as_controller, kind_of
+from cml_magic.widgets.controller import (
+    ClientOrController,
+    Controller,
+    Watched,
+    as_controller,
+    kind_of,
+)
 from cml_magic.widgets.failures import one_line
 from cml_magic.widgets.parts import TEXT, Messages, badge, esc, html_widget, stepper
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
@@ -21,13 +27,14 @@ from cml_magic.widgets.status import Activity, Phase, phase
 from cml_magic.widgets.timefmt import clock, elapsed, ended, started
 
 TITLES = {"run": "Job run", "build": "Model build", "deployment": "Model deployment"}
+W = TypeVar("W", bound=Watched)
 
 
 def reporting(handler: Callable[..., None]) -> Callable[..., None]:
     """Show a button handler's failure as one line in the widget instead of losing it."""
 
     @functools.wraps(handler)
-    def wrapped(self: LiveWidget, *args: Any) -> None:
+    def wrapped(self: LiveWidget[Watched], *args: object) -> None:
         try:
             handler(self, *args)
         except Exception as exc:
@@ -36,13 +43,13 @@ def reporting(handler: Callable[..., None]) -> Callable[..., None]:
     return wrapped
 
 
-class LiveWidget(w.VBox):  # type: ignore[misc]
+class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
     """A CML item's live status: subclasses are RunWidget, BuildWidget, DeploymentWidget."""
 
     def __init__(
         self,
-        obj: Any,
-        cml: Any,
+        obj: W,
+        cml: ClientOrController,
         project: str | None = None,
         poller: Poller | None = None,
     ) -> None:
@@ -73,7 +80,7 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
         self.render(obj)
         self.follow()
 
-    def _rows(self) -> tuple[Any, ...]:
+    def _rows(self) -> tuple[w.Widget, ...]:
         return (self.header, self.stepper, self.times, self.message, self.buttons)
 
     # -- polling --------------------------------------------------------------------------
@@ -97,7 +104,7 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
     def alive(self) -> bool:
         return not self._closed and self.comm is not None
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: W) -> None:
         """A fresh copy from the poller."""
         if self.messages.text.startswith("reconnecting"):
             self.say("")
@@ -118,8 +125,8 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
             child.close()
         super().close()
 
-    def _all_parts(self) -> list[Any]:
-        parts: list[Any] = []
+    def _all_parts(self) -> list[w.Widget]:
+        parts: list[w.Widget] = []
         stack = list(self.children)
         while stack:
             part = stack.pop()
@@ -132,7 +139,7 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
 
     # -- rendering ------------------------------------------------------------------------
 
-    def render(self, obj: Any) -> None:
+    def render(self, obj: W) -> None:
         """Show `obj`'s state (any thread)."""
         self.obj = obj
         info = phase(self.kind, obj.status)
@@ -158,8 +165,8 @@ class LiveWidget(w.VBox):  # type: ignore[misc]
         )
         self.render_more(obj, info)
 
-    def subtitle(self, obj: Any) -> str:
+    def subtitle(self, obj: W) -> str:
         return ""
 
-    def render_more(self, obj: Any, info: Phase) -> None:
+    def render_more(self, obj: W, info: Phase) -> None:
         """Subclasses update their own rows and buttons here."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TypeVar
 
 import ipywidgets as w
 
@@ -14,9 +14,10 @@ from cml_magic.widgets.failures import one_line
 from cml_magic.widgets.status import STEPS, Activity, Phase, phase
 
 MUTED, TEXT, ERROR = "#8c959f", "#57606a", "#cf222e"
+T = TypeVar("T")
 
 
-def esc(value: Any) -> str:
+def esc(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
@@ -69,7 +70,9 @@ def html_widget(value: str = "", cls: str | None = None) -> w.HTML:
     return widget
 
 
-def button(description: str, cls: str, handler: Callable[[Any], object], **kw: Any) -> w.Button:
+def button(
+    description: str, cls: str, handler: Callable[[w.Button], object], **kw: object
+) -> w.Button:
     """A button with a CSS class (tests and the browser find it by it) and its click handler."""
     b = w.Button(description=description, **kw)
     b.add_class(cls)
@@ -77,14 +80,14 @@ def button(description: str, cls: str, handler: Callable[[Any], object], **kw: A
     return b
 
 
-def calling(action: Callable[..., object], *args: Any) -> Callable[[Any], object]:
+def calling(action: Callable[..., object], *args: object) -> Callable[[w.Button], object]:
     """A click handler that calls `action(*args)` (the clicked button is not passed on)."""
     return lambda _button: action(*args)
 
 
-def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], cls: str) -> w.GridBox:
+def grid(headers: Sequence[str], rows: Sequence[Sequence[object]], cls: str) -> w.GridBox:
     """A table whose cells may be widgets (buttons) or HTML text."""
-    cells: list[Any] = [html_widget(f"<b>{esc(h)}</b>") for h in headers]
+    cells: list[w.Widget] = [html_widget(f"<b>{esc(h)}</b>") for h in headers]
     for row in rows:
         for cell in row:
             cells.append(cell if isinstance(cell, w.Widget) else html_widget(str(cell)))
@@ -114,7 +117,7 @@ class Messages:
         colour = ERROR if error else TEXT
         self.widget.value = f'<span style="color:{colour}">{esc(text)}</span>' if text else ""
 
-    def run(self, action: Callable[[], Any]) -> Any:
+    def run(self, action: Callable[[], T]) -> T | None:
         """Run `action`; show its failure as one line and return None instead of raising."""
         try:
             return action()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+
+import ipywidgets as w
 
 from cml_magic.api.masking import mask_text
+from cml_magic.api.objects import JobRun
+from cml_magic.widgets.controller import ClientOrController
 from cml_magic.widgets.live import LiveWidget, reporting
 from cml_magic.widgets.parts import button, environment_line, esc, html_widget
+from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.status import Activity, Phase
 
 OUTPUT_LINES = 20  # lines of the log shown
@@ -27,10 +31,16 @@ def output_every(watched: int, rate: float) -> float:
     return max(OUTPUT_EVERY, watched / (OUTPUT_SHARE * rate))
 
 
-class RunWidget(LiveWidget):
+class RunWidget(LiveWidget[JobRun]):
     """A job run, updated live; `stop_button.click()` stops it."""
 
-    def __init__(self, run: Any, cml: Any, poller: Any = None, job_name: str | None = None) -> None:
+    def __init__(
+        self,
+        run: JobRun,
+        cml: ClientOrController,
+        poller: Poller | None = None,
+        job_name: str | None = None,
+    ) -> None:
         self.job_name = job_name
         self._output_at = time.monotonic()  # the first tail comes one period after opening
         self._output_final = False
@@ -43,7 +53,7 @@ class RunWidget(LiveWidget):
         super().__init__(run, cml, poller=poller)
         self.buttons.children = (self.stop_button,)
 
-    def _rows(self) -> tuple[Any, ...]:
+    def _rows(self) -> tuple[w.Widget, ...]:
         return (
             self.header,
             self.stepper,
@@ -54,19 +64,19 @@ class RunWidget(LiveWidget):
             self.buttons,
         )
 
-    def subtitle(self, obj: Any) -> str:
+    def subtitle(self, obj: JobRun) -> str:
         if self.job_name is None:
             self.job_name = self.controller.job_name(obj)
         job = self.job_name
         return f" of job <b>{esc(str(job))}</b>" if job else ""
 
-    def render_more(self, obj: Any, info: Phase) -> None:
+    def render_more(self, obj: JobRun, info: Phase) -> None:
         final = info.activity is Activity.FINAL
-        self.environment.value = environment_line(getattr(obj, "environment", None))
+        self.environment.value = environment_line(obj.environment)
         self.stop_button.disabled = final or obj.status == "ENGINE_STOPPING"
         self._refresh_output(obj, final)
 
-    def _refresh_output(self, obj: Any, final: bool) -> None:
+    def _refresh_output(self, obj: JobRun, final: bool) -> None:
         """Fetch the log's tail while running (throttled) and once more when final.
 
         The download is left to the poller's thread, after the look-ups due: it takes from their
@@ -109,7 +119,7 @@ class RunWidget(LiveWidget):
         )
 
     @reporting
-    def _on_stop(self, _button: Any = None) -> None:
+    def _on_stop(self, _button: object = None) -> None:
         self.stop_button.disabled = True
         self.say("stopping…")
         run = self.controller.stop(self.obj)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextvars
 import sys
 import threading
-from typing import Any
+from typing import TextIO
 
 from cml_magic.api.masking import mask_text
-from cml_magic.widgets.controller import Controller, kind_of
+from cml_magic.widgets.controller import Controller, Watched, kind_of
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
 from cml_magic.widgets.status import Activity, phase
 from cml_magic.widgets.timefmt import elapsed
@@ -26,11 +26,11 @@ class TextProgress:
 
     def __init__(
         self,
-        obj: Any,
+        obj: Watched,
         controller: Controller,
         project: str | None = None,
         poller: Poller | None = None,
-        stream: Any = None,
+        stream: TextIO | None = None,
     ) -> None:
         self.kind = kind_of(obj)
         self.obj = obj
@@ -61,7 +61,7 @@ class TextProgress:
     def finished(self) -> bool:
         return self._done.is_set()
 
-    def wait(self, timeout: float | None = None) -> Any:
+    def wait(self, timeout: float | None = None) -> Watched:
         """Block until the item is final or serving (at most `timeout` seconds); returns the
         latest copy. Lines printed meanwhile go to the cell that waits."""
         self._context = contextvars.copy_context()
@@ -80,7 +80,7 @@ class TextProgress:
     def alive(self) -> bool:
         return not self._closed
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: Watched) -> None:
         self.obj = obj
         recovered = self._trouble is not None
         self._trouble = None
@@ -107,7 +107,7 @@ class TextProgress:
     def _prefix(self) -> str:
         return f"[cml] {NOUNS[self.kind]} {self.obj.id}"
 
-    def _emit(self, obj: Any) -> None:
+    def _emit(self, obj: Watched) -> None:
         info = phase(self.kind, obj.status)
         self._last_label = info.label
         final = info.activity is not Activity.ACTIVE

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 
 def clock(when: datetime | None) -> str:
@@ -24,12 +23,15 @@ def duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def started(obj: Any) -> datetime | None:
+# The items differ in which times they have, so these read whichever the item has.
+
+
+def started(obj: object) -> datetime | None:
     """When the item began: scheduling (runs), else creation."""
     return getattr(obj, "scheduling_at", None) or getattr(obj, "created_at", None)
 
 
-def ended(obj: Any) -> datetime | None:
+def ended(obj: object) -> datetime | None:
     """When it ended, if it did: finished (runs), built (builds), stopped (deployments)."""
     for name in ("finished_at", "built_at", "stopped_at"):
         value: datetime | None = getattr(obj, name, None)
@@ -38,7 +40,7 @@ def ended(obj: Any) -> datetime | None:
     return None
 
 
-def elapsed(obj: Any, final: bool) -> str:
+def elapsed(obj: object, final: bool) -> str:
     """Time from start to end (or to now while it goes on); empty when unknown."""
     begin = started(obj)
     if begin is None:

@@ -85,6 +85,44 @@ def test_clean_stop_stops_running_work(local_cml_factory, tmp_path) -> None:
     assert Api(server).get(path)["status"] == "ENGINE_STOPPED"
 
 
+def test_clean_stop_stops_every_kind_of_work(local_cml_factory, tmp_path) -> None:
+    """A clean stop ends the applications and model workers too, as stopped (not failed), and
+    leaves none of their processes behind."""
+    server = local_cml_factory(data_dir=tmp_path / "state")
+    api = Api(server)
+    project = make_project(
+        api,
+        {"app.py": "import time\ntime.sleep(120)\n", "model.py": "def f(args):\n    return 1\n"},
+    )
+    app = api.post(
+        f"/projects/{project['id']}/applications",
+        json={"name": "a", "subdomain": f"s{project['id'][:8]}", "script": "app.py"},
+    )
+    app_path = f"/projects/{project['id']}/applications/{app['id']}"
+    wait_status(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    model = api.post(f"/projects/{project['id']}/models", json={"name": "m"})
+    mpath = f"/projects/{project['id']}/models/{model['id']}"
+    build = api.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "f"})
+    bpath = f"{mpath}/builds/{build['id']}"
+    wait_status(lambda: api.get(bpath), lambda b: b["status"] == "built")
+    dep = api.post(bpath + "/deployments", json={})
+    dpath = f"{bpath}/deployments/{dep['id']}"
+    wait_status(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
+    markers = {f"app:{app['id']}", f"deployment:{dep['id']}"}
+    workers = [
+        p
+        for p in psutil.process_iter(["environ"])
+        if (p.info["environ"] or {}).get("CML_LOCAL_PROCESS") in markers
+    ]
+    assert workers
+
+    server.restart()
+    api = Api(server)
+    assert api.get(app_path)["status"] == "APPLICATION_STOPPED"
+    assert api.get(dpath)["status"] == "stopped"
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in workers)
+
+
 def test_cli_seed_serve_and_create_user(tmp_path) -> None:
     data = str(tmp_path / "cli")
     seeded = subprocess.run(

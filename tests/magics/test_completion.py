@@ -40,14 +40,15 @@ def test_completes_commands_verbs_flags_and_choices(
         assert word in matches
 
 
+def jobs(*names: str) -> list[Any]:
+    """Job results as a listing gives them (the cache groups names by result type)."""
+    from cml_magic.api import Job
+
+    return [Job.from_json({"id": f"j{i}", "name": name}) for i, name in enumerate(names)]
+
+
 def test_offers_names_seen_in_earlier_results(ip: Any, magics: Any) -> None:
-    from dataclasses import dataclass
-
-    @dataclass
-    class Job:  # the cache keys names by the API's class name
-        name: str
-
-    magics.names.remember([Job("nightly"), Job("nightly-backfill"), Job("fit")])
+    magics.names.remember(jobs("nightly", "nightly-backfill", "fit"))
     assert complete(ip, "%cml jobs run nig") == ["nightly", "nightly-backfill"]
     assert complete(ip, "%cml runs list --job f") == ["fit"]
     assert "nightly" in complete(ip, "%%cml_job_env ni")
@@ -70,13 +71,7 @@ def test_panel_names_are_offered_once(ip: Any) -> None:
 
 
 def test_an_options_value_is_not_the_first_argument(ip: Any, magics: Any) -> None:
-    from dataclasses import dataclass
-
-    @dataclass
-    class Job:  # the cache keys names by the API's class name
-        name: str
-
-    magics.names.remember([Job("nightly"), Job("fit")])
+    magics.names.remember(jobs("nightly", "fit"))
     assert complete(ip, "%cml jobs show -p risk-analysis ni") == ["nightly"]
     assert "nightly" not in complete(ip, "%cml jobs show fit -p risk-analysis ")
     assert complete(ip, "%%cml_job_env -p risk-analysis ni") == ["nightly"]

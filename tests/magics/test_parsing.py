@@ -133,3 +133,19 @@ def test_aliases_reach_the_same_verbs(ip: Any) -> None:
         with capture_output() as captured:
             ip.run_line_magic("cml", line)
         assert "usage: %cml" in captured.stdout
+
+
+def test_a_resource_names_each_verb_once() -> None:
+    from cml_magic.magics.commands import Resource, Verb, resources
+
+    def nothing(ctx: Any, args: Any) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="declared twice"):
+        Resource("things", "things", verbs=(Verb("list", "a", nothing), Verb("list", "b", nothing)))
+    table = Resource(
+        "things", "things", verbs=(Verb("list", "a", nothing), Verb("show", "b", nothing))
+    )
+    assert list(table.verbs) == ["list", "show"]
+    for resource in resources().values():
+        assert all(name == verb.name for name, verb in resource.verbs.items())

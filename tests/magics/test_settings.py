@@ -103,3 +103,24 @@ def test_unload_removes_magics_configurable_and_completion(ip: Any) -> None:
         assert not any("cml" in repr(m) for m in ip.Completer.custom_matchers)
     finally:
         ip.run_line_magic("load_ext", "cml_magic")
+
+
+def test_watch_interval_paces_watch_and_poll_interval_paces_wait(cml_ip: Any) -> None:
+    from cml_magic.widgets import get_poller
+
+    poller = get_poller()
+    before = poller.interval
+    try:
+        with capture_output():
+            cml_ip.run_line_magic("config", "CMLMagics.watch_interval = 0.25")
+            cml_ip.run_line_magic("config", "CMLMagics.watch_interval = 0")  # refused
+            cml_ip.run_line_magic("config", "CMLMagics.poll_interval = 0.5")
+            run = cml_ip.run_line_magic("cml", "jobs run nightly --project risk-analysis --watch")
+        assert run.finished
+        assert poller.interval == 0.25  # --watch used the shared poller at watch_interval
+        with capture_output() as listed:
+            cml_ip.run_line_magic("cml", "config")
+        assert "watch_interval 0.25" in listed.stdout
+        assert "poll_interval  0.5" in listed.stdout
+    finally:
+        poller.interval = before

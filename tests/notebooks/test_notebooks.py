@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from cml_magic.cli import kernel_environment
+from cml_magic.demo import kernel_environment
 from cml_magic.local import LocalCML
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ on first use) and adds the options every verb of a kind shares.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -47,15 +47,26 @@ class Verb:
     example: str = ""
 
 
-@dataclass(frozen=True)
 class Resource:
-    """A group of verbs, e.g. `jobs`; `aliases` are other accepted spellings."""
+    """A group of verbs, e.g. `jobs`; `aliases` are other accepted spellings.
 
-    name: str
-    summary: str
-    verbs: dict[str, Verb]
-    aliases: tuple[str, ...] = ()
-    _parsers: dict[str, CommandParser] = field(default_factory=dict, compare=False, repr=False)
+    `verbs` are given in help order, each named once (in its `Verb`); `.verbs` is then
+    the table by name.
+    """
+
+    def __init__(
+        self, name: str, summary: str, verbs: Sequence[Verb], aliases: tuple[str, ...] = ()
+    ) -> None:
+        self.name = name
+        self.summary = summary
+        self.aliases = aliases
+        self.verbs: dict[str, Verb] = {verb.name: verb for verb in verbs}
+        if len(self.verbs) != len(verbs):
+            raise ValueError(f"%cml {name}: a verb is declared twice")
+        self._parsers: dict[str, CommandParser] = {}
+
+    def __repr__(self) -> str:
+        return f"Resource({self.name!r}, verbs={list(self.verbs)})"
 
     def parser(self, verb: str) -> CommandParser:
         """The parser of `verb`, built on first use."""

@@ -100,25 +100,25 @@ RESOURCE = Resource(
     name="apps",
     summary="applications (dashboards, web apps) of a project",
     aliases=("app", "applications", "application"),
-    verbs={
-        "list": Verb("list", "list a project's applications", _list, listing=True),
-        "show": Verb("show", "one application", _show, _app),
-        "create": Verb(
+    verbs=(
+        Verb("list", "list a project's applications", _list, listing=True),
+        Verb("show", "one application", _show, _app),
+        Verb(
             "create",
             "create and start an application",
             _create,
             _create_args,
             example="%cml apps create dashboard --script app.py --subdomain dash",
         ),
-        "update": Verb("update", "change an application's fields", _update, _update_args),
-        "delete": Verb("delete", "delete an application", _delete, _app),
-        "restart": Verb(
+        Verb("update", "change an application's fields", _update, _update_args),
+        Verb("delete", "delete an application", _delete, _app),
+        Verb(
             "restart",
             "restart (or start) an application",
             _restart,
             _app,
             example="%cml apps restart dashboard",
         ),
-        "stop": Verb("stop", "stop an application", _stop, _app),
-    },
+        Verb("stop", "stop an application", _stop, _app),
+    ),
 )

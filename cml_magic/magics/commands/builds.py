@@ -38,22 +38,22 @@ RESOURCE = Resource(
     name="builds",
     summary="builds of a model",
     aliases=("build",),
-    verbs={
-        "list": Verb(
+    verbs=(
+        Verb(
             "list",
             "list a model's builds",
             _list,
             lambda p: model_arguments(p, positional=False),
             example="%cml builds list --model churn",
         ),
-        "show": Verb("show", "one build", _show, _build_args),
-        "create": Verb(
+        Verb("show", "one build", _show, _build_args),
+        Verb(
             "create",
             "build a model (same as %cml models build)",
             build,
             build_arguments,
             follow=True,
         ),
-        "wait": Verb("wait", "wait until a build finishes", _wait, _build_args, follow=True),
-    },
+        Verb("wait", "wait until a build finishes", _wait, _build_args, follow=True),
+    ),
 )

@@ -61,24 +61,24 @@ RESOURCE = Resource(
     name="deployments",
     summary="deployments of a model",
     aliases=("deployment", "deploys"),
-    verbs={
-        "list": Verb(
+    verbs=(
+        Verb(
             "list",
             "list a model's deployments",
             _list,
             _list_args,
             example="%cml deployments list --model churn",
         ),
-        "show": Verb("show", "one deployment", _show, _one_args),
-        "create": Verb(
+        Verb("show", "one deployment", _show, _one_args),
+        Verb(
             "create",
             "deploy a build (same as %cml models deploy)",
             deploy,
             deploy_arguments,
             follow=True,
         ),
-        "stop": Verb("stop", "stop a deployment", _stop, _one_args),
-        "restart": Verb("restart", "restart a deployment", _restart, _one_args, follow=True),
-        "wait": Verb("wait", "wait until a deployment is deployed", _wait, _one_args, follow=True),
-    },
+        Verb("stop", "stop a deployment", _stop, _one_args),
+        Verb("restart", "restart a deployment", _restart, _one_args, follow=True),
+        Verb("wait", "wait until a deployment is deployed", _wait, _one_args, follow=True),
+    ),
 )

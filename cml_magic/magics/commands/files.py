@@ -28,9 +28,7 @@ RESOURCE = Resource(
     name="files",
     summary="files of a project",
     aliases=("file",),
-    verbs={
-        "list": Verb(
-            "list", "list a folder of the project", _list, _path, example="%cml files list data"
-        ),
-    },
+    verbs=(
+        Verb("list", "list a folder of the project", _list, _path, example="%cml files list data"),
+    ),
 )

@@ -158,8 +158,8 @@ RESOURCE = Resource(
     name="jobs",
     summary="jobs of a project, and starting their runs",
     aliases=("job",),
-    verbs={
-        "list": Verb(
+    verbs=(
+        Verb(
             "list",
             "list a project's jobs (--all-projects: every project's)",
             _list,
@@ -167,17 +167,17 @@ RESOURCE = Resource(
             across=True,
             example="%cml jobs list --project risk-analysis",
         ),
-        "show": Verb("show", "one job", _show, _job),
-        "create": Verb(
+        Verb("show", "one job", _show, _job),
+        Verb(
             "create",
             "create a job",
             _create,
             _create_args,
             example="%cml jobs create nightly --script etl.py --runtime <image>",
         ),
-        "update": Verb("update", "change a job's fields", _update, _update_args),
-        "delete": Verb("delete", "delete a job", _delete, _job),
-        "run": Verb(
+        Verb("update", "change a job's fields", _update, _update_args),
+        Verb("delete", "delete a job", _delete, _job),
+        Verb(
             "run",
             "start a run of a job",
             _run,
@@ -185,7 +185,7 @@ RESOURCE = Resource(
             follow=True,
             example="%cml jobs run nightly --env START_DATE=2017-01-01 --wait",
         ),
-        "start-v1": Verb(
+        Verb(
             "start-v1",
             "start a run through the legacy jobs API v1",
             _start_v1,
@@ -193,5 +193,5 @@ RESOURCE = Resource(
             project=False,
             example="%cml jobs start-v1 alice/risk-analysis/208 --env K=V",
         ),
-    },
+    ),
 )

@@ -153,8 +153,8 @@ RESOURCE = Resource(
     name="models",
     summary="deployed models: create, build, deploy",
     aliases=("model",),
-    verbs={
-        "list": Verb(
+    verbs=(
+        Verb(
             "list",
             "list a project's models (--all-projects: every project's)",
             _list,
@@ -162,17 +162,17 @@ RESOURCE = Resource(
             across=True,
             example="%cml models list --all-projects --search churn",
         ),
-        "show": Verb("show", "one model", _show, model_arguments),
-        "create": Verb(
+        Verb("show", "one model", _show, model_arguments),
+        Verb(
             "create",
             "create a model (then build and deploy it)",
             _create,
             _create_args,
             example="%cml models create churn",
         ),
-        "update": Verb("update", "change a model's name or description", _update, _update_args),
-        "delete": Verb("delete", "delete a model", _delete, model_arguments),
-        "build": Verb(
+        Verb("update", "change a model's name or description", _update, _update_args),
+        Verb("delete", "delete a model", _delete, model_arguments),
+        Verb(
             "build",
             "build a model from a script and function",
             build,
@@ -180,7 +180,7 @@ RESOURCE = Resource(
             follow=True,
             example="%cml models build --model churn --file predict.py --function predict --watch",
         ),
-        "deploy": Verb(
+        Verb(
             "deploy",
             "deploy a build (the newest finished one by default)",
             deploy,
@@ -188,5 +188,5 @@ RESOURCE = Resource(
             follow=True,
             example="%cml models deploy --model churn --replicas 2 --wait",
         ),
-    },
+    ),
 )

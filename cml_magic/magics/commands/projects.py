@@ -79,8 +79,8 @@ RESOURCE = Resource(
     name="projects",
     summary="CML projects",
     aliases=("project",),
-    verbs={
-        "list": Verb(
+    verbs=(
+        Verb(
             "list",
             "list the projects you can see",
             _list,
@@ -88,8 +88,8 @@ RESOURCE = Resource(
             listing=True,
             example="%cml projects list --search demo --limit 50",
         ),
-        "show": Verb("show", "one project", _show, _name, project=False),
-        "create": Verb(
+        Verb("show", "one project", _show, _name, project=False),
+        Verb(
             "create",
             "create a project",
             _create,
@@ -97,7 +97,7 @@ RESOURCE = Resource(
             project=False,
             example="%cml projects create churn --template blank",
         ),
-        "update": Verb("update", "change a project's fields", _update, _update_args, project=False),
-        "delete": Verb("delete", "delete a project and its files", _delete, _name, project=False),
-    },
+        Verb("update", "change a project's fields", _update, _update_args, project=False),
+        Verb("delete", "delete a project and its files", _delete, _name, project=False),
+    ),
 )

@@ -96,8 +96,8 @@ RESOURCE = Resource(
     name="runs",
     summary="runs of a job",
     aliases=("run",),
-    verbs={
-        "list": Verb(
+    verbs=(
+        Verb(
             "list",
             "list a job's runs, newest first",
             _list,
@@ -106,15 +106,15 @@ RESOURCE = Resource(
             searchable=False,
             example="%cml runs list --job nightly --status failed",
         ),
-        "show": Verb("show", "one run", _show, _run_args),
-        "stop": Verb("stop", "stop a run", _stop, _run_args, example="%cml runs stop <run>"),
-        "wait": Verb("wait", "wait until a run finishes", _wait, _run_args, follow=True),
-        "logs": Verb(
+        Verb("show", "one run", _show, _run_args),
+        Verb("stop", "stop a run", _stop, _run_args, example="%cml runs stop <run>"),
+        Verb("wait", "wait until a run finishes", _wait, _run_args, follow=True),
+        Verb(
             "logs",
             "print a run's output (stdout and stderr), keys and secret values masked",
             _logs,
             _run_args,
             example="%cml runs logs <run> --job nightly",
         ),
-    },
+    ),
 )

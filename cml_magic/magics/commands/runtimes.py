@@ -17,8 +17,8 @@ RESOURCE = Resource(
     name="runtimes",
     summary="ML runtimes (images) jobs, models and apps can use",
     aliases=("runtime",),
-    verbs={
-        "list": Verb(
+    verbs=(
+        Verb(
             "list",
             "list runtimes",
             _list,
@@ -26,5 +26,5 @@ RESOURCE = Resource(
             listing=True,
             example="%cml runtimes list --search jupyter",
         ),
-    },
+    ),
 )

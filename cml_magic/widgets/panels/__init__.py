@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from cml_magic.widgets.controller import as_controller
+from cml_magic.widgets.controller import ClientOrController, Controller, as_controller
 from cml_magic.widgets.frontend import in_widget_frontend
+
+if TYPE_CHECKING:
+    from cml_magic.api.objects import Job, Resource
+    from cml_magic.widgets.panels.apps import AppsPanel
+    from cml_magic.widgets.panels.models import ModelPanel
+    from cml_magic.widgets.panels.projects import ProjectBrowser
+    from cml_magic.widgets.panels.run_form import RunJobForm
+    from cml_magic.widgets.poller import Poller
 
 PANELS = ("projects", "jobs", "models", "apps")
 ALIASES = {
@@ -20,25 +29,34 @@ ALIASES = {
 }
 
 
-def project_browser(cml: Any, poller: Any = None) -> Any:
+def project_browser(cml: ClientOrController, poller: Poller | None = None) -> ProjectBrowser:
     from cml_magic.widgets.panels.projects import ProjectBrowser
 
     return ProjectBrowser(cml, poller=poller)
 
 
-def run_job_form(cml: Any, job: Any = None, project: Any = None, poller: Any = None) -> Any:
+def run_job_form(
+    cml: ClientOrController,
+    job: Job | str | None = None,
+    project: str | None = None,
+    poller: Poller | None = None,
+) -> RunJobForm:
     from cml_magic.widgets.panels.run_form import RunJobForm
 
     return RunJobForm(cml, job=job, project=project, poller=poller)
 
 
-def model_panel(cml: Any, project: Any = None, poller: Any = None) -> Any:
+def model_panel(
+    cml: ClientOrController, project: str | None = None, poller: Poller | None = None
+) -> ModelPanel:
     from cml_magic.widgets.panels.models import ModelPanel
 
     return ModelPanel(cml, project=project, poller=poller)
 
 
-def apps_panel(cml: Any, project: Any = None, poller: Any = None) -> Any:
+def apps_panel(
+    cml: ClientOrController, project: str | None = None, poller: Poller | None = None
+) -> AppsPanel:
     from cml_magic.widgets.panels.apps import AppsPanel
 
     return AppsPanel(cml, project=project, poller=poller)
@@ -55,15 +73,19 @@ def panel_name(name: str | None) -> str | None:
 
 
 def panel(
-    cml: Any, name: str | None = None, project: Any = None, job: Any = None, poller: Any = None
+    cml: ClientOrController,
+    name: str | None = None,
+    project: str | None = None,
+    job: Job | str | None = None,
+    poller: Poller | None = None,
 ) -> Any:
     """One panel by name, or all of them as tabs; a DataFrame and a hint without a widget
-    front end."""
+    front end (what is returned depends on both, hence `Any`)."""
     key = panel_name(name)
     controller = as_controller(cml)
     if not in_widget_frontend():
         return text_listing(controller, key, project)
-    builders = {
+    builders: dict[str, Callable[[], object]] = {
         "projects": lambda: project_browser(controller, poller=poller),
         "jobs": lambda: run_job_form(controller, job=job, project=project, poller=poller),
         "models": lambda: model_panel(controller, project=project, poller=poller),
@@ -80,13 +102,14 @@ def panel(
     return tabs
 
 
-def text_listing(controller: Any, key: str | None, project: Any) -> Any:
+def text_listing(controller: Controller, key: str | None, project: str | None) -> Any:
     """What a panel shows, as a table, for terminals and batch runs."""
     print(
         "cml: panels need a widget front end (JupyterLab or Jupyter Notebook); "
         "showing a listing instead",
         file=sys.stderr,
     )
+    items: Sequence[Resource]
     if key in (None, "projects"):
         items, kind = controller.projects(), "projects"
     elif key == "jobs":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as w
 
-from cml_magic.widgets.controller import Controller, as_controller
+from cml_magic.api.serving_objects import Application
+from cml_magic.widgets.controller import ClientOrController, Controller, as_controller
 from cml_magic.widgets.panels.common import project_picker
 from cml_magic.widgets.parts import ERROR, Messages, button, esc, grid, html_widget, status_badge
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
@@ -16,7 +15,7 @@ from cml_magic.widgets.status import Activity, phase
 class AppRow:
     """One application's cells; follows its status through the poller while it changes."""
 
-    def __init__(self, app: Any, panel: AppsPanel) -> None:
+    def __init__(self, app: Application, panel: AppsPanel) -> None:
         self.app = app
         self.panel = panel
         self.status = html_widget(cls="cml-app-status")
@@ -28,16 +27,16 @@ class AppRow:
         self.follow()
 
     @property
-    def cells(self) -> list[Any]:
+    def cells(self) -> list[object]:
         return [
             f"<b>{esc(self.app.name)}</b>",
-            f"<code>{esc(getattr(self.app, 'subdomain', ''))}</code>",
+            f"<code>{esc(self.app.subdomain)}</code>",
             self.status,
             self.restart,
             self.stop,
         ]
 
-    def show(self, app: Any) -> None:
+    def show(self, app: Application) -> None:
         self.app = app
         self.status.value = status_badge("application", app.status)
         self.stop.disabled = phase("application", app.status).activity is Activity.FINAL
@@ -69,7 +68,7 @@ class AppRow:
     def alive(self) -> bool:
         return not self._closed
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: Application) -> None:
         self.show(obj)
 
     def trouble(self, message: str, retry_in: float | None) -> None:
@@ -83,7 +82,9 @@ class AppRow:
 class AppsPanel(w.VBox):  # type: ignore[misc]
     """A project's applications with live status, Restart and Stop, and a Refresh button."""
 
-    def __init__(self, cml: Any, project: Any = None, poller: Poller | None = None) -> None:
+    def __init__(
+        self, cml: ClientOrController, project: str | None = None, poller: Poller | None = None
+    ) -> None:
         super().__init__()
         self.controller: Controller = as_controller(cml)
         self.poller = poller or get_poller()

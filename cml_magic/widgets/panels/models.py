@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from cml_magic.widgets.controller import Controller, as_controller
+from cml_magic.api.serving_objects import ModelBuild
+from cml_magic.widgets.controller import ClientOrController, Controller, as_controller
 from cml_magic.widgets.panels.common import project_picker
 from cml_magic.widgets.parts import (
     Messages,
@@ -17,15 +18,22 @@ from cml_magic.widgets.parts import (
     html_widget,
     status_badge,
 )
+from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.status import phase
 from cml_magic.widgets.timefmt import clock
+
+if TYPE_CHECKING:
+    from cml_magic.widgets.build_widget import BuildWidget
+    from cml_magic.widgets.deployment_widget import DeploymentWidget
 
 
 class ModelPanel(w.VBox):  # type: ignore[misc]
     """Pick a model to see its builds (Deploy on built ones) and deployments; the Build form
     starts a new build. New builds and deployments open as live widgets below."""
 
-    def __init__(self, cml: Any, project: Any = None, poller: Any = None) -> None:
+    def __init__(
+        self, cml: ClientOrController, project: str | None = None, poller: Poller | None = None
+    ) -> None:
         super().__init__()
         self.controller: Controller = as_controller(cml)
         self.poller = poller
@@ -50,7 +58,7 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
         self.live = w.VBox()
         self.live.add_class("cml-model-live")
         self.deploy_buttons: dict[str, w.Button] = {}
-        self.live_widgets: list[Any] = []
+        self.live_widgets: list[BuildWidget | DeploymentWidget] = []
         self.add_class("cml-model-panel")
         self.children = (
             self.picker,
@@ -103,13 +111,13 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
             deploy = button("Deploy", "cml-build-deploy", calling(self.deploy, b))
             deploy.disabled = not phase("build", b.status).succeeded
             self.deploy_buttons[b.id] = deploy
-            target = f"{getattr(b, 'file_path', '')}:{getattr(b, 'function_name', '')}"
+            target = f"{b.file_path}:{b.function_name}"
             rows.append(
                 [
                     f"<code>{esc(b.id)}</code>",
                     status_badge("build", b.status),
                     f"<code>{esc(target)}</code>",
-                    clock(getattr(b, "created_at", None)),
+                    clock(b.created_at),
                     deploy,
                 ]
             )
@@ -123,7 +131,7 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
                 f"<code>{esc(d.id)}</code>",
                 f"<code>{esc(d.build_id)}</code>",
                 status_badge("deployment", d.status),
-                clock(getattr(d, "created_at", None)),
+                clock(d.created_at),
             ]
             for d in deps or []
         ]
@@ -133,11 +141,11 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
             else (html_widget("<i>no deployments yet</i>"),)
         )
 
-    def _show_live(self, widget: Any) -> None:
+    def _show_live(self, widget: BuildWidget | DeploymentWidget) -> None:
         self.live_widgets.insert(0, widget)
         self.live.children = (widget, *self.live.children)
 
-    def build(self) -> Any:
+    def build(self) -> BuildWidget | None:
         """Start a build of the chosen model from the form; returns its live BuildWidget."""
         file_path, function = self.file_path.value.strip(), self.function_name.value.strip()
         if self.model is None:
@@ -159,7 +167,7 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
         self.messages.say(f"started build {build.id}")
         return widget
 
-    def deploy(self, build: Any) -> Any:
+    def deploy(self, build: ModelBuild) -> DeploymentWidget | None:
         """Deploy a built build; returns the deployment's live widget."""
         project = self.project
         dep = self.messages.run(lambda: self.controller.deploy(build, project))

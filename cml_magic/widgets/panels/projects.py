@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as w
 
-from cml_magic.widgets.controller import Controller, as_controller
+from cml_magic.api.objects import Job
+from cml_magic.widgets.controller import ClientOrController, Controller, as_controller
 from cml_magic.widgets.panels.common import project_label
 from cml_magic.widgets.parts import (
     Messages,
@@ -17,6 +16,7 @@ from cml_magic.widgets.parts import (
     html_widget,
     status_badge,
 )
+from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.status import Activity, phase
 from cml_magic.widgets.timefmt import clock, elapsed
 
@@ -25,7 +25,7 @@ class ProjectBrowser(w.VBox):  # type: ignore[misc]
     """Search box and project list; selecting a project lists its jobs; a job's name button
     lists its recent runs, its Run button opens the run form."""
 
-    def __init__(self, cml: Any, poller: Any = None) -> None:
+    def __init__(self, cml: ClientOrController, poller: Poller | None = None) -> None:
         super().__init__()
         self.controller: Controller = as_controller(cml)
         self.poller = poller
@@ -87,14 +87,14 @@ class ProjectBrowser(w.VBox):  # type: ignore[misc]
             name.tooltip = f"recent runs of {job.name}"
             run = button("Run…", "cml-job-run", calling(self.open_form, job), icon="play")
             self.job_buttons[job.name], self.run_buttons[job.name] = name, run
-            schedule = getattr(job, "schedule", "") or getattr(job, "type", "")
+            schedule = job.schedule or job.type
             rows.append([name, f"<code>{esc(job.script)}</code>", esc(schedule), run])
         if not rows:
             self.jobs.children = (html_widget("<i>no jobs in this project</i>"),)
             return
         self.jobs.children = (grid(["job", "script", "schedule", ""], rows, "cml-jobs-table"),)
 
-    def show_runs(self, job: Any) -> None:
+    def show_runs(self, job: Job) -> None:
         """Show a job's most recent runs below the job table."""
         project = self.project
         runs = self.messages.run(lambda: self.controller.runs(job.id, project))
@@ -111,15 +111,15 @@ class ProjectBrowser(w.VBox):  # type: ignore[misc]
                 [
                     f"<code>{esc(run.id)}</code>",
                     status_badge("run", run.status),
-                    clock(getattr(run, "created_at", None)),
-                    clock(getattr(run, "finished_at", None)),
+                    clock(run.created_at),
+                    clock(run.finished_at),
                     elapsed(run, final),
                 ]
             )
         table = grid(["run", "status", "created", "finished", "elapsed"], rows, "cml-runs-table")
         self.runs.children = (header, table)
 
-    def open_form(self, job: Any) -> None:
+    def open_form(self, job: Job) -> None:
         """Open the run form for `job` under the tables."""
         from cml_magic.widgets.panels.run_form import RunJobForm
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from cml_magic.api.convert import is_env_name
 from cml_magic.api.masking import MASK, mask_environment
-from cml_magic.widgets.controller import Controller, as_controller
+from cml_magic.api.objects import Job
+from cml_magic.widgets.controller import ClientOrController, Controller, as_controller
 from cml_magic.widgets.panels.common import project_picker
 from cml_magic.widgets.parts import Messages, button
+from cml_magic.widgets.poller import Poller
 
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+if TYPE_CHECKING:
+    from cml_magic.widgets.run_widget import RunWidget
 
 
 def _hidden(name: str, value: str) -> bool:
@@ -24,7 +28,9 @@ class EnvRow(w.HBox):  # type: ignore[misc]
     """One key/value row; the value is hidden when the key looks secret or the value holds a
     key the client knows."""
 
-    def __init__(self, on_remove: Any, key: str = "", value: str = "") -> None:
+    def __init__(
+        self, on_remove: Callable[[EnvRow], object], key: str = "", value: str = ""
+    ) -> None:
         super().__init__()
         self.key = w.Text(value=key, placeholder="NAME", layout=w.Layout(width="14em"))
         self.key.add_class("cml-env-key")
@@ -60,7 +66,13 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
     """Job picker, arguments, environment editor and a Run button; each run opens a live
     RunWidget (newest on top) below the form."""
 
-    def __init__(self, cml: Any, job: Any = None, project: Any = None, poller: Any = None) -> None:
+    def __init__(
+        self,
+        cml: ClientOrController,
+        job: Job | str | None = None,
+        project: str | None = None,
+        poller: Poller | None = None,
+    ) -> None:
         super().__init__()
         self.controller: Controller = as_controller(cml)
         self.poller = poller
@@ -78,7 +90,7 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
         )
         self.runs = w.VBox()
         self.runs.add_class("cml-started-runs")
-        self.run_widgets: list[Any] = []
+        self.run_widgets: list[RunWidget] = []
         self.add_class("cml-run-form")
         self.children = (
             self.project_picker,
@@ -93,7 +105,7 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
         self.project_picker.observe(lambda _c: self.load_jobs(), names="value")
         self.load_jobs(job)
 
-    def load_jobs(self, wanted: Any = None) -> None:
+    def load_jobs(self, wanted: Job | str | None = None) -> None:
         """Fill the job picker from the chosen project (selecting `wanted`: a Job, id or name)."""
         project = self.project_picker.value
         if project is None:
@@ -104,12 +116,13 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
         if jobs:
             self.job_picker.value = jobs[0].id  # ipywidgets 8 leaves a new Dropdown unselected
         if wanted is not None:
-            key = getattr(wanted, "id", wanted)
+            key = wanted.id if isinstance(wanted, Job) else wanted
             for j in jobs:
                 if key in (j.id, j.name):
                     self.job_picker.value = j.id
                     return
-            self.messages.say(f"job {getattr(wanted, 'name', wanted)} not found", error=True)
+            name = wanted.name if isinstance(wanted, Job) else wanted
+            self.messages.say(f"job {name} not found", error=True)
 
     def add_row(self, key: str = "", value: str = "") -> EnvRow:
         """Add one key/value row to the environment editor."""
@@ -130,7 +143,7 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
                 continue
             if not key:
                 raise ValueError(f"row {i}: the value has no variable name")
-            if not NAME.match(key):
+            if not is_env_name(key):
                 raise ValueError(
                     f"row {i}: {key!r} is not a variable name (letters, digits, _; not first digit)"
                 )
@@ -139,7 +152,7 @@ class RunJobForm(w.VBox):  # type: ignore[misc]
             env[key] = value
         return env
 
-    def run(self) -> Any:
+    def run(self) -> RunWidget | None:
         """Start the chosen job with the overrides; returns the live RunWidget (None on error)."""
         job, project = self.job_picker.value, self.project_picker.value
         if job is None:
