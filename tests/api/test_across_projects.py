@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conformance.swagger import Recorder
+from support.swagger import Recorder
 
 from cml_magic import frames
 from cml_magic.api import CML, Job, Listing

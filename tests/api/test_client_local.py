@@ -7,7 +7,7 @@ import io
 import uuid
 
 import pytest
-from conformance.swagger import Recorder
+from support.swagger import Recorder
 
 from cml_magic.api import (
     CML,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from conformance.swagger import Recorder
+from support.swagger import Recorder
 
 from cml_magic.api import CML, Project
 

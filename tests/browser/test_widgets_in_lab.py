@@ -28,7 +28,7 @@ pytest.importorskip("jupyterlab")
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
-from lab import Lab  # noqa: E402  (after the skips: it needs nothing, but reads better here)
+from support.lab import Lab  # noqa: E402  (after the skips: it needs nothing, but reads better here)
 
 
 def find_chromium() -> str | None:

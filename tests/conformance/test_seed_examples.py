@@ -35,8 +35,9 @@ from typing import Any
 import pytest
 import requests
 import trustme
-from conformance.generated_client import Missing, generate, load
-from conformance.swagger import spec_file
+from support.generated_client import Missing, generate, load
+from support.swagger import spec_file
+from support.tls import server_files
 
 from cml_magic.local import LocalCML
 from cml_magic.local.spec_page import snake_case
@@ -111,17 +112,14 @@ def cmlapi_module() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def seeds(cmlapi_module: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeds]:
+def seeds(
+    cmlapi_module: ModuleType, ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seeds]:
     """A fresh seeded server over HTTPS (the seeds' custom-certificate client needs one),
     serving the spec and, packed as `cml-local build-client` packs it, the generated client."""
     folder = tmp_path_factory.mktemp("seeds")
     sdist = pack(generate(spec_file()), folder / "dist")  # generate: cached by cmlapi_module
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    certfile, keyfile, bundle = folder / "cert.pem", folder / "key.pem", folder / "ca.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(certfile))
-    cert.private_key_pem.write_to_path(str(keyfile))
-    ca.cert_pem.write_to_path(str(bundle))
+    certfile, keyfile, bundle = server_files(ca, folder)
     with LocalCML(
         data_dir=folder / "data",
         phase_delay=FAST,

@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from conformance.swagger import (
+from support.swagger import (
     V1_ROUTES,
     Recorder,
     answer_problems,
@@ -28,6 +27,7 @@ from conformance.swagger import (
     shape,
     spec,
 )
+from support.waits import wait_for
 
 from cml_magic.api import CML, BadRequestError, CMLError, NotFoundError
 from cml_magic.local import LocalCML
@@ -105,19 +105,9 @@ def served_routes(server: LocalCML) -> set[tuple[str, str]]:
     }
 
 
-def _wait(check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(FAST)
-    raise AssertionError("condition not met in time")
-
-
 def test_the_checkers_catch_departures(server: LocalCML) -> None:
     """The judge judges: departures in requests and answers are found, with their place."""
-    from conformance.swagger import problems
+    from support.swagger import problems
 
     good = {"path": "a.py", "is_dir": False, "file_size": "12"}
     info = {"$ref": "#/definitions/FileInfo"}
@@ -261,15 +251,15 @@ def _scenario(cml: CML) -> None:
     assert "hello" in (cml.runs.output(done) or "")
     cml.runs.create(job.id)
     assert [r.id for r in cml.runs.iter(job.id, page_size=1)][-1] == run.id
-    _wait(lambda: all(r.finished for r in cml.runs.list(job.id)))
+    wait_for(lambda: all(r.finished for r in cml.runs.list(job.id)), timeout=WAIT)
     assert [r.id for r in cml.runs.list(job.id, status="succeeded", limit=1)]
     long = cml.runs.create(sleeper.id)
-    _wait(lambda: cml.runs.refresh(long).status == "ENGINE_RUNNING")
+    wait_for(lambda: cml.runs.refresh(long).status == "ENGINE_RUNNING", timeout=WAIT)
     cml.runs.stop(long.id, sleeper.name)
     assert cml.wait_for_run(long, timeout=WAIT, poll_interval=FAST).status == "ENGINE_STOPPED"
     # Any result object: fetched again and stopped by the client, by its kind and ids.
     again = cml.runs.create(sleeper.id)
-    _wait(lambda: cml.refresh(again).status == "ENGINE_RUNNING")
+    wait_for(lambda: cml.refresh(again).status == "ENGINE_RUNNING", timeout=WAIT)
     assert cml.stop(again).id == again.id
     assert cml.wait_for_run(again, timeout=WAIT, poll_interval=FAST).status == "ENGINE_STOPPED"
 
@@ -309,26 +299,26 @@ def _scenario(cml: CML) -> None:
     assert cml.deployments.get(dep.id, model.name).id == dep.id
     assert cml.deployments.refresh(dep).id == dep.id
     cml.deployments.stop(dep.id, model.name, build.id)
-    _wait(lambda: cml.deployments.refresh(dep).status == "stopped")
+    wait_for(lambda: cml.deployments.refresh(dep).status == "stopped", timeout=WAIT)
     cml.deployments.restart(dep.id, model.id)
     assert cml.wait_for_deployment(dep, timeout=WAIT, poll_interval=FAST).succeeded
     # The deployed model called at the model service (the local server's own /model).
-    _wait(lambda: cml.deployments.refresh(dep).status == "deployed")
+    wait_for(lambda: cml.deployments.refresh(dep).status == "deployed", "the deployment")
     assert cml.models.predict(model.name, {"x": 2}) == {"prediction": 4.0}
     assert cml.models.endpoint in cml.models.call_examples(model)["curl"]
     cml.deployments.stop(dep.id, model.id)
 
     # Applications.
     app = cml.applications.create(f"app-{tag}", "app.py", f"app{tag}", environment={"K": "v"})
-    _wait(lambda: cml.applications.get(app.id).status == "APPLICATION_RUNNING")
+    wait_for(lambda: cml.applications.get(app.id).status == "APPLICATION_RUNNING", timeout=WAIT)
     assert [a.id for a in cml.applications.list(search=app.name)] == [app.id]
     assert [a.id for a in cml.applications.iter(sort="name", page_size=1)] == [app.id]
     assert cml.applications.update(app.name, description="x", environment={"K": "w"}).description
     assert cml.applications.resolve(app.name, project.id) == app.id
     cml.applications.restart(app.name)
-    _wait(lambda: cml.applications.get(app.name).status == "APPLICATION_RUNNING")
+    wait_for(lambda: cml.applications.get(app.name).status == "APPLICATION_RUNNING", timeout=WAIT)
     cml.applications.stop(app.id)
-    _wait(lambda: cml.applications.get(app.id).status == "APPLICATION_STOPPED")
+    wait_for(lambda: cml.applications.get(app.id).status == "APPLICATION_STOPPED", timeout=WAIT)
     cml.applications.delete(app.name)
 
     # Runtimes.
@@ -339,7 +329,7 @@ def _scenario(cml: CML) -> None:
     assert cml.runtimes.identifier(full.rpartition("/")[2].removeprefix("ml-runtime-")) == full
 
     # Deleting, in the order CML allows.
-    _wait(lambda: cml.deployments.refresh(dep).status == "stopped")
+    wait_for(lambda: cml.deployments.refresh(dep).status == "stopped", timeout=WAIT)
     cml.builds.delete(build.id, model.name)
     cml.models.delete(model.id)
     cml.jobs.delete(sleeper.name)

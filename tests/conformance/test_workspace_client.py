@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conformance.swagger import spec_file
+from support.swagger import spec_file
 
 from cml_magic.local.workspace_client import Missing, generator_jar, java
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from local_helpers import Api
+from support.rest import Api
 
 from cml_magic.local import LocalCML
 

@@ -4,7 +4,8 @@ the deployment waits in `pending`, deploys once the build is built, fails when i
 from __future__ import annotations
 
 import requests
-from local_helpers import Api, make_project, wait_for
+from support.rest import Api, make_project
+from support.waits import wait_status
 
 from cml_magic.api.statuses import DEPLOYMENT
 
@@ -45,7 +46,9 @@ def test_a_deployment_made_while_building_waits_then_deploys(local_cml, alice: A
     assert alice.get(bpath)["status"] in ("pending", "queued")
     assert alice.get(dpath)["status"] == "pending"  # still waiting for its build
     _release(alice, project)
-    deployed, seen = wait_for(lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    deployed, seen = wait_status(
+        lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL
+    )
     assert deployed["status"] == "deployed", seen
     assert alice.get(bpath)["status"] == "built"
     model = alice.get(mpath)
@@ -57,7 +60,7 @@ def test_a_deployment_made_while_building_waits_then_deploys(local_cml, alice: A
     )
     assert answer.json() == {"success": True, "response": {"double": 42}}
     alice.post(dpath + ":stop")
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
 
 
 def test_a_deployment_of_a_build_that_fails_fails(alice: Api) -> None:
@@ -65,7 +68,7 @@ def test_a_deployment_of_a_build_that_fails_fails(alice: Api) -> None:
     dep = alice.post(bpath + "/deployments", json={})
     dpath = f"{bpath}/deployments/{dep['id']}"
     _release(alice, project)
-    failed, seen = wait_for(lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    failed, seen = wait_status(lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
     assert failed["status"] == "failed" and "deployed" not in seen, seen
     assert alice.get(bpath)["status"] == "build failed"
     # Once failed, the build refuses new deployments with CML's envelope.
@@ -78,10 +81,10 @@ def test_a_pending_deployment_can_be_stopped_before_its_build_ends(alice: Api) -
     dep = alice.post(bpath + "/deployments", json={})
     dpath = f"{bpath}/deployments/{dep['id']}"
     assert alice.post(dpath + ":stop")["status"] == "stopping"
-    stopped, _ = wait_for(lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    stopped, _ = wait_status(lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
     assert stopped["status"] == "stopped"
     _release(alice, project)
-    wait_for(lambda: alice.get(bpath), lambda b: b["status"] in ("built", "build failed"))
+    wait_status(lambda: alice.get(bpath), lambda b: b["status"] in ("built", "build failed"))
     assert alice.get(dpath)["status"] == "stopped"  # the build's end does not revive it
 
 
@@ -94,15 +97,17 @@ def test_a_new_deployment_of_a_model_replaces_the_one_running(local_cml, alice: 
     bpath = f"{mpath}/builds/{build['id']}"
     first = alice.post(bpath + "/deployments", json={})
     fpath = f"{bpath}/deployments/{first['id']}"
-    deployed, seen = wait_for(lambda: alice.get(fpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    deployed, seen = wait_status(
+        lambda: alice.get(fpath), lambda d: d["status"] in DEPLOYMENT_FINAL
+    )
     assert deployed["status"] == "deployed", seen
     second = alice.post(bpath + "/deployments", json={})
     spath = f"{bpath}/deployments/{second['id']}"
     assert alice.get(fpath)["status"] in ("stopping", "stopped")  # at once, not later
-    stopped, seen = wait_for(lambda: alice.get(fpath), lambda d: d["status"] == "stopped")
-    now, seen = wait_for(lambda: alice.get(spath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    stopped, seen = wait_status(lambda: alice.get(fpath), lambda d: d["status"] == "stopped")
+    now, seen = wait_status(lambda: alice.get(spath), lambda d: d["status"] in DEPLOYMENT_FINAL)
     assert now["status"] == "deployed", seen
     listed = alice.get(bpath + "/deployments")["model_deployments"]
     assert sorted(d["status"] for d in listed) == ["deployed", "stopped"]
     alice.post(spath + ":stop")
-    wait_for(lambda: alice.get(spath), lambda d: d["status"] == "stopped")
+    wait_status(lambda: alice.get(spath), lambda d: d["status"] == "stopped")

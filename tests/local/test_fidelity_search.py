@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from local_helpers import Api, make_job, make_project
+from support.rest import Api, make_job, make_project
 
 from cml_magic.api import CML
 from cml_magic.local import LocalCML

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import requests
-from local_helpers import Api, make_job, make_project
+from support.rest import Api, make_job, make_project
 
 from cml_magic.local import LocalCML
 

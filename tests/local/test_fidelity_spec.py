@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conformance.swagger import spec_file
+from support.swagger import spec_file
 
 from cml_magic.local import LocalCML
 

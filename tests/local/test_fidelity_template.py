@@ -11,7 +11,8 @@ from functools import partial
 from typing import Any
 
 import requests
-from local_helpers import WAIT_SECONDS, Api, make_job, run_log, start_run, wait_for, wait_run
+from support.rest import Api, make_job, run_log, start_run, wait_run
+from support.waits import WAIT_SECONDS, wait_status
 
 from cml_magic.api.statuses import DEPLOYMENT
 from cml_magic.local import LocalCML
@@ -71,7 +72,7 @@ def test_entry_py_as_a_job_serves_until_stopped(alice: Api) -> None:
     job = make_job(alice, project, name="childJob", kernel="python3", script="entry.py")
     run = start_run(alice, job)
     path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
-    wait_for(lambda: alice.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
+    wait_status(lambda: alice.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
     port = _log_line(alice, project["id"], f".cml/runs/{run['id']}.log", r"serving on [\d.]+:(\d+)")
     page = requests.get(f"http://127.0.0.1:{port[1]}/", timeout=10)
     assert page.status_code == 200 and "entry.py" in page.text
@@ -97,13 +98,13 @@ def test_entry_py_and_app_py_serve_as_applications(alice: Api) -> None:
             },
         )
         apath = f"/projects/{pid}/applications/{app['id']}"
-        wait_for(partial(alice.get, apath), lambda a: a["status"] == "APPLICATION_RUNNING")
+        wait_status(partial(alice.get, apath), lambda a: a["status"] == "APPLICATION_RUNNING")
         log = f".cml/applications/{app['id']}.log"
         port = _log_line(alice, pid, log, r"serving on [\d.]+:(\d+)")[1]
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200 and project["slug"] in page.text, script
         alice.post(apath + ":stop")
-        wait_for(partial(alice.get, apath), lambda a: a["status"] == "APPLICATION_STOPPED")
+        wait_status(partial(alice.get, apath), lambda a: a["status"] == "APPLICATION_STOPPED")
 
 
 def _deploy_and_call(
@@ -123,7 +124,9 @@ def _deploy_and_call(
     )
     dep = alice.post(f"{mpath}/builds/{build['id']}/deployments", json={})
     dpath = f"{mpath}/builds/{build['id']}/deployments/{dep['id']}"
-    deployed, seen = wait_for(lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    deployed, seen = wait_status(
+        lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL
+    )
     assert deployed["status"] == "deployed", (file_path, seen)
     answer = requests.post(
         local_cml.url + "/model",
@@ -132,7 +135,7 @@ def _deploy_and_call(
         timeout=30,
     ).json()
     alice.post(dpath + ":stop")
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
     assert answer["success"] is True, answer
     return answer["response"]
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 import requests
-from local_helpers import Api, make_job, make_project, run_log, start_run, wait_for, wait_run
+from support.rest import Api, make_job, make_project, run_log, start_run, wait_run
+from support.waits import wait_status
 
 from cml_magic.local import LocalCML
 from cml_magic.local.store import Store
@@ -71,7 +72,7 @@ def keys_in_log(read: Callable[[], str]) -> tuple[str, str]:
         found["keys"] = match.groups() if match else None
         return {"status": "printed" if match else "waiting"}
 
-    wait_for(poll, lambda item: item["status"] == "printed")
+    wait_status(poll, lambda item: item["status"] == "printed")
     v2, legacy = found["keys"]
     return v2, legacy
 
@@ -276,7 +277,7 @@ def test_an_application_has_keys_of_its_own_until_it_stops(local_cml: LocalCML, 
     assert v2 != local_cml.api_key
     assert (v2_status(local_cml, v2), v1_status(local_cml, legacy)) == (200, 200)
     alice.post(path + ":stop")
-    wait_for(lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_STOPPED")
+    wait_status(lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_STOPPED")
     assert (v2_status(local_cml, v2), v1_status(local_cml, legacy)) == (401, 401)
 
 
@@ -292,10 +293,10 @@ def test_a_model_worker_has_keys_of_its_own_until_it_stops(local_cml: LocalCML, 
     model = alice.get(mpath)
     build = alice.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "keys"})
     bpath = f"{mpath}/builds/{build['id']}"
-    wait_for(lambda: alice.get(bpath), lambda b: b["status"] in ("built", "build failed"))
+    wait_status(lambda: alice.get(bpath), lambda b: b["status"] in ("built", "build failed"))
     dep = alice.post(bpath + "/deployments", json={})
     dpath = f"{bpath}/deployments/{dep['id']}"
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] in ("deployed", "failed"))
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] in ("deployed", "failed"))
     call = {"accessKey": model["access_key"], "request": {}}
     auth = {"authorization": "Bearer " + local_cml.api_key}
     answer = requests.post(local_cml.url + "/model", json=call, headers=auth, timeout=30)
@@ -303,7 +304,7 @@ def test_a_model_worker_has_keys_of_its_own_until_it_stops(local_cml: LocalCML, 
     assert keys["v2"] != local_cml.api_key
     assert (v2_status(local_cml, keys["v2"]), v1_status(local_cml, keys["legacy"])) == (200, 200)
     alice.post(dpath + ":stop")
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
     assert (v2_status(local_cml, keys["v2"]), v1_status(local_cml, keys["legacy"])) == (401, 401)
 
 

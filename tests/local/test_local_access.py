@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from local_helpers import Api, make_job, make_project, start_run, wait_run
+from support.rest import Api, make_job, make_project, start_run, wait_run
 
 from cml_magic.local import LocalCML
 

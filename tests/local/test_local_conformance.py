@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conformance.swagger import conforms, problems
-from local_helpers import Api, make_job, make_project, start_run, wait_for, wait_run
+from support.rest import Api, make_job, make_project, start_run, wait_run
+from support.swagger import conforms, problems
+from support.waits import wait_status
 
 P = "/api/v2/projects"
 PJ = P + "/{project_id}/jobs"
@@ -77,7 +78,7 @@ def test_models_builds_deployments_conform(alice: Api) -> None:
     build = alice.post(mpath + "/builds", json={"file_path": "m.py", "function_name": "f"})
     conforms("post", PB, build)
     bpath = f"{mpath}/builds/{build['id']}"
-    built, _ = wait_for(
+    built, _ = wait_status(
         lambda: alice.get(bpath), lambda b: b["status"] in ("built", "build failed")
     )
     assert built["status"] == "built"
@@ -88,13 +89,13 @@ def test_models_builds_deployments_conform(alice: Api) -> None:
     )
     conforms("post", PD, dep)
     dpath = f"{bpath}/deployments/{dep['id']}"
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] in ("deployed", "failed"))
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] in ("deployed", "failed"))
     conforms("get", PD + "/{deployment_id}", alice.get(dpath))
     conforms("get", PD, alice.get(bpath + "/deployments"))
     conforms("post", PD + "/{deployment_id}:stop", alice.post(dpath + ":stop"))
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
     conforms("post", PD + "/{deployment_id}:restart", alice.post(dpath + ":restart"))
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] in ("deployed", "failed"))
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] in ("deployed", "failed"))
     conforms("delete", PB + "/{build_id}", alice.delete(bpath))
     conforms("delete", PM + "/{model_id}", alice.delete(mpath))
 
@@ -107,13 +108,13 @@ def test_applications_runtimes_and_keys_conform(alice: Api) -> None:
     app = alice.post(f"/projects/{pid}/applications", json=body)
     conforms("post", PA, app)
     apath = f"/projects/{pid}/applications/{app['id']}"
-    wait_for(lambda: alice.get(apath), lambda a: a["status"] == "APPLICATION_RUNNING")
+    wait_status(lambda: alice.get(apath), lambda a: a["status"] == "APPLICATION_RUNNING")
     conforms("get", PA, alice.get(f"/projects/{pid}/applications"))
     conforms("get", PA + "/{application_id}", alice.get(apath))
     conforms("patch", PA + "/{application.id}", alice.patch(apath, json={"description": "x"}))
     conforms("post", PA + "/{application_id}:restart", alice.post(apath + ":restart"))
     conforms("post", PA + "/{application_id}:stop", alice.post(apath + ":stop"))
-    wait_for(lambda: alice.get(apath), lambda a: a["status"] == "APPLICATION_STOPPED")
+    wait_status(lambda: alice.get(apath), lambda a: a["status"] == "APPLICATION_STOPPED")
     conforms("delete", PA + "/{application_id}", alice.delete(apath))
     conforms("get", "/api/v2/runtimes", alice.get("/runtimes"))
     valid = alice.post("/auth/validate_key", json={"audience": "API"})

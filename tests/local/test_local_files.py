@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local_helpers import Api, make_project
+from support.rest import Api, make_project
 
 
 def test_upload_list_download(alice: Api) -> None:

@@ -9,7 +9,8 @@ import sys
 
 import psutil
 import requests
-from local_helpers import ZERO_TIME, Api, make_job, make_project, start_run, wait_for
+from support.rest import ZERO_TIME, Api, make_job, make_project, start_run
+from support.waits import wait_status
 
 PYTHON = [sys.executable, "-m", "cml_magic.local"]
 
@@ -30,21 +31,21 @@ def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) 
     job = make_job(api, project, script="long.py")
     run = start_run(api, job)
     run_path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
-    wait_for(lambda: api.get(run_path), lambda r: r["status"] == "ENGINE_RUNNING")
+    wait_status(lambda: api.get(run_path), lambda r: r["status"] == "ENGINE_RUNNING")
     app = api.post(
         f"/projects/{project['id']}/applications",
         json={"name": "a", "subdomain": f"k{run['id']}", "script": "app.py"},
     )
     app_path = f"/projects/{project['id']}/applications/{app['id']}"
-    wait_for(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    wait_status(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
     model = api.post(f"/projects/{project['id']}/models", json={"name": "m"})
     mpath = f"/projects/{project['id']}/models/{model['id']}"
     build = api.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "f"})
     bpath = f"{mpath}/builds/{build['id']}"
-    wait_for(lambda: api.get(bpath), lambda b: b["status"] == "built")
+    wait_status(lambda: api.get(bpath), lambda b: b["status"] == "built")
     dep = api.post(bpath + "/deployments", json={})
     dpath = f"{bpath}/deployments/{dep['id']}"
-    wait_for(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
+    wait_status(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
     markers = {f"run:{run['id']}", f"app:{app['id']}", f"deployment:{dep['id']}"}
     orphans = [
         p
@@ -79,7 +80,7 @@ def test_clean_stop_stops_running_work(local_cml_factory, tmp_path) -> None:
     job = make_job(api, project, script="long.py")
     run = start_run(api, job)
     path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
-    wait_for(lambda: api.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
+    wait_status(lambda: api.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
     server.restart()
     assert Api(server).get(path)["status"] == "ENGINE_STOPPED"
 
@@ -98,15 +99,15 @@ def test_clean_stop_stops_every_kind_of_work(local_cml_factory, tmp_path) -> Non
         json={"name": "a", "subdomain": f"s{project['id'][:8]}", "script": "app.py"},
     )
     app_path = f"/projects/{project['id']}/applications/{app['id']}"
-    wait_for(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    wait_status(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
     model = api.post(f"/projects/{project['id']}/models", json={"name": "m"})
     mpath = f"/projects/{project['id']}/models/{model['id']}"
     build = api.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "f"})
     bpath = f"{mpath}/builds/{build['id']}"
-    wait_for(lambda: api.get(bpath), lambda b: b["status"] == "built")
+    wait_status(lambda: api.get(bpath), lambda b: b["status"] == "built")
     dep = api.post(bpath + "/deployments", json={})
     dpath = f"{bpath}/deployments/{dep['id']}"
-    wait_for(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
+    wait_status(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
     markers = {f"app:{app['id']}", f"deployment:{dep['id']}"}
     workers = [
         p

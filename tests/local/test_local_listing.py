@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from local_helpers import Api, make_job, make_project
+from support.rest import Api, make_job, make_project
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_sort_by_several_keys(alice: Api, five_jobs) -> None:
 
 
 def test_run_status_filter_takes_lower_case_names(alice: Api) -> None:
-    from local_helpers import start_run, wait_run
+    from support.rest import start_run, wait_run
 
     project = make_project(alice, {"ok.py": "print(1)\n", "bad.py": "raise SystemExit(1)\n"})
     job = make_job(alice, project, script="ok.py")

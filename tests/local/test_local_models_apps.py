@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import requests
-from local_helpers import ZERO_TIME, Api, make_project, wait_for
+from support.rest import ZERO_TIME, Api, make_project
+from support.waits import wait_status
 
 from cml_magic.api.statuses import BUILD, DEPLOYMENT
 from cml_magic.local import LocalCML
@@ -34,7 +35,7 @@ def _build(api: Api, mpath: str, **body) -> tuple[dict, list[str]]:
     build = api.post(mpath + "/builds", json=body)
     assert build["status"] == "pending" and build["built_at"] == ZERO_TIME
     path = f"{mpath}/builds/{build['id']}"
-    return wait_for(lambda: api.get(path), lambda b: b["status"] in BUILD_FINAL)
+    return wait_status(lambda: api.get(path), lambda b: b["status"] in BUILD_FINAL)
 
 
 def test_build_succeeds_through_cmls_statuses(alice: Api) -> None:
@@ -73,7 +74,9 @@ def test_deployment_serves_the_function_and_stops(local_cml: LocalCML, alice: Ap
     dep = alice.post(dpath, json={"cpu": 1, "memory": 2, "environment": {"REGION": "emea"}})
     assert dep["status"] == "pending"
     dpath += "/" + dep["id"]
-    deployed, seen = wait_for(lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL)
+    deployed, seen = wait_status(
+        lambda: alice.get(dpath), lambda d: d["status"] in DEPLOYMENT_FINAL
+    )
     assert seen[-1] == "deployed" and seen == [
         s for s in ("pending", "deploying", "deployed") if s in seen
     ]
@@ -88,16 +91,16 @@ def test_deployment_serves_the_function_and_stops(local_cml: LocalCML, alice: Ap
 
     stopping = alice.post(dpath + ":stop")
     assert stopping["status"] == "stopping"
-    stopped, _ = wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
+    stopped, _ = wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
     assert stopped["stopped_at"] != ZERO_TIME
     gone = requests.post(local_cml.url + "/model", json=call, headers=auth, timeout=30)
     assert gone.status_code == 503
     assert alice.post(dpath + ":restart")["status"] == "pending"
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "deployed")
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "deployed")
     again = requests.post(local_cml.url + "/model", json=call, headers=auth, timeout=30)
     assert again.json()["response"]["sum"] == 5
     alice.post(dpath + ":stop")
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
 
 
 def test_a_function_error_and_an_unloadable_model(local_cml: LocalCML, alice: Api) -> None:
@@ -108,17 +111,17 @@ def test_a_function_error_and_an_unloadable_model(local_cml: LocalCML, alice: Ap
     deps = f"{mpath}/builds/{built['id']}/deployments"
     dep = alice.post(deps, json={})
     dpath = f"{deps}/{dep['id']}"
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "deployed")
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "deployed")
     answer = requests.post(
         local_cml.url + "/model", timeout=30, json={"accessKey": model["access_key"], "request": {}}
     )
     assert answer.status_code == 500
     assert answer.json() == {"success": False, "message": "ValueError: bad input"}
     alice.post(dpath + ":stop")
-    wait_for(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
+    wait_status(lambda: alice.get(dpath), lambda d: d["status"] == "stopped")
 
     bad = alice.post(deps, json={"environment": {"FAIL_ON_IMPORT": "1"}})
-    failed, seen = wait_for(
+    failed, seen = wait_status(
         lambda: alice.get(f"{deps}/{bad['id']}"), lambda d: d["status"] in DEPLOYMENT_FINAL
     )
     assert seen[-1] == "failed"
@@ -142,20 +145,20 @@ def test_model_create_can_build_and_deploy(alice: Api) -> None:
     }
     model = alice.post(f"/projects/{project['id']}/models", json=body)
     mpath = f"/projects/{project['id']}/models/{model['id']}"
-    builds = wait_for(
+    builds = wait_status(
         lambda: {"status": str(len(alice.get(mpath + "/builds")["model_builds"]))},
         lambda s: s["status"] == "1",
     )
     build = alice.get(mpath + "/builds")["model_builds"][0]
     dpath = f"{mpath}/builds/{build['id']}/deployments"
-    wait_for(
+    wait_status(
         lambda: {"status": str(len(alice.get(dpath)["model_deployments"]))},
         lambda s: s["status"] == "1",
     )
     dep = alice.get(dpath)["model_deployments"][0]
-    wait_for(lambda: alice.get(f"{dpath}/{dep['id']}"), lambda d: d["status"] == "deployed")
+    wait_status(lambda: alice.get(f"{dpath}/{dep['id']}"), lambda d: d["status"] == "deployed")
     alice.post(f"{dpath}/{dep['id']}:stop")
-    wait_for(lambda: alice.get(f"{dpath}/{dep['id']}"), lambda d: d["status"] == "stopped")
+    wait_status(lambda: alice.get(f"{dpath}/{dep['id']}"), lambda d: d["status"] == "stopped")
     assert builds
 
 
@@ -185,20 +188,24 @@ def test_application_runs_restarts_and_stops(local_cml: LocalCML, alice: Api) ->
     app = alice.post(f"/projects/{pid}/applications", json=body)
     assert app["status"] == "APPLICATION_STARTING"
     path = f"/projects/{pid}/applications/{app['id']}"
-    running, _ = wait_for(lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    running, _ = wait_status(
+        lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_RUNNING"
+    )
     assert running["running_at"] != ZERO_TIME
     taken = alice.post(f"/projects/{pid}/applications", expect=409, json=body)
     assert "subdomain" in taken["message"]
 
     restarted = alice.post(path + ":restart")
     assert restarted["status"] == "APPLICATION_STARTING"
-    wait_for(lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    wait_status(lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_RUNNING")
     stopping = alice.post(path + ":stop")
     assert stopping["status"] == "APPLICATION_STOPPING"
-    stopped, _ = wait_for(lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_STOPPED")
+    stopped, _ = wait_status(
+        lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_STOPPED"
+    )
     assert stopped["stopped_at"] != ZERO_TIME
     assert alice.post(path + ":restart")["status"] == "APPLICATION_STARTING"
-    wait_for(lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    wait_status(lambda: alice.get(path), lambda a: a["status"] == "APPLICATION_RUNNING")
     alice.delete(path)
     alice.get(path, expect=404)
 
@@ -206,7 +213,7 @@ def test_application_runs_restarts_and_stops(local_cml: LocalCML, alice: Api) ->
         f"/projects/{pid}/applications",
         json={**body, "subdomain": body["subdomain"] + "c", "script": "crash.py"},
     )
-    wait_for(
+    wait_status(
         lambda: alice.get(f"/projects/{pid}/applications/{crash['id']}"),
         lambda a: a["status"] == "APPLICATION_FAILED",
     )

@@ -6,7 +6,8 @@ import json
 import time
 
 import psutil
-from local_helpers import Api, make_job, make_project, start_run, wait_for
+from support.rest import Api, make_job, make_project, start_run
+from support.waits import wait_status
 
 
 def test_project_create_update_delete(alice: Api) -> None:
@@ -86,7 +87,7 @@ def test_deleting_a_job_stops_its_run(alice: Api) -> None:
     job = make_job(alice, project, script="long.py")
     run = start_run(alice, job)
     runs = f"/projects/{project['id']}/jobs/{job['id']}/runs"
-    wait_for(lambda: alice.get(f"{runs}/{run['id']}"), lambda r: r["status"] == "ENGINE_RUNNING")
+    wait_status(lambda: alice.get(f"{runs}/{run['id']}"), lambda r: r["status"] == "ENGINE_RUNNING")
     marker = f"run:{run['id']}"
 
     def marked() -> list[psutil.Process]:

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import json
 
-from local_helpers import (
-    ZERO_TIME,
-    Api,
-    make_job,
-    make_project,
-    run_log,
-    start_run,
-    wait_for,
-    wait_run,
-)
+from support.rest import ZERO_TIME, Api, make_job, make_project, run_log, start_run, wait_run
+from support.waits import wait_status
 
 ENV_SCRIPT = """
 import json, os, sys
@@ -129,8 +121,8 @@ def test_stop_ends_the_process_group(alice: Api) -> None:
     job = make_job(alice, project, script="long.py")
     run = start_run(alice, job)
     path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
-    wait_for(lambda: alice.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
-    wait_for(
+    wait_status(lambda: alice.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
+    wait_status(
         lambda: {"status": str("child" in run_log(alice, run))}, lambda r: r["status"] == "True"
     )
     import psutil
@@ -194,7 +186,7 @@ def test_dependent_job_runs_after_its_parent_succeeds(alice: Api) -> None:
     assert child["type"] == "dependent" and child["parent_id"] == parent["id"]
     wait_run(alice, start_run(alice, parent))
     runs_path = f"/projects/{project['id']}/jobs/{child['id']}/runs"
-    listing, _ = wait_for(
+    listing, _ = wait_status(
         lambda: {"status": str(len(alice.get(runs_path)["job_runs"]))}, lambda r: r["status"] == "1"
     )
     child_run = alice.get(runs_path)["job_runs"][0]

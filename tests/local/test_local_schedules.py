@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_helpers import Api, make_job, make_project
+from support.rest import Api, make_job, make_project
 
 from cml_magic.local import LocalCML
 from cml_magic.local.errors import precondition

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from local_helpers import Api, wait_run
+from support.rest import Api, wait_run
 
 from cml_magic.local import LocalCML
 

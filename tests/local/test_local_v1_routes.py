@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 import requests
-from local_helpers import Api, make_project, wait_for
+from support.rest import Api, make_project
+from support.waits import wait_status
 
 from cml_magic.local import LocalCML
 
@@ -197,13 +198,13 @@ def test_a_job_created_started_stopped_and_deleted_by_v1(alice: Api, v1_alice: V
     started = v1_alice.ok("POST", f"{base}/{job['id']}/start", json={})
     latest = v1_alice.ok("GET", f"{base}/{job['id']}")["latest"]
     assert latest["id"] == started["engine_id"]
-    wait_for(
+    wait_status(
         lambda: v1_alice.ok("GET", f"{base}/{job['id']}")["latest"],
         lambda run: run["status"] == "running",
     )
     stopped = v1_alice.ok("POST", f"{base}/{job['id']}/stop", json={})
     assert stopped["latest"]["status"] in ("stopping", "stopped")
-    final, _ = wait_for(
+    final, _ = wait_status(
         lambda: v1_alice.ok("GET", f"{base}/{job['id']}")["latest"],
         lambda run: run["status"] == "stopped",
     )

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from local_helpers import Api, make_job, make_project, run_log, start_run, wait_for, wait_run
-from sandbox_modes import MODES, confinement, require_sandbox
+from support.rest import Api, make_job, make_project, run_log, start_run, wait_run
+from support.sandbox import MODES, confinement, require_sandbox
+from support.waits import wait_status
 
 from cml_magic.local import LocalCML
 
@@ -151,13 +152,15 @@ def test_a_model_build_and_its_worker_are_confined(sandboxed: LocalCML) -> None:
     mpath = f"/projects/{project['id']}/models/{model['id']}"
     build = bob.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "predict"})
     bpath = f"{mpath}/builds/{build['id']}"
-    built, _ = wait_for(lambda: bob.get(bpath), lambda b: b["status"] in ("built", "build failed"))
+    built, _ = wait_status(
+        lambda: bob.get(bpath), lambda b: b["status"] in ("built", "build failed")
+    )
     build_log = bob.download(project["id"], f".cml/builds/{build['id']}.log").text
     assert built["status"] == "built", build_log
     _assert_all_denied(json.loads(build_log.splitlines()[0])["attacks"])
     dep = bob.post(bpath + "/deployments", json={})
     dpath = f"{bpath}/deployments/{dep['id']}"
-    wait_for(lambda: bob.get(dpath), lambda d: d["status"] in ("deployed", "failed"))
+    wait_status(lambda: bob.get(dpath), lambda d: d["status"] in ("deployed", "failed"))
     call = {"accessKey": model["access_key"], "request": {}}
     answer = requests.post(sandboxed.url + "/model", json=call, timeout=30).json()
     assert answer["success"], answer
@@ -181,7 +184,7 @@ def test_an_application_is_confined(sandboxed: LocalCML) -> None:
             "environment": env,
         },
     )
-    wait_for(
+    wait_status(
         lambda: {"status": str(bob.download(project["id"], "seen.json").status_code)},
         lambda r: r["status"] == "200",
     )

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from local_helpers import Api, make_job, make_project, start_run, wait_for, wait_run
-from sandbox_modes import MODES, confinement
+from support.rest import Api, make_job, make_project, start_run, wait_run
+from support.sandbox import MODES, confinement
+from support.waits import wait_status
 
 FIND_SECONDS = 30.0
 
@@ -47,7 +48,7 @@ def test_kill_9_between_spawn_and_pid_write_leaves_no_orphan(
     job = make_job(api, project, script="long.py")
     run = start_run(api, job)
     path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
-    wait_for(lambda: api.get(path), lambda r: r["status"] == "ENGINE_STARTING")
+    wait_status(lambda: api.get(path), lambda r: r["status"] == "ENGINE_STARTING")
     # Hold the database's write lock (a slow disk would do the same): the server starts the
     # script a phase later, then waits to store its pid. That is when it dies.
     db = sqlite3.connect(server.data_dir / "cml-local.sqlite3", isolation_level=None)

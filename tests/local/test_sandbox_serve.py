@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sandbox_modes import require_sandbox
+from support.sandbox import require_sandbox
 
 PYTHON = [sys.executable, "-m", "cml_magic.local"]
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
+from support.shell import shown
 
 
 def runs_of_nightly(api: Any) -> int:
@@ -51,7 +52,7 @@ def test_wrong_key_is_one_line_without_the_key(
 ) -> None:
     monkeypatch.setenv("CML_MAGIC_API_KEY", "wrong-key-0123456789abcdef")
     with capture_output() as captured:
-        result = cml_ip.run_cell("%cml projects list")
+        result = shown(cml_ip, "%cml projects list")
     assert isinstance(result.error_in_exec, UsageError)
     text = captured.stdout + captured.stderr
     assert "CML answered 401" in text and "%cml login" in text

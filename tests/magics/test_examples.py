@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
+from support.waits import wait_for
 
 
 def test_projects_list_search_limit(cml_ip: Any) -> None:
@@ -60,16 +61,16 @@ def test_runs_list_by_job_and_status(cml_ip: Any) -> None:
     assert set(df["status"]) == {"ENGINE_FAILED"}
 
 
-def test_runs_stop(cml_ip: Any, magics: Any, api: Any, poll: Any) -> None:
+def test_runs_stop(cml_ip: Any, magics: Any, api: Any) -> None:
     cml_ip.run_line_magic("cml", "use risk-analysis")
     run = cml_ip.run_line_magic("cml", "jobs run nightly --env ANALYSIS_SECONDS=60")
-    poll(
+    wait_for(
         lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_RUNNING",
         "the run to start",
     )
     stopped = cml_ip.run_line_magic("cml", f"runs stop {run.id}")
     assert stopped.status in {"ENGINE_STOPPING", "ENGINE_STOPPED"}
-    poll(
+    wait_for(
         lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
         "the run to stop",
     )
@@ -77,7 +78,9 @@ def test_runs_stop(cml_ip: Any, magics: Any, api: Any, poll: Any) -> None:
     other = cml_ip.run_line_magic("cml", "jobs run fit --env ANALYSIS_SECONDS=60")
     magics.names.clear()
     cml_ip.run_cell("%cml runs stop {other.id}".replace("{other.id}", other.id))
-    poll(lambda: api.runs.get(other.id, "fit", "risk-analysis").finished, "the other run to end")
+    wait_for(
+        lambda: api.runs.get(other.id, "fit", "risk-analysis").finished, "the other run to end"
+    )
 
 
 def test_models_build_watch(cml_ip: Any) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conformance.swagger import Recorder
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
+from support.swagger import Recorder
 
 from cml_magic import frames
 from cml_magic.api import CML

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
+from support.waits import wait_for
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -19,9 +20,7 @@ def widget_ip(cml_ip: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return cml_ip
 
 
-def test_jobs_panel_is_shown_and_its_run_button_starts_a_run(
-    widget_ip: Any, api: Any, poll: Any
-) -> None:
+def test_jobs_panel_is_shown_and_its_run_button_starts_a_run(widget_ip: Any, api: Any) -> None:
     with capture_output() as captured:
         shown = widget_ip.run_line_magic(
             "cml", "panel jobs --project risk-analysis --job quick-check -o form"
@@ -38,7 +37,9 @@ def test_jobs_panel_is_shown_and_its_run_button_starts_a_run(
         assert form.run_widgets, form.messages.text
         started = form.run_widgets[0].obj
         assert started.id not in before
-        run = poll(lambda: api.runs.get(started.id, "quick-check", "risk-analysis"), "the new run")
+        run = wait_for(
+            lambda: api.runs.get(started.id, "quick-check", "risk-analysis"), "the new run"
+        )
         assert run.environment == {"ANALYSIS_REGION": "emea"}
     finally:
         for widget in form.run_widgets:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
+from support.shell import shown
 
 BAD_LINES = [
     ("jbos list", "bad_command", "did you mean jobs?"),
@@ -67,7 +68,7 @@ def test_bad_line_is_one_usage_error_before_any_request(
 
 def test_shell_shows_the_error_as_one_line_without_traceback(ip: Any) -> None:
     with capture_output() as captured:
-        result = ip.run_cell("%cml jobs run nightly --env NOT-A-PAIR")
+        result = shown(ip, "%cml jobs run nightly --env NOT-A-PAIR")
     assert isinstance(result.error_in_exec, UsageError)
     lines = [line for line in captured.stderr.splitlines() if line.strip()]
     assert len(lines) == 1

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
+from support.shell import shown as shown_cell
+from support.waits import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +66,7 @@ def test_logs_print_the_run_output(cml_ip: Any) -> None:
 
 
 @pytest.mark.parametrize("mode", ["--wait", "--watch"])
-def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mode: str) -> None:
+def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, mode: str) -> None:
     cml_ip.run_line_magic("cml", "use risk-analysis")
     started: dict[str, Any] = {}
     tag = uuid.uuid4().hex  # tells this test's run from any other
@@ -77,7 +79,7 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mo
                     return True
             return False
 
-        poll(running, "the run to start")
+        wait_for(running, "the run to start")
         os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C (or a kernel interrupt) sends
 
     helper = threading.Thread(target=interrupt_when_running, daemon=True)
@@ -94,7 +96,7 @@ def test_ctrl_c_while_waiting_stops_the_run(cml_ip: Any, api: Any, poll: Any, mo
     # -o holds the run as the stop left it.
     assert cml_ip.user_ns["interrupted"].id == run.id
     assert cml_ip.user_ns["interrupted"].status in {"ENGINE_STOPPING", "ENGINE_STOPPED"}
-    poll(
+    wait_for(
         lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
         "the run to stop",
     )
@@ -189,9 +191,7 @@ def test_a_key_or_host_changed_after_the_first_command_is_used(
 
 
 @pytest.mark.parametrize("mode", ["--wait", "--watch"])
-def test_ctrl_c_in_a_cell_shows_one_line_and_no_traceback(
-    cml_ip: Any, api: Any, poll: Any, mode: str
-) -> None:
+def test_ctrl_c_in_a_cell_shows_one_line_and_no_traceback(cml_ip: Any, api: Any, mode: str) -> None:
     cml_ip.run_line_magic("cml", "use risk-analysis")
     tag = uuid.uuid4().hex
     started: dict[str, Any] = {}
@@ -204,15 +204,16 @@ def test_ctrl_c_in_a_cell_shows_one_line_and_no_traceback(
                     return True
             return False
 
-        poll(running, "the run to start")
+        wait_for(running, "the run to start")
         os.kill(os.getpid(), signal.SIGINT)
 
     helper = threading.Thread(target=interrupt_when_running, daemon=True)
     helper.start()
     with capture_output() as captured:
-        result = cml_ip.run_cell(
+        result = shown_cell(
+            cml_ip,
             f"%cml jobs run nightly --env ANALYSIS_SECONDS=60 --env ANALYSIS_TAG={tag} {mode}\n"
-            "after_the_interrupt = True\n"
+            "after_the_interrupt = True\n",
         )
     helper.join(timeout=30)
     shown = captured.stdout + captured.stderr
@@ -222,14 +223,14 @@ def test_ctrl_c_in_a_cell_shows_one_line_and_no_traceback(
     assert "Traceback" not in shown and "KeyboardInterrupt" not in shown
     assert "magic.py" not in shown and "File " not in shown
     run = started["run"]
-    poll(
+    wait_for(
         lambda: api.runs.get(run.id, "nightly", "risk-analysis").status == "ENGINE_STOPPED",
         "the run to stop",
     )
 
 
 def test_in_a_kernel_the_interrupt_is_one_line_too(
-    magic_server: Any, api: Any, poll: Any, tmp_path: Any
+    magic_server: Any, api: Any, tmp_path: Any
 ) -> None:
     """In a Jupyter kernel the front end shows every exception (JupyterLab: the traceback the
     kernel sends, else the exception's name and message): there the line is that exception,
@@ -259,7 +260,7 @@ def test_in_a_kernel_the_interrupt_is_one_line_too(
                 for r in api.runs.list("nightly", project="risk-analysis", limit=5)
             )
 
-        poll(running, "the run to start")
+        wait_for(running, "the run to start")
         km.interrupt_kernel()
         streams, errors = [], []
         while True:

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 import requests
-from hostile_helpers import User, check_refusal, listings_work
-from reliability_helpers import wait_for
+from support.hostile import User, check_refusal, listings_work
+from support.waits import wait_for
 
 from cml_magic.local import LocalCML
 

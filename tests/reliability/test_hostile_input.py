@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from hostile_helpers import User, check_refusal, listings_work, v1_auth
+from support.hostile import User, check_refusal, listings_work, v1_auth
 
 from cml_magic.local import LocalCML
 from cml_magic.local.scheduler import Scheduler

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from reliability_helpers import RUN_FINAL, wait_for
+from support.waits import RUN_FINAL, wait_for
 
 from cml_magic.api import CML, BadRequestError, NotFoundError
 from cml_magic.local import LocalCML
@@ -146,7 +146,7 @@ def _wait_final(cml: CML, run: Any, job: str, project: str) -> Any:
         now = cml.runs.get(run.id, job, project=project)
         return now if now.status in RUN_FINAL else None
 
-    return wait_for(ended, f"run {run.id} to finish", seconds=30)
+    return wait_for(ended, f"run {run.id} to finish", timeout=30)
 
 
 def test_state_survives_kill_9_with_no_lost_runs(local_cml_factory: Any, tmp_path: Path) -> None:

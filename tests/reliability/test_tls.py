@@ -1,4 +1,5 @@
-"""TLS: the local server over HTTPS with a certificate from a throwaway CA (trustme)."""
+"""TLS: the client's options reach the connection, against an HTTPS test server and the local
+server over HTTPS, each with a certificate from a throwaway CA (`ca`, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,11 @@ from pathlib import Path
 import pytest
 import trustme
 import urllib3
+from pytest_httpserver import HTTPServer
+from support.tls import server_files
 
 from cml_magic.api import CML, CMLConnectionError
 from cml_magic.local import LocalCML
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +22,7 @@ def https_cml(
     ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LocalCML, str]]:
     folder = tmp_path_factory.mktemp("tls")
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    certfile, keyfile, bundle = folder / "cert.pem", folder / "key.pem", folder / "ca.pem"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    for extra in cert.cert_chain_pems[1:]:
-        extra.write_to_path(str(certfile), append=True)
-    cert.private_key_pem.write_to_path(str(keyfile))
-    ca.cert_pem.write_to_path(str(bundle))
+    certfile, keyfile, bundle = server_files(ca, folder)
     with LocalCML(
         data_dir=folder / "data", phase_delay=0.05, ssl_certfile=certfile, ssl_keyfile=keyfile
     ) as server:
@@ -98,3 +90,57 @@ def test_the_bundle_path_must_exist(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="does not exist"):
         CML.from_env(host="https://127.0.0.1:1", api_key="x" * 20, verify=str(tmp_path / "no.pem"))
+
+
+# An HTTPS test server (pytest-httpserver) ---------------------------------------------------
+
+KEY = "tls-test-key-0123456789abcdef"
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def test_https_with_the_ca_bundle_path(https_server: HTTPServer, ca_file: str) -> None:
+    url = https_server.url_for("/")
+    assert url.startswith("https://")
+    cml = CML(url, KEY, verify=ca_file)
+    assert cml.runtimes.list() == []
+
+
+def test_https_without_the_ca_fails_with_a_clear_error(
+    https_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    cml = CML(https_server.url_for("/"), KEY)
+    delays: list[float] = []
+    cml.transport.sleep = delays.append
+    with pytest.raises(CMLConnectionError, match="TLS verification failed") as caught:
+        cml.runtimes.list()
+    assert "\n" not in str(caught.value) and KEY not in str(caught.value)
+    assert delays == []  # a failed certificate check is not retried
+
+
+def test_requests_ca_bundle_is_honoured(
+    https_server: HTTPServer, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+    assert CML(https_server.url_for("/"), KEY).runtimes.list() == []
+
+
+def test_verify_false_skips_the_check(https_server: HTTPServer) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert CML(https_server.url_for("/"), KEY, verify=False).runtimes.list() == []
+
+
+def test_ca_bundle_from_our_variable(https_server: HTTPServer, ca_file: str) -> None:
+    env = {"CML_MAGIC_HOST": https_server.url_for("/"), "CML_MAGIC_API_KEY": KEY}
+    env |= {"CML_MAGIC_CA_BUNDLE": ca_file, "CML_MAGIC_CONFIG": "/nonexistent/config.toml"}
+    cml = CML.from_env(env=env)
+    assert cml.transport.verify == ca_file
+    assert cml.runtimes.list() == []

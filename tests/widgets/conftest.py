@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from widget_helpers import client
+from support.clients import client
 
 from cml_magic.api import CML
 from cml_magic.widgets.poller import Poller

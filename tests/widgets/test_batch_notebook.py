@@ -4,7 +4,8 @@ widget is made, and the status lines land in the cell that waits for the run."""
 from __future__ import annotations
 
 import pytest
-from widget_helpers import client, idle_job
+from support.clients import client
+from support.listeners import idle_job
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

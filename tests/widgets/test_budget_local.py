@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 
-from widget_helpers import client, log_downloads, wait_for
+from support.clients import client
+from support.listeners import log_downloads
+from support.waits import wait_for
 
 from cml_magic.widgets.poller import BURST_SECONDS, Poller
 from cml_magic.widgets.run_widget import RunWidget

@@ -8,8 +8,8 @@ import re
 import time
 
 import pytest
+from support.waits import wait_for
 from werkzeug import Response
-from widget_helpers import wait_for
 
 from cml_magic.api import CML
 from cml_magic.api.objects import JobRun

@@ -8,7 +8,7 @@ import re
 import uuid
 
 import pytest
-from widget_helpers import wait_for
+from support.waits import wait_for
 
 from cml_magic.widgets.build_widget import BuildWidget
 from cml_magic.widgets.deployment_widget import DeploymentWidget

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 import pytest
-from widget_helpers import idle_job, wait_for
+from support.listeners import idle_job
+from support.waits import wait_for
 
 from cml_magic import widgets
 from cml_magic.widgets.panels.projects import ProjectBrowser

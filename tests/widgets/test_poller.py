@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from widget_helpers import Recorder, wait_for
+from support.listeners import Recorder
+from support.waits import wait_for
 
 from cml_magic.api.errors import CMLConnectionError, NotFoundError, RateLimitError, ServerError
 from cml_magic.widgets import get_poller

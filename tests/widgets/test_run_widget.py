@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from widget_helpers import client, idle_job, log_downloads, wait_for
+from support.clients import client
+from support.listeners import idle_job, log_downloads
+from support.waits import wait_for
 
 from cml_magic import widgets
 from cml_magic.api.masking import MASK

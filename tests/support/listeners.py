@@ -1,36 +1,13 @@
-"""Small helpers for the widget tests: bounded waits, a recording listener, a quick client and a
-record of the run logs a client downloads."""
+"""For the widget tests: a poller listener that records what it is told, a record of the run
+logs a client downloads, and a job made idle."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from cml_magic.api import CML
-
-
-def wait_for(
-    condition: Callable[[], Any],
-    timeout: float = 10.0,
-    what: str = "",
-    show: Callable[[], Any] | None = None,
-) -> Any:
-    """Poll `condition` every 20 ms until it is truthy; fail after `timeout` seconds, saying
-    what was awaited and (with `show`) what was seen instead."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            seen = f"; seen: {show()!r}" if show else ""
-            raise AssertionError(
-                f"timed out after {timeout}s waiting for {what or condition}{seen}"
-            )
-        time.sleep(0.02)
 
 
 class Recorder:
@@ -52,19 +29,6 @@ class Recorder:
 
     def alive(self) -> bool:
         return not self.closed
-
-
-def client(server: Any, project: str | None = "risk-analysis") -> CML:
-    """A client that gives up quickly when the server is away (the poller retries, not it)."""
-    return CML(
-        host=server.url,
-        api_key=server.api_key,
-        project=project,
-        timeout=5.0,
-        max_retries=1,
-        backoff=0.05,
-        max_backoff=0.1,
-    )
 
 
 def idle_job(cml: CML, job: str = "nightly", project: str = "risk-analysis") -> None:

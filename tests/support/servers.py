@@ -1,50 +1,33 @@
-"""Helpers for the reliability tests: a raw socket server for faults that no well-behaved HTTP
-server produces, a tight-retry client and a bounded wait."""
+"""A raw TCP server on 127.0.0.1 for faults that no well-behaved HTTP server produces (resets,
+cut-off or trickling answers, lost answers)."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
-import time
 from collections.abc import Callable
-from typing import Any
 
-from cml_magic.api import CML
-from cml_magic.api.statuses import RUN
-
-RUN_FINAL = RUN.final
-
-
-def wait_for(check: Callable[[], Any], what: str, seconds: float = 20.0) -> Any:
-    """`check()` until it returns something truthy (returned), for at most `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def quick_client(url: str, key: str = "k" * 20, **options: Any) -> CML:
-    """A client that retries without sleeping long, so fault tests stay fast."""
-    options.setdefault("timeout", 5.0)
-    return CML(url, key, backoff=0.01, **options)
+Handler = Callable[[socket.socket, bytes, int], None]
 
 
 class RawServer:
-    """A TCP server whose handler gets each accepted socket (and its request bytes)."""
+    """Accepts connections and hands each to `handler(conn, request_head, n)` (n counts from 1).
 
-    def __init__(self, handler: Callable[[socket.socket, bytes, int], None]) -> None:
+    `url`, `port`; `connections` counts every accepted connection, `received` holds each
+    request head read (a connection dropped before its head was read is counted, not received).
+    """
+
+    def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.port: int = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.connections = 0
         self.received: list[bytes] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -56,6 +39,7 @@ class RawServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 continue
+            self.connections += 1
             with conn:
                 conn.settimeout(5)
                 data = b""
@@ -75,3 +59,10 @@ class RawServer:
         self._stop.set()
         self._thread.join(5)
         self.sock.close()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,7 +1,9 @@
 """CML's own Swagger 2.0 description of API v2 as a judge of requests and answers.
 
 The spec is `<repo>/../shared/cml_swagger.json` (CI lays shared/ beside the clone), or the file
-named by `$CML_SWAGGER`; without it every check skips, saying where it looked.
+named by `$CML_SWAGGER`; without it every check skips, saying where it looked. A skip is decided
+where the spec is first needed: in a fixture or at a test's start (`Recorder()` needs it when
+made), never inside a request hook, where a client or a cell could swallow it.
 
 * `operation(method, path)`: the spec operation a concrete URL path is (path templates such as
   `/projects/{project_id}/jobs/{job.id}` and custom methods such as `.../runs/{run_id}:stop`
@@ -15,7 +17,7 @@ named by `$CML_SWAGGER`; without it every check skips, saying where it looked.
 * `request_problems(request)`: ways a sent request is not an operation of the spec (method and
   path, query parameters, JSON body fields and types, multipart), or not a documented v1 call.
 * `Recorder`: a response hook on a `requests.Session` that keeps every request with its answer
-  and checks both.
+  and checks both; made only where the spec is (it skips the test otherwise).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[2]  # tests/support/swagger.py
 DEFAULT_SPEC = REPO.parent / "shared" / "cml_swagger.json"
 
 # A call of a deployed model: CML's model service (`modelservice.<domain>/model`, as its peers
@@ -359,6 +361,7 @@ class Recorder:
     """Collects every request a session sends and its answer, and what is wrong with them."""
 
     def __init__(self, check_answers: bool = False) -> None:
+        spec()  # skips here, where the test is set up, never inside the hook
         self.check_answers = check_answers
         self.exchanges: list[Exchange] = []
         self.requests: list[requests.PreparedRequest] = []

@@ -1,69 +1,14 @@
-"""TLS options reach the connection (a self-signed CA made with trustme, an HTTPS server), and
-settings come from arguments, our variables, CML's session variables, then the config file."""
+"""Settings come from arguments, our variables, CML's session variables, then the config file
+(TLS options reaching the connection: tests/reliability/test_tls.py)."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
-import trustme
-from pytest_httpserver import HTTPServer
 
-from cml_magic.api import CML, CMLConnectionError, ConfigError
+from cml_magic.api import CML, ConfigError
 from cml_magic.api.config import normalize_host, resolve
-
-KEY = "tls-test-key-0123456789abcdef"
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-def test_https_with_the_ca_bundle_path(https_server: HTTPServer, ca_file: str) -> None:
-    url = https_server.url_for("/")
-    assert url.startswith("https://")
-    cml = CML(url, KEY, verify=ca_file)
-    assert cml.runtimes.list() == []
-
-
-def test_https_without_the_ca_fails_with_a_clear_error(
-    https_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    cml = CML(https_server.url_for("/"), KEY)
-    delays: list[float] = []
-    cml.transport.sleep = delays.append
-    with pytest.raises(CMLConnectionError, match="TLS verification failed") as caught:
-        cml.runtimes.list()
-    assert "\n" not in str(caught.value) and KEY not in str(caught.value)
-    assert delays == []  # a failed certificate check is not retried
-
-
-def test_requests_ca_bundle_is_honoured(
-    https_server: HTTPServer, ca_file: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
-    assert CML(https_server.url_for("/"), KEY).runtimes.list() == []
-
-
-def test_verify_false_skips_the_check(https_server: HTTPServer) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert CML(https_server.url_for("/"), KEY, verify=False).runtimes.list() == []
-
-
-def test_ca_bundle_from_our_variable(https_server: HTTPServer, ca_file: str) -> None:
-    env = {"CML_MAGIC_HOST": https_server.url_for("/"), "CML_MAGIC_API_KEY": KEY}
-    env |= {"CML_MAGIC_CA_BUNDLE": ca_file, "CML_MAGIC_CONFIG": "/nonexistent/config.toml"}
-    cml = CML.from_env(env=env)
-    assert cml.transport.verify == ca_file
-    assert cml.runtimes.list() == []
-
 
 # settings precedence ----------------------------------------------------------------------------
 

@@ -1,19 +1,18 @@
-"""Helpers for the local server's tests: a thin `requests` wrapper per user, waits, scratch
-projects."""
+"""Plain HTTP calls to the local server as one user (a thin `requests` wrapper), scratch
+projects, jobs and runs, and the wait for a run to end."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from cml_magic.api.statuses import RUN
 from cml_magic.local import LocalCML
 
+from .waits import RUN_FINAL, wait_status
+
 ZERO_TIME = "0001-01-01T00:00:00Z"
-WAIT_SECONDS = 30.0
 
 
 class Api:
@@ -67,31 +66,9 @@ class Api:
         )
 
 
-def wait_for(
-    read: Callable[[], dict[str, Any]],
-    done: Callable[[dict[str, Any]], bool],
-    timeout: float = WAIT_SECONDS,
-) -> tuple[dict[str, Any], list[str]]:
-    """Poll `read()` until `done(item)`; returns the item and every status seen, in order."""
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        item = read()
-        if not seen or seen[-1] != item["status"]:
-            seen.append(item["status"])
-        if done(item):
-            return item, seen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {item['status']} after {timeout} s (seen {seen})")
-        time.sleep(0.02)
-
-
-RUN_FINAL = RUN.final
-
-
 def wait_run(api: Api, run: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     path = f"/projects/{run['project_id']}/jobs/{run['job_id']}/runs/{run['id']}"
-    return wait_for(lambda: api.get(path), lambda r: r["status"] in RUN_FINAL)
+    return wait_status(lambda: api.get(path), lambda r: r["status"] in RUN_FINAL)
 
 
 def make_project(api: Api, files: dict[str, str], **fields: Any) -> dict[str, Any]:
