@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from IPython.utils.capture import capture_output
+from support.waits import wait_for
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -33,9 +34,7 @@ def slow_poller(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     slow.stop()
 
 
-def test_watch_shows_the_widget_once_and_returns_it(
-    cml_ip: Any, frontend: None, api: Any, poll: Any
-) -> None:
+def test_watch_shows_the_widget_once_and_returns_it(cml_ip: Any, frontend: None, api: Any) -> None:
     with capture_output() as captured:
         cml_ip.run_cell("%cml jobs run quick-check --project risk-analysis --watch")
     assert views(captured) == 1  # the live widget, and no frozen card beside it
@@ -43,7 +42,7 @@ def test_watch_shows_the_widget_once_and_returns_it(
     widget = cml_ip.user_ns["_"]
     assert type(widget).__name__ == "RunWidget"
     # What the magic returned stays current: `.run` is the run as last seen.
-    poll(lambda: widget.run.finished, "the widget to see the run end")
+    wait_for(lambda: widget.run.finished, "the widget to see the run end")
     assert widget.run.status == api.runs.get(widget.run.id, "quick-check", "risk-analysis").status
     assert widget.status == widget.run.status
 
@@ -90,7 +89,7 @@ def test_out_holds_the_run_when_the_timeout_expires(cml_ip: Any, mode: str) -> N
 
 
 def test_a_stop_by_a_magic_shows_at_once_in_the_deployment_widgets(
-    cml_ip: Any, frontend: None, slow_poller: Any, poll: Any
+    cml_ip: Any, frontend: None, slow_poller: Any
 ) -> None:
     cml_ip.run_line_magic("cml", "use churn-model")
     with capture_output():
@@ -104,19 +103,19 @@ def test_a_stop_by_a_magic_shows_at_once_in_the_deployment_widgets(
             first = cml_ip.run_line_magic(
                 "cml", f"deployments wait {deployed.id} --model live-scorer --watch"
             )
-        poll(lambda: first.status == "deployed", "the widget's first look-up")
+        wait_for(lambda: first.status == "deployed", "the widget's first look-up")
         with capture_output():
             # A new deployment replaces the running one: the first one's widget shows it stop.
             again = cml_ip.run_line_magic("cml", "models deploy --model live-scorer --wait")
-        poll(lambda: first.status in ("stopping", "stopped"), "the first widget to see its stop")
+        wait_for(lambda: first.status in ("stopping", "stopped"), "the first stop")
         with capture_output():
             second = cml_ip.run_line_magic(
                 "cml", f"deployments wait {again.id} --model live-scorer --watch"
             )
-        poll(lambda: second.status == "deployed", "the second widget's first look-up")
+        wait_for(lambda: second.status == "deployed", "the second widget's first look-up")
         with capture_output():
             cml_ip.run_line_magic("cml", f"deployments stop {again.id} --model live-scorer")
-        poll(lambda: second.status in ("stopping", "stopped"), "the second widget to see its stop")
+        wait_for(lambda: second.status in ("stopping", "stopped"), "the second stop")
     finally:
         with capture_output():
             cml_ip.run_line_magic("cml", "models delete live-scorer")
