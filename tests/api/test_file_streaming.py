@@ -1,13 +1,12 @@
 """Streamed file transfers: the multipart file body, and `Transport.transfer`'s deadline (each
-wait bounded, not the whole transfer), errors and cut-off answers, on throwaway servers."""
+wait bounded, not the whole transfer), errors and cut-off answers, on throwaway servers
+(`raw_server`: tests/support/servers.py)."""
 
 from __future__ import annotations
 
 import io
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -45,52 +44,6 @@ def test_a_file_that_shrinks_while_sent_is_an_error() -> None:
         body.read()
 
 
-class RawServer:
-    """Answers every connection with `reply(conn)`, on a thread."""
-
-    def __init__(self, reply: Callable[[socket.socket], None]) -> None:
-        self.reply = reply
-        self.connections = 0
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            with conn:
-                try:
-                    conn.recv(65536)
-                    self.reply(conn)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
-
-
-@pytest.fixture
-def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], RawServer]]:
-    servers: list[RawServer] = []
-
-    def start(reply: Callable[[socket.socket], None]) -> RawServer:
-        servers.append(RawServer(reply))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
 def _head(length: int) -> bytes:
     return (
         f"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
@@ -98,7 +51,7 @@ def _head(length: int) -> bytes:
     ).encode()
 
 
-def _trickle(conn: socket.socket) -> None:
+def _trickle(conn: socket.socket, _head_read: bytes, _n: int) -> None:
     # 12 chunks 0.1 s apart: the whole answer takes longer than the client's 0.5 s timeout,
     # but no wait for a chunk comes near it.
     conn.sendall(_head(12 * 1000))
@@ -107,12 +60,12 @@ def _trickle(conn: socket.socket) -> None:
         conn.sendall(b"y" * 1000)
 
 
-def _stall(conn: socket.socket) -> None:
+def _stall(conn: socket.socket, _head_read: bytes, _n: int) -> None:
     conn.sendall(_head(5000) + b"z" * 1000)
     time.sleep(3)
 
 
-def _cut(conn: socket.socket) -> None:
+def _cut(conn: socket.socket, _head_read: bytes, _n: int) -> None:
     conn.sendall(_head(100_000) + b"z" * 70_000)  # one whole 64 KiB chunk, then the end
 
 
