@@ -190,6 +190,6 @@ def _project_given(words: list[str]) -> str | None:
 
 def _cell_parser() -> Any:
     from cml_magic.magics import jobenv
+    from cml_magic.magics.commands import cell_parser
 
-    jobenv.parse_line("x")  # builds the parser on first use
-    return jobenv._parser
+    return cell_parser(jobenv.PROG, jobenv.VERB)

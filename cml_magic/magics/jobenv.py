@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cml_magic.magics.commands import Verb, build_parser
+from cml_magic.magics.commands import Verb, parse_cell_line
 from cml_magic.magics.commands.jobs import run_arguments, start_run
 from cml_magic.magics.context import Context
 from cml_magic.magics.envbody import parse_body
-from cml_magic.magics.errors import HelpRequested
-from cml_magic.magics.parsing import CommandParser, split_line
+from cml_magic.magics.parsing import CommandParser
 
 __all__ = ["parse_body", "parse_line", "start"]
 
@@ -33,16 +32,9 @@ VERB = Verb(
     follow=True,
     example="%%cml_job_env nightly --wait\\nSTART_DATE=2017-01-01",
 )
-_parser: CommandParser | None = None
+PROG = "%%cml_job_env"
 
 
 def parse_line(line: str) -> argparse.Namespace:
     """The options of a `%%cml_job_env` line."""
-    global _parser
-    if _parser is None:
-        _parser = build_parser("", VERB)
-        _parser.prog = "%%cml_job_env"
-    words = split_line(line)
-    if any(word in {"-h", "--help"} for word in words):
-        raise HelpRequested(_parser.format_help())
-    return _parser.parse_args(words)
+    return parse_cell_line(PROG, VERB, line)

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from cml_magic.magics.errors import HelpRequested
 from cml_magic.magics.parsing import (
     CommandParser,
     json_object,
     positive_float,
     positive_int,
+    split_line,
     variable_name,
 )
 
@@ -84,6 +86,28 @@ class Resource:
             lines += ["", "examples:"] + [f"  {e}" for e in examples]
         lines += ["", f"%cml {self.name} <verb> --help shows a verb's options."]
         return "\n".join(lines)
+
+
+_CELL_PARSERS: dict[str, CommandParser] = {}
+
+
+def cell_parser(prog: str, verb: Verb) -> CommandParser:
+    """The parser of the cell magic `prog`'s first line (e.g. `%%cml_file`), from `verb`'s
+    arguments; built once per cell magic."""
+    parser = _CELL_PARSERS.get(prog)
+    if parser is None:
+        parser = _CELL_PARSERS[prog] = build_parser("", verb)
+        parser.prog = prog
+    return parser
+
+
+def parse_cell_line(prog: str, verb: Verb, line: str) -> argparse.Namespace:
+    """The options on the first line of the cell magic `prog`; `-h` anywhere asks for help."""
+    parser = cell_parser(prog, verb)
+    words = split_line(line)
+    if any(word in {"-h", "--help"} for word in words):
+        raise HelpRequested(parser.format_help())
+    return parser.parse_args(words)
 
 
 def build_parser(resource: str, verb: Verb) -> CommandParser:

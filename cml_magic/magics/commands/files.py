@@ -13,10 +13,11 @@ import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cml_magic.magics.commands import Resource, Verb, build_parser
+from cml_magic.magics.commands import Resource, Verb
+from cml_magic.magics.commands import parse_cell_line as parse_cell_options
 from cml_magic.magics.context import Context
-from cml_magic.magics.errors import HelpRequested, usage_error
-from cml_magic.magics.parsing import CommandParser, split_line
+from cml_magic.magics.errors import usage_error
+from cml_magic.magics.parsing import CommandParser
 
 if TYPE_CHECKING:
     from cml_magic.api.objects import FileInfo
@@ -283,19 +284,11 @@ CELL_VERB = Verb(
     _one_path,
     example="%%cml_file src/train.py",
 )
-_cell_parser: CommandParser | None = None
 
 
 def parse_cell_line(line: str) -> argparse.Namespace:
     """The options of a `%%cml_file` line."""
-    global _cell_parser
-    if _cell_parser is None:
-        _cell_parser = build_parser("", CELL_VERB)
-        _cell_parser.prog = "%%cml_file"
-    words = split_line(line)
-    if any(word in {"-h", "--help"} for word in words):
-        raise HelpRequested(_cell_parser.format_help())
-    return _cell_parser.parse_args(words)
+    return parse_cell_options("%%cml_file", CELL_VERB, line)
 
 
 def write_cell(ctx: Context, args: argparse.Namespace, cell: str) -> str:
