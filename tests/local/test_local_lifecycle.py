@@ -15,6 +15,26 @@ from support.waits import wait_status
 PYTHON = [sys.executable, "-m", "cml_magic.local"]
 
 
+def _app_and_deployment(api: Api, project: dict, subdomain: str) -> tuple[dict, str, dict, str]:
+    """A running application of `app.py` and a deployed model of `model.py`'s `f`: each with
+    its path."""
+    app = api.post(
+        f"/projects/{project['id']}/applications",
+        json={"name": "a", "subdomain": subdomain, "script": "app.py"},
+    )
+    app_path = f"/projects/{project['id']}/applications/{app['id']}"
+    wait_status(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
+    model = api.post(f"/projects/{project['id']}/models", json={"name": "m"})
+    mpath = f"/projects/{project['id']}/models/{model['id']}"
+    build = api.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "f"})
+    bpath = f"{mpath}/builds/{build['id']}"
+    wait_status(lambda: api.get(bpath), lambda b: b["status"] == "built")
+    dep = api.post(bpath + "/deployments", json={})
+    dpath = f"{bpath}/deployments/{dep['id']}"
+    wait_status(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
+    return app, app_path, dep, dpath
+
+
 def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) -> None:
     # Unsandboxed: a sandboxed workload dies with its server (bwrap --die-with-parent), so only
     # here does a crash leave children behind for the restarted server to end.
@@ -32,20 +52,7 @@ def test_kill_9_keeps_state_and_fails_running_work(local_cml_factory, tmp_path) 
     run = start_run(api, job)
     run_path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
     wait_status(lambda: api.get(run_path), lambda r: r["status"] == "ENGINE_RUNNING")
-    app = api.post(
-        f"/projects/{project['id']}/applications",
-        json={"name": "a", "subdomain": f"k{run['id']}", "script": "app.py"},
-    )
-    app_path = f"/projects/{project['id']}/applications/{app['id']}"
-    wait_status(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
-    model = api.post(f"/projects/{project['id']}/models", json={"name": "m"})
-    mpath = f"/projects/{project['id']}/models/{model['id']}"
-    build = api.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "f"})
-    bpath = f"{mpath}/builds/{build['id']}"
-    wait_status(lambda: api.get(bpath), lambda b: b["status"] == "built")
-    dep = api.post(bpath + "/deployments", json={})
-    dpath = f"{bpath}/deployments/{dep['id']}"
-    wait_status(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
+    app, app_path, dep, dpath = _app_and_deployment(api, project, f"k{run['id']}")
     markers = {f"run:{run['id']}", f"app:{app['id']}", f"deployment:{dep['id']}"}
     orphans = [
         p
@@ -94,20 +101,7 @@ def test_clean_stop_stops_every_kind_of_work(local_cml_factory, tmp_path) -> Non
         api,
         {"app.py": "import time\ntime.sleep(120)\n", "model.py": "def f(args):\n    return 1\n"},
     )
-    app = api.post(
-        f"/projects/{project['id']}/applications",
-        json={"name": "a", "subdomain": f"s{project['id'][:8]}", "script": "app.py"},
-    )
-    app_path = f"/projects/{project['id']}/applications/{app['id']}"
-    wait_status(lambda: api.get(app_path), lambda a: a["status"] == "APPLICATION_RUNNING")
-    model = api.post(f"/projects/{project['id']}/models", json={"name": "m"})
-    mpath = f"/projects/{project['id']}/models/{model['id']}"
-    build = api.post(mpath + "/builds", json={"file_path": "model.py", "function_name": "f"})
-    bpath = f"{mpath}/builds/{build['id']}"
-    wait_status(lambda: api.get(bpath), lambda b: b["status"] == "built")
-    dep = api.post(bpath + "/deployments", json={})
-    dpath = f"{bpath}/deployments/{dep['id']}"
-    wait_status(lambda: api.get(dpath), lambda d: d["status"] == "deployed")
+    app, app_path, dep, dpath = _app_and_deployment(api, project, f"s{project['id'][:8]}")
     markers = {f"app:{app['id']}", f"deployment:{dep['id']}"}
     workers = [
         p
