@@ -93,6 +93,7 @@ def metric_history_figure(history: pd.DataFrame, metric: str, *, final: bool = F
     (name and id when two runs share a name). `final=True`: one bar per run of its last value
     (by step, then time). Raises `NothingToPlot` (a ValueError) when no row has `metric`.
     """
+    require()
     _require(history, ("run_id", "run_name", "key", "step", "value"), "metric history")
     rows = history[history["key"].astype(str) == metric]
     rows = rows[rows["step"].notna()]
@@ -142,6 +143,7 @@ def run_durations_figure(runs: pd.DataFrame) -> Figure:
     times (finished_at minus running_at, else created_at). A run not finished yet shows the
     time it has taken so far. Raises `NothingToPlot` (a ValueError) for no runs.
     """
+    require()
     _require(runs, ("id", "status"), "runs")
     if runs.empty:
         raise NothingToPlot("no runs to plot")
