@@ -157,7 +157,7 @@ def run_durations_figure(runs: pd.DataFrame) -> Figure:
     seconds = duration.where(~going, elapsed).dt.total_seconds().fillna(0.0).clip(lower=0.0)
     order = start.sort_values(kind="stable", na_position="last").index
     groups = [STATUS_GROUPS.get(str(s), "other") for s in runs.loc[order, "status"]]
-    labels = [_run_tick(runs.at[i, "id"], start.at[i]) for i in order]
+    labels = _run_ticks(runs.loc[order, "id"], start.loc[order])
     heights = pd.Series(seconds.loc[order].to_numpy(), index=labels)
     with _styled():
         from matplotlib.patches import Patch
@@ -212,16 +212,18 @@ def _column_times(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_datetime(frame[column], utc=True)
 
 
-def _run_tick(run_id: Any, start: Any) -> str:
-    """A bar's label: the run id's first group (ids are long) and when the run started, in
-    local time as listings show it."""
+def _run_ticks(ids: pd.Series, starts: pd.Series) -> list[str]:
+    """The bars' labels: each run id's first 8 characters (ids are long) and when the run
+    started, in local time as listings show it (the date only when the runs span days)."""
     from datetime import datetime
 
-    short = str(run_id).split("-", 1)[0][:8]
-    if pd.isna(start):
-        return short
-    local = pd.Timestamp(start).tz_convert(datetime.now().astimezone().tzinfo)
-    return f"{short}\n{local:%m-%d %H:%M}"
+    local = starts.dt.tz_convert(datetime.now().astimezone().tzinfo)
+    days = local.dropna().dt.date.nunique()
+    when = local.dt.strftime("%m-%d %H:%M" if days > 1 else "%H:%M:%S")
+    return [
+        f"{str(i).split('-', 1)[0][:8]}" + ("" if pd.isna(w) else f"\n{w}")
+        for i, w in zip(ids, when, strict=True)
+    ]
 
 
 def _duration_text(seconds: float) -> str:

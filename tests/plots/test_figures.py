@@ -3,6 +3,7 @@ each figure (lines, bars, colours, labels, legend) and that nothing leaks betwee
 
 from __future__ import annotations
 
+import re
 import sys
 
 import matplotlib
@@ -114,6 +115,16 @@ def test_run_durations_are_bars_in_start_order_coloured_by_status(
     ticks = [t.get_text() for t in axes.get_xticklabels()]
     assert [t.split("\n")[0] for t in ticks] == [f"run{i:02d}abc" for i in range(5)]  # ids cut to 8
     assert [t.get_text() for t in axes.texts] == ["10s", "20s", "30s", "40s", "50s"]
+
+
+def test_bar_labels_say_when_each_run_started_with_the_date_across_days() -> None:
+    same_day = [run_json(i, "ENGINE_SUCCEEDED", started=i, seconds=1.0) for i in range(2)]
+    days = [run_json(i, "ENGINE_SUCCEEDED", started=i * 1440, seconds=1.0) for i in range(2)]
+    for runs, pattern in ((same_day, r"\d\d:\d\d:\d\d"), (days, r"\d\d-\d\d \d\d:\d\d")):
+        figure = plots.run_durations_figure(to_frame([JobRun.from_json(r) for r in runs]))
+        ticks = [t.get_text().split("\n") for t in figure.axes[0].get_xticklabels()]
+        assert [t[0] for t in ticks] == ["run00abc", "run01abc"]
+        assert all(re.fullmatch(pattern, t[1]) for t in ticks), ticks
 
 
 def test_durations_come_from_the_times_without_a_duration_column(
