@@ -69,7 +69,11 @@ _LINE_COLOURS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
+# After ten colours the lines repeat them dashed, then dotted, then dash-dotted.
+_LINE_STYLES = ("-", "--", ":", "-.")
 _MARKERS_UP_TO = 30  # a run with at most this many points also marks each point
+_LEGEND_UP_TO = 40  # runs named in a legend: more lines cannot be told apart by colour anyway
+_VALUES_UP_TO = 15  # bars with their value written on top: more would overlap
 
 
 class PlotsUnavailable(ImportError):  # noqa: N818 - named for what the user lacks
@@ -103,34 +107,50 @@ def metric_history_figure(history: pd.DataFrame, metric: str, *, final: bool = F
         raise NothingToPlot(f"no values of metric {metric!r} to plot{known}")
     order = ["step", "timestamp"] if "timestamp" in rows.columns else ["step"]
     rows = rows.sort_values(order, kind="stable")
-    runs = list(dict.fromkeys(rows["run_id"].astype(str)))  # first appearance order
+    run_ids = rows["run_id"].astype(str)
+    runs = list(dict.fromkeys(run_ids))  # first appearance order
     labels = _run_labels(rows, runs)
     with _styled():
+        from matplotlib.ticker import MaxNLocator
+
         figure, axes = _figure()
         if final:
-            last = rows.groupby(rows["run_id"].astype(str), sort=False)["value"].last()
+            last = rows.groupby(run_ids, sort=False)["value"].last()
             values = pd.Series([float(last[r]) for r in runs], index=[labels[r] for r in runs])
-            colours: list[Any] = [_LINE_COLOURS[i % len(_LINE_COLOURS)] for i in range(len(runs))]
-            values.plot.bar(ax=axes, color=colours, rot=_rotation(values.index), legend=False)
-            axes.bar_label(_bars(axes), fmt="%.4g", color=_INK, fontsize=8)
+            values.plot.bar(ax=axes, color=_colours(len(runs)), rot=_rotation(values.index))
+            if len(runs) <= _VALUES_UP_TO:
+                axes.bar_label(_bars(axes), fmt="%.4g", color=_INK, fontsize=8)
+            _thin_ticks(axes, len(runs))
             _bar_grid(axes)
             axes.set_xlabel("run")
             axes.set_ylabel(metric)
             axes.set_title(f"{metric}: last value of each run")
         else:
-            for run in runs:
-                points = rows[rows["run_id"].astype(str) == run]
+            for i, (run, points) in enumerate(rows.groupby(run_ids, sort=False)):
                 line = pd.Series(
                     points["value"].astype("float64").to_numpy(),
                     index=points["step"].astype("int64").to_numpy(),
-                    name=labels[run],
+                    name=labels[str(run)],
                 )
-                marker = "o" if len(line) <= _MARKERS_UP_TO else None
-                line.plot(ax=axes, label=labels[run], marker=marker, markersize=3, linewidth=1.5)
+                line.plot(
+                    ax=axes,
+                    label=labels[str(run)],
+                    color=_LINE_COLOURS[i % len(_LINE_COLOURS)],
+                    linestyle=_LINE_STYLES[i // len(_LINE_COLOURS) % len(_LINE_STYLES)],
+                    marker="o" if len(line) <= _MARKERS_UP_TO else None,
+                    markersize=3,
+                    linewidth=1.5,
+                )
+            # Steps are whole numbers; one step alone gets a step either side to sit between.
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+            low, high = int(rows["step"].min()), int(rows["step"].max())
+            if low == high:
+                axes.set_xlim(low - 1, high + 1)
             axes.set_xlabel("step")
             axes.set_ylabel(metric)
             axes.set_title(f"{metric} by step, {_count(len(runs), 'run')}")
-            _legend(axes, len(runs))
+            if len(runs) <= _LEGEND_UP_TO:
+                _legend(axes, len(runs))
     return figure
 
 
@@ -164,8 +184,8 @@ def run_durations_figure(runs: pd.DataFrame) -> Figure:
 
         figure, axes = _figure()
         colours: list[Any] = [STATUS_COLOURS[g] for g in groups]
-        heights.plot.bar(ax=axes, color=colours, rot=_rotation(heights.index), legend=False)
-        if len(heights) <= 40:  # beyond that the texts overlap
+        heights.plot.bar(ax=axes, color=colours, rot=_rotation(heights.index))
+        if len(heights) <= _VALUES_UP_TO:
             texts = [_duration_text(s) for s in heights]
             axes.bar_label(_bars(axes), labels=texts, color=_INK, fontsize=8)
         _thin_ticks(axes, len(heights))
@@ -187,6 +207,11 @@ def run_durations_figure(runs: pd.DataFrame) -> Figure:
 def _bars(axes: Axes) -> BarContainer:
     """The bars pandas just drew on `axes`."""
     return cast("BarContainer", axes.containers[0])
+
+
+def _colours(count: int) -> list[Any]:
+    """The first `count` line colours, in turn: bar `i` has the colour of line `i`."""
+    return [_LINE_COLOURS[i % len(_LINE_COLOURS)] for i in range(count)]
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:

@@ -61,6 +61,24 @@ def test_runs_sharing_a_name_are_told_apart_by_their_ids() -> None:
     assert [line.get_label() for line in axes.get_lines()] == ["baseline (a1)", "baseline (b2)"]
 
 
+def test_many_runs_repeat_the_colours_in_other_line_styles_and_leave_the_legend_out() -> None:
+    rows = [(f"r{i:02d}", f"run {i}", "loss", step, i + step) for i in range(12) for step in (0, 1)]
+    lines = plots.metric_history_figure(history(rows), "loss").axes[0].get_lines()
+    assert [line.get_linestyle() for line in lines] == ["-"] * 10 + ["--"] * 2
+    assert lines[10].get_color() == lines[0].get_color()
+    assert len({(line.get_color(), line.get_linestyle()) for line in lines}) == 12
+    many = [(f"r{i:02d}", "", "loss", 0, float(i)) for i in range(41)]
+    axes = plots.metric_history_figure(history(many), "loss").axes[0]
+    assert len(axes.get_lines()) == 41 and axes.get_legend() is None
+
+
+def test_steps_are_whole_numbers_and_one_step_sits_in_the_middle() -> None:
+    axes = plots.metric_history_figure(history(LOSS), "loss").axes[0]
+    assert all(float(t).is_integer() for t in axes.get_xticks())
+    one = plots.metric_history_figure(history([("r1", "x", "loss", 5, 1.0)]), "loss").axes[0]
+    assert one.get_xlim() == (4.0, 6.0)
+
+
 def test_final_is_one_bar_per_run_of_its_last_value_by_step() -> None:
     figure = plots.metric_history_figure(history(LOSS), "loss", final=True)
     axes = figure.axes[0]
@@ -68,6 +86,7 @@ def test_final_is_one_bar_per_run_of_its_last_value_by_step() -> None:
     assert [t.get_text() for t in axes.get_xticklabels()] == ["lr=0.1", "r2", "lr=0.01"]
     assert axes.get_ylabel() == "loss" and axes.get_xlabel() == "run"
     assert axes.get_title() == "loss: last value of each run"
+    assert [t.get_text() for t in axes.texts] == ["0.25", "1.5", "0.9"]
 
 
 def test_a_step_logged_twice_counts_its_latest_value() -> None:
