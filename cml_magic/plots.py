@@ -44,7 +44,7 @@ STATUS_COLOURS: Mapping[str, str] = {
     "other": "#8c8c9c",
 }
 
-_INK = "#8a8a8a"  # text, spines and ticks: legible on white and on JupyterLab Dark
+_INK = "#7b7b7b"  # text, spines, ticks: as legible on white as on JupyterLab Dark (4.3:1)
 _STYLE: Mapping[str, Any] = {
     "figure.facecolor": "none",
     "axes.facecolor": "none",
@@ -278,7 +278,7 @@ def _count(n: int, noun: str) -> str:
 def _rotation(labels: pd.Index) -> int:
     """Level labels while a few short ones fit side by side, else upright."""
     widest = max(len(line) for label in labels for line in str(label).splitlines())
-    return 0 if len(labels) * max(widest, 6) <= 90 else 90
+    return 0 if len(labels) * max(widest, 6) <= 60 else 90
 
 
 def _thin_ticks(axes: Axes, count: int, most: int = 30) -> None:
