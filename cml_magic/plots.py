@@ -167,6 +167,7 @@ def run_durations_figure(runs: pd.DataFrame) -> Figure:
     _require(runs, ("id", "status"), "runs")
     if runs.empty:
         raise NothingToPlot("no runs to plot")
+    runs = runs.reset_index(drop=True)  # rows are taken by position (a concat repeats labels)
     start = _column_times(runs, "running_at").fillna(_column_times(runs, "created_at"))
     if "duration" in runs.columns:
         duration = pd.to_timedelta(runs["duration"])

@@ -146,6 +146,13 @@ def test_bar_labels_say_when_each_run_started_with_the_date_across_days() -> Non
         assert all(re.fullmatch(pattern, t[1]) for t in ticks), ticks
 
 
+def test_frames_put_together_are_drawn_run_by_run(runs_frame: pd.DataFrame) -> None:
+    parts = [runs_frame.iloc[:2].reset_index(drop=True), runs_frame.iloc[2:].reset_index(drop=True)]
+    both = pd.concat(parts)  # index 0, 1, 0, 1, 2
+    bars = plots.run_durations_figure(both).axes[0].patches
+    assert [p.get_height() for p in bars] == [10.0, 20.0, 30.0, 40.0, 50.0]
+
+
 def test_durations_come_from_the_times_without_a_duration_column(
     runs_frame: pd.DataFrame,
 ) -> None:
