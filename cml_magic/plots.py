@@ -44,7 +44,7 @@ STATUS_COLOURS: Mapping[str, str] = {
     "other": "#8c8c9c",
 }
 
-_INK = "#7b7b7b"  # text, spines, ticks: as legible on white as on JupyterLab Dark (4.3:1)
+_INK = "#797979"  # text, spines, ticks: 4.35:1 on white and on JupyterLab Dark (#111) alike
 _STYLE: Mapping[str, Any] = {
     "figure.facecolor": "none",
     "axes.facecolor": "none",
@@ -260,7 +260,7 @@ def _duration_text(seconds: float) -> str:
         return f"{hours}h{minutes:02d}m"
     if minutes:
         return f"{minutes}m{rest:02d}s"
-    return f"{seconds:.1f}s" if seconds < 10 else f"{whole}s"
+    return f"{seconds:.2g}s" if seconds < 10 else f"{whole}s"
 
 
 def _job_of(runs: pd.DataFrame) -> str:
