@@ -76,11 +76,11 @@ _LEGEND_UP_TO = 40  # runs named in a legend: more lines cannot be told apart by
 _VALUES_UP_TO = 15  # bars with their value written on top: more would overlap
 
 
-class PlotsUnavailable(ImportError):  # noqa: N818 - named for what the user lacks
+class PlotsUnavailable(ImportError):
     """matplotlib is not installed; the message says how to install it."""
 
 
-class NothingToPlot(ValueError):  # noqa: N818 - a ValueError, as the charts document
+class NothingToPlot(ValueError):
     """The input holds nothing to draw; the message says what was missing."""
 
 
