@@ -8,7 +8,7 @@ used for web UI links) are cached per controller.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
 
 from cml_magic.api.objects import Job, JobRun, Project
@@ -215,6 +215,104 @@ class Controller:
             self._calls[dep.model_id] = found
         return found
 
+    # -- many runs at once (a sweep) ---------------------------------------------------------
+
+    def runs_fetcher(self, runs: Sequence[JobRun]) -> Callable[[], tuple[JobRun, ...]]:
+        """A function returning fresh copies of `runs`, all runs of one job, in their order.
+
+        One listing of the job's runs replaces one look-up per run: newest first (a sweep's
+        runs are among the newest), a page as large as the runs wanted, and further pages only
+        while some are missing. A run the listing lacks is looked up on its own (a deleted one
+        then fails as a look-up of it would).
+        """
+        if not runs:
+            raise ValueError("no runs to fetch")
+        job_id, project_id = runs[0].job_id, runs[0].project_id
+        if any((run.job_id, run.project_id) != (job_id, project_id) for run in runs):
+            raise ValueError("runs_fetcher takes runs of one job")
+        from cml_magic.api.transport import single_attempt  # loaded with the client already
+
+        wanted = [run.id for run in runs]
+        page = max(10, len(wanted))
+
+        def fetch() -> tuple[JobRun, ...]:
+            found: dict[str, JobRun] = {}
+            with single_attempt():  # the poller retries on its own schedule, and says so
+                listed = self.cml.runs.iter(
+                    job_id, project=project_id, sort="-created_at", page_size=page
+                )
+                for run in listed:
+                    if run.id in wanted:
+                        found[run.id] = run
+                        if len(found) == len(wanted):
+                            break
+                for run in runs:
+                    if run.id not in found:
+                        found[run.id] = self.cml.refresh(run)
+            return tuple(found[run_id] for run_id in wanted)
+
+        return fetch
+
+    def follow_runs(
+        self, runs: Sequence[JobRun], listener: Listener, poller: Poller
+    ) -> list[Subscription]:
+        """Have `poller` tell `listener` about fresh copies of `runs`, until each is final.
+
+        Runs are grouped by job: a job with one run watched is one item of the poller (shared
+        with any run widget of the same run; its `update` gets a `JobRun`), a job with several
+        is one item looked up by one listing of the job's runs (its `update` gets a tuple of
+        `JobRun`s). CML has no call returning runs of different jobs, so that is the fewest
+        requests: one per job per interval, under the poller's rate cap.
+        """
+        groups: dict[tuple[str, str], list[JobRun]] = {}
+        for run in runs:
+            groups.setdefault((run.project_id, run.job_id), []).append(run)
+        subs = []
+        for group in groups.values():
+            if len(group) == 1:
+                subs.append(self.follow(group[0], listener, poller))
+                continue
+            subs.append(
+                poller.watch(
+                    self.runs_key(group),
+                    self.runs_fetcher(group),
+                    listener,
+                    activity=_runs_activity,
+                    status_of=lambda found: tuple(run.status for run in found),
+                    group=self.host,
+                    transitional=lambda found: any(
+                        phase("run", run.status).transitional for run in found
+                    ),
+                )
+            )
+        return subs
+
+    def runs_key(self, runs: Sequence[JobRun]) -> Hashable:
+        """Identifies the look-up of several runs of one job on one server."""
+        first = runs[0]
+        return (self.host, "runs", first.project_id, first.job_id, frozenset(r.id for r in runs))
+
+    def stop_runs(self, runs: Iterable[JobRun]) -> tuple[list[JobRun], list[str]]:
+        """Stop every run of `runs` still active (one `:stop` each: CML has no call for many).
+
+        Returns the runs as CML answered them and one line per run that could not be stopped.
+        A run already stopping, or final, is left alone.
+        """
+        from cml_magic.widgets.failures import one_line
+
+        stopped: list[JobRun] = []
+        failed: list[str] = []
+        for run in runs:
+            if run.status == "ENGINE_STOPPING" or phase("run", run.status).activity is not (
+                Activity.ACTIVE
+            ):
+                continue
+            try:
+                stopped.append(self.cml.stop(run))
+            except Exception as exc:  # one run's failure must not keep the others running
+                failed.append(f"{run.id}: {one_line(exc)}")
+        return stopped, failed
+
     # -- links ----------------------------------------------------------------------------
 
     def job_name(self, run: JobRun) -> str:
@@ -260,6 +358,12 @@ class Controller:
         if isinstance(obj, Application):
             return links.application_url(self.host, *page, obj.id)
         return links.model_url(self.host, *page, obj.model_id)
+
+
+def _runs_activity(found: tuple[JobRun, ...]) -> Activity:
+    """Final once every run of the group is; active while any is."""
+    activities = {phase("run", run.status).activity for run in found}
+    return Activity.FINAL if activities == {Activity.FINAL} else Activity.ACTIVE
 
 
 # What widgets and panels accept: a client, or a controller already wrapping one.
