@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
 
 from cml_magic.api.objects import Job, JobRun, Project
@@ -268,29 +269,93 @@ class Controller:
         for run in runs:
             groups.setdefault((run.project_id, run.job_id), []).append(run)
         subs = []
+        if self.cml.has_legacy_key:
+            # With a legacy key, the runs that are alone in their job are watched through the
+            # v1 job list of their project instead: one request for all of them.
+            by_project: dict[str, list[JobRun]] = {}
+            for group in groups.values():
+                if len(group) == 1:
+                    by_project.setdefault(group[0].project_id, []).append(group[0])
+            for project_id, alone in by_project.items():
+                page = self.project_page(project_id)
+                if len(alone) < 2 or page is None:
+                    continue
+                for run in alone:
+                    del groups[(run.project_id, run.job_id)]
+                subs.append(
+                    self._watch_runs(
+                        self.latest_runs_fetcher(alone, *page), alone, listener, poller
+                    )
+                )
         for group in groups.values():
             if len(group) == 1:
                 subs.append(self.follow(group[0], listener, poller))
                 continue
-            subs.append(
-                poller.watch(
-                    self.runs_key(group),
-                    self.runs_fetcher(group),
-                    listener,
-                    activity=_runs_activity,
-                    status_of=lambda found: tuple(run.status for run in found),
-                    group=self.host,
-                    transitional=lambda found: any(
-                        phase("run", run.status).transitional for run in found
-                    ),
-                )
-            )
+            subs.append(self._watch_runs(self.runs_fetcher(group), group, listener, poller))
         return subs
 
+    def _watch_runs(
+        self,
+        fetch: Callable[[], tuple[JobRun, ...]],
+        runs: Sequence[JobRun],
+        listener: Listener,
+        poller: Poller,
+    ) -> Subscription:
+        return poller.watch(
+            self.runs_key(runs),
+            fetch,
+            listener,
+            activity=_runs_activity,
+            status_of=lambda found: tuple(run.status for run in found),
+            group=self.host,
+            transitional=lambda found: any(phase("run", run.status).transitional for run in found),
+        )
+
     def runs_key(self, runs: Sequence[JobRun]) -> Hashable:
-        """Identifies the look-up of several runs of one job on one server."""
-        first = runs[0]
-        return (self.host, "runs", first.project_id, first.job_id, frozenset(r.id for r in runs))
+        """Identifies one look-up of several runs on one server."""
+        return (self.host, "runs", frozenset(run.id for run in runs))
+
+    def latest_runs_fetcher(
+        self, runs: Sequence[JobRun], owner: str, slug: str
+    ) -> Callable[[], tuple[JobRun, ...]]:
+        """A function returning fresh copies of `runs` (each the newest run of its job, all in
+        the project `owner/slug`) from one request: API v1's job list, where each job comes
+        with its newest run (`latest`: id, status, times).
+
+        A run whose copy there is not its own (a newer run of its job hides it) or whose status
+        word is not one of API v2's is looked up on its own.
+        """
+        from cml_magic.api.convert import timestamp
+        from cml_magic.api.statuses import RUN
+        from cml_magic.api.transport import single_attempt  # loaded with the client already
+
+        current = {run.id: run for run in runs}
+
+        def fetch() -> tuple[JobRun, ...]:
+            with single_attempt():  # the poller retries on its own schedule, and says so
+                jobs = self.cml.legacy.jobs(owner, slug)
+                latest = {
+                    str(job.get("public_identifier") or ""): job.get("latest") for job in jobs
+                }
+                for run_id, run in list(current.items()):
+                    seen = latest.get(run.job_id)
+                    status = ""
+                    if isinstance(seen, dict) and str(seen.get("id") or "") == run_id:
+                        status = "ENGINE_" + str(seen.get("status") or "").upper()
+                    if status not in RUN.active | RUN.final:
+                        current[run_id] = self.cml.refresh(run)
+                    elif status != run.status:
+                        assert isinstance(seen, dict)
+                        current[run_id] = replace(
+                            run,
+                            status=status,
+                            scheduling_at=timestamp(seen.get("scheduling_at")) or run.scheduling_at,
+                            running_at=timestamp(seen.get("running_at")) or run.running_at,
+                            finished_at=timestamp(seen.get("finished_at")) or run.finished_at,
+                        )
+            return tuple(current[run.id] for run in runs)
+
+        return fetch
 
     def stop_runs(self, runs: Iterable[JobRun]) -> tuple[list[JobRun], list[str]]:
         """Stop every run of `runs` still active (one `:stop` each: CML has no call for many).

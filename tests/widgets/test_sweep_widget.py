@@ -247,3 +247,31 @@ def test_last_line_takes_the_last_non_blank_line_masked_and_cut():
     assert sweep_feed.last_line("DB_PASSWORD=hunter2\n") == "DB_PASSWORD=" + MASK
     long = sweep_feed.last_line("x" * 500)
     assert long is not None and len(long) == sweep_feed.LAST_LINE_CHARS and long.endswith("…")
+
+
+def test_with_a_legacy_key_runs_of_many_jobs_are_one_request(local_cml, poller, project):
+    # API v1's job list gives each job's newest run: one request for a sweep over many jobs.
+    from cml_magic.api import CML
+
+    with CML(
+        local_cml.url, local_cml.api_key, legacy_api_key=local_cml.legacy_api_key, project=project
+    ) as cml:
+        runs = start_sweep(cml, project, grid(LR=["0.1", "0.2", "0.3"]), SWEEP_SECONDS="0.5")
+        sent: list[str] = []
+        cml.transport.session.hooks["response"].append(
+            lambda response, *a, **k: sent.append(response.url)
+        )
+        widget = SweepWidget(runs, cml, poller=poller)
+        assert poller.watched() == 1  # one item for the three jobs
+        wait_for(lambda: widget.finished, what="every run to end", show=lambda: statuses(widget))
+        assert set(statuses(widget).values()) == {"ENGINE_SUCCEEDED"}
+        looked_up = [url for url in sent if ":download" not in url and "/projects/" in url]
+        v1 = [url for url in looked_up if "/api/v1/" in url]
+        assert len(v1) == poller.lookups >= 1
+        assert all(url.endswith("/jobs") for url in v1)
+        assert not [url for url in looked_up if "/runs/" in url]  # no run looked up by itself
+        # The times came with it: each row has the run's duration.
+        for run in widget.runs:
+            assert run.running_at is not None and run.finished_at is not None
+        wait_for(lambda: widget.table.value.count("loss=0.5") == 3, what="last lines")
+        widget.close()
