@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -47,18 +47,22 @@ def last_line(text: str | None) -> str | None:
 
 @dataclass
 class Row:
-    """One run of the sweep."""
+    """One run of the sweep; `set(run)` keeps it current."""
 
     combination: dict[str, str]
     run: JobRun
+    output_at: float  # when the last log download was asked for (or the row was made)
     last_line: str | None = None  # None: no output known (yet, or none through the API)
-    output_at: float = 0.0  # when the last log download was asked for
     output_final: bool = False  # the download after the run ended was asked for
     output_queued: bool = False
+    phase: Phase = field(init=False)
 
-    @property
-    def phase(self) -> Phase:
-        return phase("run", self.run.status)
+    def __post_init__(self) -> None:
+        self.set(self.run)
+
+    def set(self, run: JobRun) -> None:
+        # The phase is read for every row on each redraw and count: worked out once per copy.
+        self.run, self.phase = run, phase("run", run.status)
 
     @property
     def final(self) -> bool:
@@ -108,12 +112,13 @@ class SweepFeed:
         self.poller = poller
         self.keys = sweep_keys([combination for combination, _run in runs])
         self.rows: dict[str, Row] = {}
+        made = time.monotonic()  # a running run's first log comes one period after this
         for combination, run in runs:
             if not isinstance(run, JobRun):
                 raise TypeError(f"a sweep shows JobRuns, not {type(run).__name__}")
             if run.id in self.rows:
                 raise ValueError(f"run {run.id} is in the sweep twice")
-            self.rows[run.id] = Row({str(k): str(v) for k, v in combination.items()}, run)
+            self.rows[run.id] = Row({str(k): str(v) for k, v in combination.items()}, run, made)
         self._on_change = on_change
         self._alive = alive
         self._on_trouble = on_trouble
@@ -130,8 +135,9 @@ class SweepFeed:
             sub.cancel()
         active = [row.run for row in self.rows.values() if not row.final]
         self._subs = self.controller.follow_runs(active, self, self.poller) if active else []
+        watched = self._watched()
         for row in self.rows.values():
-            self._refresh_output(row)
+            self._refresh_output(row, watched)
 
     def close(self) -> None:
         """Stop following (idempotent)."""
@@ -159,9 +165,10 @@ class SweepFeed:
                     continue
                 if run.status != row.run.status or not row.final:
                     changed.append(run.id)  # a running row's duration moves on too
-                row.run = run
+                row.set(run)
+        watched = self._watched()
         for run_id in changed:
-            self._refresh_output(self.rows[run_id])
+            self._refresh_output(self.rows[run_id], watched)
         if changed:
             self._on_change(changed)
 
@@ -179,7 +186,7 @@ class SweepFeed:
         with self._lock:
             for run in stopped:
                 if run.id in self.rows:
-                    self.rows[run.id].run = run
+                    self.rows[run.id].set(run)
         if stopped:
             self._on_change([run.id for run in stopped])
             keys = self.keys_watched()
@@ -188,17 +195,20 @@ class SweepFeed:
 
     # -- output -------------------------------------------------------------------------------
 
-    def _refresh_output(self, row: Row) -> None:
-        """Ask for the run's log while it runs (spaced out) and once more when it ended."""
+    def _watched(self) -> int:
+        # Every active run of the sweep counts as a watched item for the log downloads, however
+        # few look-ups the poller makes for them: their logs are downloaded one by one.
+        return max(self.poller.watched(), self.active())
+
+    def _refresh_output(self, row: Row, watched: int) -> None:
+        """Ask for the run's log while it runs (spaced out, `watched` items sharing the rate)
+        and once more when it ended."""
         if self._closed or row.output_final:
             return
         final = row.final
         if not final and row.phase.step < 2:  # scheduling, starting: no output yet
             return
         now = time.monotonic()
-        # Every active run of the sweep counts as a watched item here, however few look-ups
-        # the poller makes for them: their logs are downloaded one by one.
-        watched = max(self.poller.watched(), self.active())
         if not final and now - row.output_at < output_every(watched, self.poller.rate):
             return
         row.output_at, row.output_final = now, final
@@ -233,7 +243,7 @@ class SweepFeed:
         timed out), were stopped (or skipped)."""
         counts = dict.fromkeys(("waiting", "running", "succeeded", "failed", "stopped"), 0)
         for row in self.rows.values():
-            counts[_bucket(row.run.status)] += 1
+            counts[_bucket(row.phase)] += 1
         return counts
 
     def summary(self) -> str:
@@ -271,10 +281,9 @@ class SweepFeed:
         return frame
 
 
-def _bucket(status: str) -> str:
-    """The summary's word for a run status, from its look (`status.py`): an unknown one,
+def _bucket(info: Phase) -> str:
+    """The summary's word for a run's phase, from its look (`status.py`): an unknown status,
     shown on the first step, counts as waiting."""
-    info = phase("run", status)
     if info.activity is not Activity.FINAL:
         return "waiting" if info.step < 2 else "running"
     if info.succeeded:
