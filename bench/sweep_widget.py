@@ -173,3 +173,11 @@ def _variant(fig: Figure, server: Any, runs: int, run_seconds: float, legacy: bo
             "change waits up to one such interval, and a short step can pass unseen. Runs of "
             "one job (where CML allows several) are one listing of that job a round instead."
         )
+        if cpu >= 2.0:
+            spent = (cpu1 - cpu0) / max(1, len(in_window))
+            fig.limits.append(
+                f"**Missed** (CPU): {status_rate + log_rate:.1f} requests a second at "
+                f"{spent * 1000:.2f} ms of the kernel's CPU each, the poller's cap nearly full: "
+                "the cost is the number of requests, which only a call covering many runs "
+                "lowers (the legacy key's job list above)."
+            )

@@ -22,6 +22,7 @@ from cml_magic.api.objects import JobRun
 from cml_magic.widgets.controller import ClientOrController, as_controller
 from cml_magic.widgets.failures import one_line
 from cml_magic.widgets.frontend import in_widget_frontend
+from cml_magic.widgets.live import show_once
 from cml_magic.widgets.parts import (
     BORDER,
     LINK,
@@ -121,10 +122,9 @@ class SweepWidget(w.VBox):  # type: ignore[misc]
         return self.feed.frame()
 
     def show(self) -> None:
-        """Display the widget now, from the cell's thread."""
-        from IPython.display import display
-
-        display(self)  # type: ignore[no-untyped-call]
+        """Display the widget now, from the cell's thread (a magic's `--watch` does); as the
+        value of the cell that showed it, it is not shown a second time."""
+        show_once(self)
 
     # -- live updates -------------------------------------------------------------------------
 

@@ -13,13 +13,16 @@ import uuid
 
 import pandas as pd
 import pytest
+from IPython.utils.capture import capture_output
 from support.waits import wait_for
 
+from cml_magic import widgets
 from cml_magic.api.masking import MASK
 from cml_magic.widgets import sweep_feed
 from cml_magic.widgets.sweep import SweepWidget, show_sweep
 from cml_magic.widgets.text import SweepProgress
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # The job script writes its own output to `.cml/runs/<run id>.log`, the convention the
 # widgets' log tail reads on any workspace, and prints nothing.
 SCRIPT = """\
@@ -224,10 +227,35 @@ def test_text_progress_outside_a_widget_frontend(cml, poller, project, capsys):
 def test_show_sweep_gives_the_widget_in_a_widget_frontend(cml, poller, project, monkeypatch):
     monkeypatch.setenv("CML_MAGIC_WIDGETS", "1")
     runs = start_sweep(cml, project, [{"LR": "0.5"}])
-    widget = show_sweep(cml, runs, poller=poller)
+    widget = widgets.show_sweep(cml, runs, poller=poller)
     assert isinstance(widget, SweepWidget)
     wait_for(lambda: widget.finished, what="the run to end")
     widget.close()
+
+
+def test_shown_from_a_cell_the_widget_is_drawn_once(ip, cml, poller, project, monkeypatch):
+    # As a magic's --watch does: show() from the cell, the widget also the cell's value.
+    monkeypatch.setenv("CML_MAGIC_WIDGETS", "1")
+    ip.user_ns.update(cml=cml, runs=start_sweep(cml, project, [{"LR": "0.6"}]), poller=poller)
+    ip.run_cell("from cml_magic.widgets.sweep import show_sweep")
+    with capture_output() as captured:
+        ip.run_cell(
+            "one = show_sweep(cml, runs, poller=poller)\none.show()\none", store_history=True
+        )
+    assert sum(WIDGET_VIEW in out.data for out in captured.outputs) == 1
+    # Assigned in one cell, shown in a later one: drawn there as usual.
+    with capture_output() as captured:
+        ip.run_cell("two = show_sweep(cml, runs, poller=poller)\ntwo.show()", store_history=True)
+    assert sum(WIDGET_VIEW in out.data for out in captured.outputs) == 1
+    with capture_output() as later:
+        ip.run_cell("two", store_history=True)
+    assert sum(WIDGET_VIEW in out.data for out in later.outputs) == 1
+    for name in ("one", "two"):
+        sweep = ip.user_ns.pop(name)
+        wait_for(lambda sweep=sweep: sweep.finished, what="the run to end")
+        sweep.close()
+    for name in ("cml", "runs", "poller", "show_sweep"):
+        ip.user_ns.pop(name, None)
 
 
 def test_a_sweep_refuses_what_it_cannot_show(cml, poller, project):
