@@ -8,6 +8,7 @@ used for web UI links) are cached per controller.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
@@ -26,6 +27,8 @@ Watched: TypeAlias = JobRun | ModelBuild | ModelDeployment | Application
 Kind: TypeAlias = Literal["run", "build", "deployment", "application"]
 W = TypeVar("W", bound=Watched)
 Stoppable = TypeVar("Stoppable", JobRun, ModelDeployment, Application)  # CML cannot stop builds
+# Runs of a sweep looked up on their own in one look-up of API v1's job list, at most.
+ALONE_PER_LOOKUP = 3
 KINDS: tuple[tuple[type[Watched], Kind], ...] = (
     (JobRun, "run"),
     (ModelBuild, "build"),
@@ -323,13 +326,15 @@ class Controller:
         with its newest run (`latest`: id, status, times).
 
         A run whose copy there is not its own (a newer run of its job hides it) or whose status
-        word is not one of API v2's is looked up on its own.
+        word is not one of API v2's is looked up on its own, `ALONE_PER_LOOKUP` of them a look-up
+        at most (the longest unseen first); a final run is not looked up again.
         """
         from cml_magic.api.convert import timestamp
         from cml_magic.api.statuses import RUN
         from cml_magic.api.transport import single_attempt  # loaded with the client already
 
         current = {run.id: run for run in runs}
+        asked: dict[str, float] = {}  # when a run the list did not vouch for was last looked up
 
         def fetch() -> tuple[JobRun, ...]:
             with single_attempt():  # the poller retries on its own schedule, and says so
@@ -337,15 +342,18 @@ class Controller:
                 latest = {
                     str(job.get("public_identifier") or ""): job.get("latest") for job in jobs
                 }
+                alone = []
                 for run_id, run in list(current.items()):
+                    if RUN.is_final(run.status):
+                        continue  # it will not change again
                     seen = latest.get(run.job_id)
-                    status = ""
-                    if isinstance(seen, dict) and str(seen.get("id") or "") == run_id:
-                        status = "ENGINE_" + str(seen.get("status") or "").upper()
+                    if not (isinstance(seen, dict) and str(seen.get("id") or "") == run_id):
+                        alone.append(run)
+                        continue
+                    status = "ENGINE_" + str(seen.get("status") or "").upper()
                     if status not in RUN.active | RUN.final:
-                        current[run_id] = self.cml.refresh(run)
+                        alone.append(run)
                     elif status != run.status:
-                        assert isinstance(seen, dict)
                         current[run_id] = replace(
                             run,
                             status=status,
@@ -353,6 +361,12 @@ class Controller:
                             running_at=timestamp(seen.get("running_at")) or run.running_at,
                             finished_at=timestamp(seen.get("finished_at")) or run.finished_at,
                         )
+                # A few a look-up, the longest unseen first: one look-up of the poller stays a
+                # few requests, under its rate cap, however many runs the list cannot vouch for.
+                alone.sort(key=lambda run: asked.get(run.id, 0.0))
+                for run in alone[:ALONE_PER_LOOKUP]:
+                    asked[run.id] = time.monotonic()
+                    current[run.id] = self.cml.refresh(run)
             return tuple(current[run.id] for run in runs)
 
         return fetch

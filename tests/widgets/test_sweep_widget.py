@@ -303,3 +303,49 @@ def test_with_a_legacy_key_runs_of_many_jobs_are_one_request(local_cml, poller, 
             assert run.running_at is not None and run.finished_at is not None
         wait_for(lambda: widget.table.value.count("loss=0.5") == 3, what="last lines")
         widget.close()
+
+
+def test_a_run_its_job_list_cannot_vouch_for_is_looked_up_on_its_own(local_cml, poller, project):
+    # The v1 job list shows each job's newest run: a sweep's run whose job ran again since is
+    # looked up by itself, the others still come with the list.
+    from cml_magic.api import CML
+    from cml_magic.widgets import controller
+
+    with CML(
+        local_cml.url, local_cml.api_key, legacy_api_key=local_cml.legacy_api_key, project=project
+    ) as cml:
+        runs = start_sweep(cml, project, grid(LR=["0.1", "0.2"]), SWEEP_SECONDS="0")
+        for _combination, run in runs:
+            cml.wait_for_run(run, timeout=30, poll_interval=0.05)
+        hidden = runs[0][1]
+        newer = cml.runs.create(hidden.job_id, project=project, environment={"SWEEP_SECONDS": "0"})
+        cml.wait_for_run(newer, timeout=30, poll_interval=0.05)
+        sent: list[str] = []
+        cml.transport.session.hooks["response"].append(
+            lambda response, *a, **k: sent.append(response.url)
+        )
+        widget = SweepWidget(runs, cml, poller=poller)  # their first copies: scheduling
+        assert poller.watched() == 1
+        wait_for(
+            lambda: widget.finished, what="both runs seen final", show=lambda: statuses(widget)
+        )
+        assert set(statuses(widget).values()) == {"ENGINE_SUCCEEDED"}
+        alone = [url for url in sent if url.split("?")[0].endswith(f"/runs/{hidden.id}")]
+        assert len(alone) == 1  # looked up once; final, it is not looked up again
+        assert not [url for url in sent if url.split("?")[0].endswith(f"/runs/{runs[1][1].id}")]
+        widget.close()
+
+        # Many such runs: a few a look-up, so one look-up stays a few requests.
+        many = start_sweep(cml, project, [{"LR": str(i)} for i in range(5)], SWEEP_SECONDS="0")
+        for _combination, run in many:
+            cml.wait_for_run(run, timeout=30, poll_interval=0.05)
+            again = cml.runs.create(run.job_id, project=project, environment={"SWEEP_SECONDS": "0"})
+            cml.wait_for_run(again, timeout=30, poll_interval=0.05)
+        del sent[:]
+        before = poller.lookups
+        widget = SweepWidget(many, cml, poller=poller)
+        wait_for(lambda: widget.finished, what="all seen final", show=lambda: statuses(widget))
+        singles = [url for url in sent if "/api/v2/" in url and "/runs/" in url]
+        assert len(singles) == 5 and controller.ALONE_PER_LOOKUP == 3
+        assert poller.lookups - before == 2  # 3 runs, then the 2 left
+        widget.close()
