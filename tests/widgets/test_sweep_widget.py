@@ -349,3 +349,19 @@ def test_a_run_its_job_list_cannot_vouch_for_is_looked_up_on_its_own(local_cml, 
         assert len(singles) == 5 and controller.ALONE_PER_LOOKUP == 3
         assert poller.lookups - before == 2  # 3 runs, then the 2 left
         widget.close()
+
+
+def test_stopping_runs_that_ended_meanwhile_is_one_line_each(cml, project):
+    # The copies say scheduling; the runs have ended since: each stop fails, none raises.
+    from cml_magic.widgets.controller import Controller
+
+    runs = [run for _combination, run in start_sweep(cml, project, grid(LR=["1", "2"]))]
+    for run in runs:
+        cml.wait_for_run(run, timeout=30, poll_interval=0.05)
+    stopped, failed = Controller(cml).stop_runs(runs)
+    assert stopped == [] and len(failed) == 2
+    for run, line in zip(runs, failed, strict=True):
+        assert line.startswith(f"{run.id}: ") and "\n" not in line
+    # Copies that say they ended are not sent a stop at all.
+    finals = [cml.runs.get(run.id, run.job_id, project=project) for run in runs]
+    assert Controller(cml).stop_runs(finals) == ([], [])
