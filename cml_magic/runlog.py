@@ -54,6 +54,15 @@ def log_path(environ: Mapping[str, str]) -> str | None:
     return f"{LOG_FOLDER}/{engine}.log"
 
 
+def missing_hint(run_id: str) -> str:
+    """One line for a run whose script saved no output: what turns the convention on."""
+    return (
+        f"run {run_id} saved no output in the project ({LOG_FOLDER}/{run_id}.log); to have it,"
+        " run the code with %%cml_run, or point the job at `python -m cml_magic.runlog SCRIPT`"
+        " or start its script with the snippet of the docs (Run output on any workspace)"
+    )
+
+
 def command_for(script: str, arguments: Sequence[str]) -> list[str]:
     """The command running `script` as CML runs a job's script: by its kind."""
     suffix = os.path.splitext(script)[1].lower()
