@@ -31,7 +31,7 @@ def parse_axis(text: str) -> Axis:
     key, sep, values = text.partition("=")
     if not sep or not _ENV_NAME.match(key):
         raise argparse.ArgumentTypeError(
-            f"expected KEY=v1,v2,... with KEY made of letters, digits and _, got {text!r}"
+            f"expected NAME=v1,v2,... with NAME made of letters, digits and _, got {text!r}"
             " (e.g. --sweep LR=0.1,0.01)"
         )
     items = tuple(value.strip() for value in values.split(","))

@@ -18,9 +18,9 @@ def test_an_axis_is_a_variable_and_its_values_in_order() -> None:
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("LR", "expected KEY=v1,v2"),
-        ("=1,2", "expected KEY=v1,v2"),
-        ("1X=1", "expected KEY=v1,v2"),
+        ("LR", "expected NAME=v1,v2"),
+        ("=1,2", "expected NAME=v1,v2"),
+        ("1X=1", "expected NAME=v1,v2"),
         ("LR=", "none empty"),
         ("LR=1,,2", "none empty"),
         ("LR=1,", "none empty"),
