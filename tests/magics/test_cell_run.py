@@ -294,3 +294,34 @@ def test_a_watched_sweep_shows_text_until_the_sweep_widget_exists(
     _, cell = tagged("import os\nprint('K is', os.environ['K'])\n")
     run_cell(cml_ip, "--sweep K=1,2 --watch -o df", cell)
     assert list(cml_ip.user_ns["df"]["last_output"]) == ["K is 1", "K is 2"]
+
+
+def test_runs_logs_of_a_run_that_saved_no_output_says_how_to_turn_it_on(
+    cml_ip: Any, api: Any
+) -> None:
+    from cml_magic.runlog import missing_hint
+
+    tag, _ = tagged("")
+    api.files.upload(f"quiet-{tag}.py", "print('not saved')\n", project=PROJECT)
+    job = api.jobs.create(f"quiet-{tag}", f"quiet-{tag}.py", project=PROJECT)
+    run = api.wait_for_run(api.runs.create(job.id, project=PROJECT), timeout=30, poll_interval=0.05)
+    with capture_output() as shown:
+        cml_ip.run_line_magic("cml", f"runs logs {run.id} --job {job.id} --project {PROJECT}")
+    assert shown.stdout == missing_hint(run.id) + "\n"
+    assert "python -m cml_magic.runlog SCRIPT" in shown.stdout
+
+
+def test_cml_run_completes_its_flags_and_job_names(cml_ip: Any, magics: Any) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    from cml_magic.api import Job
+
+    magics.names.remember([Job.from_json({"id": "j1", "name": "nightly"})])
+
+    def complete(line: str) -> list[str]:
+        with provisionalcompleter():
+            return [c.text for c in cml_ip.Completer.completions(line, len(line))]
+
+    assert complete("%%cml_run --sw") == ["--sweep"]
+    assert "--yes" in complete("%%cml_run --")
+    assert complete("%%cml_run --job ni") == ["nightly"]
