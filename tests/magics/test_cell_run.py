@@ -20,7 +20,20 @@ from cml_magic.api.masking import MASK
 from cml_magic.magics import cellrun, sweeps
 from cml_magic.runlog import SNIPPET
 
-PROJECT = "risk-analysis"
+# A project of this module's own: the server is shared, and other tests count the demo
+# projects' jobs.
+PROJECT = f"cell-runs-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def project(magic_server: Any) -> Iterator[str]:
+    from cml_magic.api import CML
+
+    with CML(magic_server.url, magic_server.api_key, timeout=10.0) as client:
+        made = client.projects.create(PROJECT)
+        client.files.upload("analysis.py", "print('analysis')\n", project=made.id)
+        yield PROJECT
+        client.projects.delete(made.id)
 
 
 def tagged(code: str) -> tuple[str, str]:
