@@ -338,3 +338,13 @@ def test_cml_run_completes_its_flags_and_job_names(cml_ip: Any, magics: Any) -> 
     assert complete("%%cml_run --sw") == ["--sweep"]
     assert "--yes" in complete("%%cml_run --")
     assert complete("%%cml_run --job ni") == ["nightly"]
+
+
+def test_watch_outside_a_widget_front_end_shows_text_then_the_output(
+    cml_ip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CML_MAGIC_WIDGETS", "0")
+    _, cell = tagged("print('watched as text')\n")
+    result, out = run_cell(cml_ip, "--watch -o r", cell)
+    assert result is None and cml_ip.user_ns["r"].succeeded
+    assert ": succeeded" in out and out.endswith("watched as text\n")
