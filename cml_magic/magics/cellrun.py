@@ -105,6 +105,7 @@ def run(ctx: Context, args: argparse.Namespace, cell: str) -> Any:
         raise usage_error(
             f"{PROG}: the cell is empty; write the code to run below the line", "bad_argument"
         )
+    _check_python(cell)
     fixed = dict(args.env or [])
     try:
         combos = combinations(args.sweep or [], allow_many=args.yes, fixed=fixed)
@@ -138,6 +139,23 @@ def run(ctx: Context, args: argparse.Namespace, cell: str) -> Any:
         ctx.magic.user_ns[args.out] = shown
     # The output is printed and the widgets show themselves: only a sweep's table is the value.
     return shown if sweeping and not watch else None
+
+
+def _check_python(cell: str) -> None:
+    """The cell runs as a plain Python script: IPython syntax (`%magic`, `!command`) and other
+    syntax errors are refused here, not found by a run on the cluster."""
+    try:
+        compile(cell, "<cell>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}: " if exc.lineno else ""
+        text = (exc.text or "").strip()
+        hint = " (IPython syntax does not run in a script)" if text[:1] in {"%", "!"} else ""
+        raise usage_error(
+            f"{PROG}: {where}not Python: {exc.msg}{hint}" + (f": {text!r}" if text else ""),
+            "bad_argument",
+        ) from None
+    except ValueError as exc:  # a NUL byte
+        raise usage_error(f"{PROG}: the cell is not Python text: {exc}", "bad_argument") from None
 
 
 def _project_id(ctx: Context, args: argparse.Namespace) -> str:

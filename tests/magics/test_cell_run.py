@@ -213,6 +213,8 @@ def test_a_sweep_with_a_failing_run_fails_the_cell_after_storing_the_frame(
 
 BAD = [
     ("", "   \n", "the cell is empty"),
+    ("", "print(1\nx = 2\n", "line 1: not Python"),
+    ("", "x = 1\n!ls -l\n", "line 2: not Python: invalid syntax (IPython syntax"),
     ("--runtime no-such-runtime", "print(1)", "unknown runtime 'no-such-runtime'"),
     ("--runtime docker.example.com/none:1", "print(1)", "unknown runtime"),
     ("--sweep K", "print(1)", "expected NAME=v1,v2"),
