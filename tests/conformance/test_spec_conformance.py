@@ -31,13 +31,15 @@ from support.waits import wait_for
 
 from cml_magic.api import CML, BadRequestError, CMLError, NotFoundError
 from cml_magic.local import LocalCML
+from cml_magic.runlog import SNIPPET
 
 FAST = 0.05  # seconds between polls
 WAIT = 60.0  # bound of every wait
 # Public methods of `CML` that are setting up, not talking to CML.
 NOT_CALLS = {"from_env", "from_settings", "close", "default_project_ref"}
 SLEEPER = "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"
-JOB = "import os\nprint('hello', os.environ.get('GREETING'), flush=True)\n"
+# It saves its output in the project (cml_magic.runlog), where `cml.runs.output` reads it.
+JOB = SNIPPET + "print('hello', os.environ.get('GREETING'), flush=True)\n"
 
 
 class CallLog:
