@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         ModelBuild,
         ModelDeployment,
     )
+    from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
 
 
 def __getattr__(name: str) -> Any:
@@ -61,6 +62,10 @@ def __getattr__(name: str) -> Any:
         from cml_magic.api import serving_objects
 
         return getattr(serving_objects, name)
+    if name in ("RegisteredModel", "RegisteredModelVersion"):
+        from cml_magic.api import registry_objects
+
+        return getattr(registry_objects, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -86,6 +91,8 @@ __all__ = [
     "NotFoundError",
     "Project",
     "RateLimitError",
+    "RegisteredModel",
+    "RegisteredModelVersion",
     "Resource",
     "Runtime",
     "ServerError",
