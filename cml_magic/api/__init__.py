@@ -41,13 +41,13 @@ from cml_magic.api.objects import (
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
+    from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
     from cml_magic.api.serving_objects import (
         Application,
         Model,
         ModelBuild,
         ModelDeployment,
     )
-    from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
 
 
 def __getattr__(name: str) -> Any:

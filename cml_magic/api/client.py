@@ -269,8 +269,8 @@ class CML:
 
     def refresh(self, obj: R, project: str | None = None) -> R:
         """`obj` as it is now: fetched again by its kind and ids (a project, job, run, model,
-        build, deployment, application or registered model). `project`: where an object that does not say
-        which project it is in lives (None: the default project)."""
+        build, deployment, application or registered model). `project`: where an object that
+        does not say which project it is in lives (None: the default project)."""
         found: R = self._collection_of(obj)._refresh(obj, project)
         return found
 

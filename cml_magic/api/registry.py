@@ -16,7 +16,7 @@ registered_model=...)`, `cml.builds.create(..., registered_model_version=...)`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cml_magic.api import paths
 from cml_magic.api.collection import Collection, ListOptions
@@ -24,7 +24,7 @@ from cml_magic.api.convert import set_fields
 from cml_magic.api.errors import NotFoundError
 from cml_magic.api.names import exactly_one, is_numeric
 from cml_magic.api.objects import Listing
-from cml_magic.api.paging import as_received, iterate
+from cml_magic.api.paging import MAX_PAGE_SIZE, as_received, iterate
 from cml_magic.api.registry_objects import (
     ORIGIN_BUILD,
     ORIGIN_FUNCTION,
@@ -90,8 +90,15 @@ class Registry(Collection[RegisteredModel]):
         return self._listing(self._json_pages((), options))
 
     def get(self, ref: ModelRef) -> RegisteredModel:
-        """One registered model, by id or name, with its versions (`.versions`)."""
-        return self._lookup(self.resolve(ref))
+        """One registered model, by id or name, with every version (`.versions`)."""
+        model_id = self.resolve(ref)
+        answer = self._cml.transport.request(
+            "GET", self._path((), model_id), params={"page_size": MAX_PAGE_SIZE}
+        )
+        return self._made(answer, ())
+
+    def _refresh(self, item: RegisteredModel, project: str | None = None) -> RegisteredModel:
+        return self.get(item.model_id)
 
     def resolve(self, ref: ModelRef) -> str:
         """The id of a registered model (a `RegisteredModel`, an id or a name)."""
@@ -163,7 +170,7 @@ class Registry(Collection[RegisteredModel]):
             tags=[*(tag_list(tags) or ()), *(tag_list(origin) or ())],
             visibility=visibility,
         )
-        return self._newest(registered)
+        return self.newest_version(registered)
 
     def register_run(
         self,
@@ -191,16 +198,22 @@ class Registry(Collection[RegisteredModel]):
             tags=tags,
             visibility=visibility,
         )
-        return self._newest(registered)
+        return self.newest_version(registered)
 
-    def _newest(self, registered: RegisteredModel) -> RegisteredModelVersion:
-        """The version a registration just added: the highest number (CML answers the
-        model; its versions may come in pages, so the model is asked again when needed)."""
-        found = registered.latest
-        if found is None or found.number < registered.count:
-            found = self.get(registered.model_id).latest
+    def newest_version(self, ref: ModelRef) -> RegisteredModelVersion:
+        """The version with the highest number: after a registration, the one it added. A
+        `RegisteredModel` holding all its versions is answered from; else they are listed."""
+        versions: Sequence[RegisteredModelVersion] = ()
+        if isinstance(ref, RegisteredModel):
+            versions = ref.versions
+        if not isinstance(ref, RegisteredModel) or len(versions) < ref.count:
+            versions = self.versions(ref)
+        found = max(versions, key=lambda v: v.number, default=None)
         if found is None:
-            raise NotFoundError(f"registered model {registered.name!r} answered no version")
+            name = ref.name if isinstance(ref, RegisteredModel) else ref
+            raise NotFoundError(
+                f"registered model {name!r} has no version", kind="model version", name="newest"
+            )
         return found
 
     def update(

@@ -20,11 +20,6 @@ ORIGIN_BUILD = "cml.build_id"
 ORIGIN_FUNCTION = "cml.function_name"
 
 
-def tag_map(tags: tuple[dict[str, Any], ...]) -> dict[str, str]:
-    """`[{"key": k, "value": v}, ...]` (CML's `Tag` list) -> `{k: v}`."""
-    return {str(t.get("key", "")): str(t.get("value", "")) for t in tags if isinstance(t, dict)}
-
-
 @dataclass(frozen=True, slots=True, repr=False)
 class ModelVersionMetadata(Resource):
     """Where a version came from: `mlops_type` `MLFLOW` (an experiment run: `mlflow_metadata`
@@ -33,7 +28,7 @@ class ModelVersionMetadata(Resource):
     kind: ClassVar[str] = "model version metadata"
     SUMMARY: ClassVar[tuple[str, ...]] = ("mlops_type", "project_id", "owner")
     mlops_type: str = ""
-    tags: tuple[dict[str, Any], ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
     workspace_url: str = ""
     project_id: str = ""
     owner: User | None = None
@@ -52,6 +47,7 @@ class RegisteredModelVersion(Resource):
         "model_id",
         "status",
         "notes",
+        "tags",
         "user",
         "created_at",
     )
@@ -65,18 +61,13 @@ class RegisteredModelVersion(Resource):
     updated_at: datetime | None = None
     status: str = ""
     model_version_metadata: ModelVersionMetadata | None = None
-    tags: tuple[dict[str, Any], ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)  # CML's `Tag` list, as a dict
     error_message: str = ""
 
     @property
     def id(self) -> str:
         """The version's id (`model_version_id`)."""
         return self.model_version_id
-
-    @property
-    def tag_values(self) -> dict[str, str]:
-        """The version's tags as a dict."""
-        return tag_map(self.tags)
 
     @property
     def project_id(self) -> str:
@@ -93,7 +84,7 @@ class RegisteredModelVersion(Resource):
     @property
     def build_id(self) -> str:
         """The model build the version was registered from ("" for none)."""
-        return self.tag_values.get(ORIGIN_BUILD, "")
+        return self.tags.get(ORIGIN_BUILD, "")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
