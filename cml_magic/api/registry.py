@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 Tags = Mapping[str, str] | Sequence[Mapping[str, str]]
 ModelRef = RegisteredModel | str
 VersionRef = RegisteredModelVersion | str | int
+VISIBILITIES = ("PRIVATE", "PUBLIC")
 
 
 def tag_list(tags: Tags | None) -> list[dict[str, str]] | None:
@@ -50,6 +51,15 @@ def tag_list(tags: Tags | None) -> list[dict[str, str]] | None:
     if isinstance(tags, Mapping):
         return [{"key": str(k), "value": str(v)} for k, v in tags.items()]
     return [{"key": str(t["key"]), "value": str(t.get("value", ""))} for t in tags]
+
+
+def visibility_of(value: str | None) -> str | None:
+    """`"public"` -> `"PUBLIC"`; ValueError (nothing sent) for anything but the spec's two."""
+    if value is None:
+        return None
+    if value.upper() not in VISIBILITIES:
+        raise ValueError(f"visibility must be PRIVATE or PUBLIC, not {value!r}")
+    return value.upper()
 
 
 def version_number(ref: str | int) -> int | None:
@@ -123,6 +133,7 @@ class Registry(Collection[RegisteredModel]):
         `CreateRegisteredModelRequest`): a new model with version 1, or the next version of
         the model of that name. With `experiment_id` and `run_id`, `model_path` is the model's
         artifact of that experiment run. Sent once, never retried."""
+        visibility = visibility_of(visibility)
         body = {
             "project_id": self._cml.projects.resolve(project),
             "model_name": name,
@@ -132,7 +143,7 @@ class Registry(Collection[RegisteredModel]):
             "description": description,
             "notes": notes,
             "tags": tag_list(tags),
-            "visibility": visibility.upper() if visibility else None,
+            "visibility": visibility,
         }
         return self._call("POST", (), body=set_fields(body))
 
@@ -220,10 +231,11 @@ class Registry(Collection[RegisteredModel]):
         self, ref: ModelRef, *, description: str | None = None, visibility: str | None = None
     ) -> RegisteredModel:
         """Change a registered model's description or visibility (`PRIVATE`, `PUBLIC`)."""
+        visibility = visibility_of(visibility)
         body = {
             "model_id": self.resolve(ref),
             "description": description,
-            "visibility": visibility.upper() if visibility else None,
+            "visibility": visibility,
         }
         return self._call("PATCH", (), body=set_fields(body))
 
