@@ -222,9 +222,7 @@ class Registry(Collection[RegisteredModel]):
         found = max(versions, key=lambda v: v.number, default=None)
         if found is None:
             name = ref.name if isinstance(ref, RegisteredModel) else ref
-            raise NotFoundError(
-                f"registered model {name!r} has no version", kind="model version", name="newest"
-            )
+            raise NotFoundError(f"registered model {name} has no version")
         return found
 
     def update(
@@ -310,9 +308,6 @@ class Registry(Collection[RegisteredModel]):
         found = self.versions(model_id, search_filter={"version_number": str(number)})
         matches = [v for v in found if v.number == number]
         if not matches:
-            raise NotFoundError(
-                f"registered model {model_id} has no version {number}",
-                kind="model version",
-                name=str(number),
-            )
+            label = model.name if isinstance(model, RegisteredModel) else model
+            raise NotFoundError(f"registered model {label} has no version {number}")
         return model_id, matches[0].model_version_id
