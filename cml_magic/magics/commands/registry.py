@@ -4,8 +4,10 @@ registering a model build or an experiment run's model, and deploying a version.
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import Any
 
+from cml_magic.api.errors import CMLError
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.commands.fields import add_fields, field_values
 from cml_magic.magics.commands.models import DEPLOY_FIELDS
@@ -110,10 +112,16 @@ def _deploy(ctx: Context, args: argparse.Namespace) -> Any:
     project = ctx.project(args)
     name = args.name or registered.name
     model = ctx.remember(ctx.cml.models.create(name, project=project, registered_model=registered))
-    build = ctx.cml.builds.create(model.id, project=project, registered_model_version=version)
-    deployment = ctx.cml.deployments.create(
-        build.id, model.id, project=project, **field_values(args, DEPLOY_FIELDS)
-    )
+    try:
+        build = ctx.cml.builds.create(model.id, project=project, registered_model_version=version)
+        deployment = ctx.cml.deployments.create(
+            build.id, model.id, project=project, **field_values(args, DEPLOY_FIELDS)
+        )
+    except CMLError:
+        # No model left behind that serves nothing: the line failed as a whole.
+        with contextlib.suppress(CMLError):
+            ctx.cml.models.delete(model.id, project=project)
+        raise
     label = f"deployment {deployment.id} of model {name}"
     print(
         f"Model {name} ({model.id}) from {registered.name} version {version.number}:"
