@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from support.waits import wait_for
 
 from cml_magic import frames
 from cml_magic.api import CML, AuthError, BadRequestError, NotFoundError, Project
@@ -216,3 +217,31 @@ def test_listings_become_frames_with_fixed_typed_columns(
     assert isinstance(versions["created_at"].dtype, pd.DatetimeTZDtype)
     empty = frames.to_frame(cml.registry.list(search=unique("none")))
     assert list(empty.columns) == list(frames.COLUMNS["registered model"]) and empty.empty
+
+
+def test_one_model_request_builds_and_deploys_a_version(
+    cml: CML, project: Project, registered: list[str]
+) -> None:
+    """CreateModelRequest's `auto_build_config` carries the version, as CML's spec has it."""
+    name = unique("auto")
+    registered.append(name)
+    version = cml.registry.register_build(name, built(cml, project))
+    model = cml.models.create(
+        unique("auto-served"),
+        project=project.id,
+        registered_model=name,
+        auto_build_model=True,
+        auto_build_config={"registered_model_version_id": version.id},
+        auto_deploy_model=True,
+    )
+    [build] = cml.builds.list(model.id, project=project.id)
+    assert build.registered_model_version_id == version.id
+    assert cml.wait_for_build(build, timeout=WAIT, poll_interval=FAST).succeeded
+
+    def deployed() -> Any:
+        found = cml.deployments.list(model.id, project=project.id)
+        return found[0] if found and found[0].succeeded else None
+
+    deployment = wait_for(deployed, "the automatic deployment", WAIT)
+    assert cml.models.predict(model, {"x": 1}) == {"prediction": 2.0}
+    cml.deployments.stop(deployment.id, model.id, build.id, project=project.id)

@@ -51,6 +51,11 @@ def project(alice: Api) -> dict[str, Any]:
         ({"experiment_id": "e1"}, "experiment_id and run_id go together"),
         ({"tags": [{"key": "cml.build_id", "value": "nope"}]}, "model build nope not found"),
         ({"tags": [{"key": "cml.function_name", "value": "not a name"}]}, "not a Python name"),
+        ({"model_name": "nul\x00name"}, "model_name"),
+        ({"model_name": "n" * 300}, "model_name"),
+        ({"notes": "nul\x00"}, "notes"),
+        ({"model_name": {"nested": "object"}}, "model_name"),
+        ({"tags": [{"key": "k", "value": 3}]}, "tags"),
     ],
 )
 def test_bad_registrations_are_4xx_and_store_nothing(
