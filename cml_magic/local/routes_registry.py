@@ -256,6 +256,34 @@ def _answer(ctx: Ctx, model: Doc, params: ListParams | None = None) -> dict[str,
     return registered_model(users, model, ctx.username, count, chosen, token)
 
 
+def _next_version_of(ctx: Ctx, name: str, body: CreateRegisteredModel) -> Doc:
+    """The registered model `name` (made when there is none) with its next version number
+    taken (`next_number` - 1) and the request's description and visibility; not stored."""
+    same_name = [m for m in ctx.store.find(MODEL) if m["name"] == name]
+    if same_name and same_name[0]["owner"] != ctx.username:
+        raise forbidden(f"registered model {name!r} belongs to another user")
+    stamp = now()
+    model: Doc = (
+        same_name[0]
+        if same_name
+        else {
+            "id": ids.dashed_id(),
+            "name": name,
+            "description": "",
+            "owner": ctx.username,
+            "visibility": "PRIVATE",
+            "created_at": stamp,
+            "next_number": 1,
+        }
+    )
+    model = {**model, "updated_at": stamp, "next_number": int(model["next_number"]) + 1}
+    if body.description:
+        model["description"] = body.description
+    if body.visibility:
+        model["visibility"] = body.visibility
+    return model
+
+
 @router.post("/registry/models", summary="Register a model (a new version if it exists)")
 def post_registered_model(ctx: V2, request: Request, body: CreateRegisteredModel) -> dict[str, Any]:
     name = body.model_name.strip()
@@ -270,54 +298,35 @@ def post_registered_model(ctx: V2, request: Request, body: CreateRegisteredModel
         raise bad_request(f"model_path {quoted(body.model_path)} is too large for a model file")
     check_experiment_run(ctx, project["id"], body.experiment_id, body.run_id)
     function = _origin_function(ctx, project["id"], body)
-    same_name = [m for m in ctx.store.find(MODEL) if m["name"] == name]
-    if same_name and same_name[0]["owner"] != ctx.username:
-        raise forbidden(f"registered model {name!r} belongs to another user")
-
-    stamp = now()
-    existing = same_name[0] if same_name else None
-    model: Doc = existing or {
-        "id": ids.dashed_id(),
-        "name": name,
-        "description": "",
-        "owner": ctx.username,
-        "visibility": "PRIVATE",
-        "created_at": stamp,
-        "next_number": 1,
-    }
-    model = {**model, "updated_at": stamp}
-    if body.description:
-        model["description"] = body.description
-    if body.visibility:
-        model["visibility"] = body.visibility
-    number = int(model.get("next_number", 1))
-    model["next_number"] = number + 1
     version_id = ids.dashed_id()
     artifact = PurePosixPath(body.model_path).name
-    version = {
-        "id": version_id,
-        "model_id": model["id"],
-        "number": number,
-        "notes": body.notes,
-        "tags": [t.model_dump() for t in body.tags],
-        "creator": ctx.username,
-        "created_at": stamp,
-        "updated_at": stamp,
-        "project_id": project["id"],
-        "project_owner": project["owner"],
-        "model_path": body.model_path,
-        "experiment_id": body.experiment_id,
-        "run_id": body.run_id,
-        "function_name": function,
-        "artifact": artifact,
-        "workspace_url": str(request.base_url).rstrip("/"),
-    }
     copy = artifacts_dir(ctx.store) / version_id
     try:
         with private_files():
             copy.mkdir(parents=True)
             shutil.copyfile(folder / body.model_path, copy / artifact)
+        # The name's model is found (or made) and numbered under the store's lock: two
+        # registrations at once make one model and two numbers.
         with ctx.store.transaction():
+            model = _next_version_of(ctx, name, body)
+            version = {
+                "id": version_id,
+                "model_id": model["id"],
+                "number": model["next_number"] - 1,
+                "notes": body.notes,
+                "tags": [t.model_dump() for t in body.tags],
+                "creator": ctx.username,
+                "created_at": model["updated_at"],
+                "updated_at": model["updated_at"],
+                "project_id": project["id"],
+                "project_owner": project["owner"],
+                "model_path": body.model_path,
+                "experiment_id": body.experiment_id,
+                "run_id": body.run_id,
+                "function_name": function,
+                "artifact": artifact,
+                "workspace_url": str(request.base_url).rstrip("/"),
+            }
             ctx.store.put(MODEL, model)
             ctx.store.put(VERSION, version)
     except BaseException:

@@ -5,12 +5,15 @@ experiment fields are checked once the server keeps experiments."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 from support.rest import Api, make_project
 
 from cml_magic.local import LocalCML
@@ -166,3 +169,24 @@ def test_experiment_fields_are_checked_once_experiments_are_kept(
         register(alice, project, 404, experiment_id="e-2", run_id="r-9")
     )
     register(alice, project, experiment_id="e-2", run_id="r-2")
+
+
+def test_registrations_at_once_make_one_model_and_distinct_numbers(
+    alice: Api, project: dict[str, Any]
+) -> None:
+    name = f"racing-{uuid.uuid4().hex[:8]}"
+    body = {"project_id": project["id"], "model_name": name, "model_path": "predict.py"}
+    start = threading.Barrier(6)
+
+    def register_one() -> int:
+        with requests.Session() as session:
+            session.headers.update(alice.session.headers)
+            start.wait()
+            return session.post(alice.base + REGISTRY, json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(lambda _: register_one(), range(6))) == [200] * 6
+    found = alice.get(REGISTRY, params={"search_filter": json.dumps({"model_name": name})})
+    assert [m["count"] for m in found["models"]] == [6]
+    model = alice.get(f"{REGISTRY}/{found['models'][0]['model_id']}")
+    assert sorted(v["number"] for v in model["model_versions"]) == [1, 2, 3, 4, 5, 6]
