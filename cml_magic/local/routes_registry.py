@@ -17,6 +17,7 @@ request's own `function_name` wins.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -125,10 +126,22 @@ def version_source(ctx: Ctx, version: Doc, function_name: str, project_dir: Path
         raise precondition(f"registered model version {version['id']} has lost its file")
     check_model_function(held, version["artifact"], function_name)
     relative = PurePosixPath(".cml", "registry", version["id"], version["artifact"])
-    target = project_dir / relative
+    root = project_dir.resolve()
+    folder = root.joinpath(*relative.parent.parts)
     with private_files():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        # A workload may have put a link on the way: nothing is made or written through it.
+        for depth in range(1, len(relative.parent.parts) + 1):
+            step = root.joinpath(*relative.parent.parts[:depth])
+            if step.is_symlink() or (step.exists() and not step.is_dir()):
+                shown = PurePosixPath(*relative.parent.parts[:depth])
+                raise precondition(f"{shown} in the project is not a folder; remove it first")
+            step.mkdir(exist_ok=True)
+        target = folder / relative.name
+        if target.is_symlink():
+            target.unlink()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        with os.fdopen(os.open(target, flags, 0o600), "wb") as sink:
+            sink.write(source.read_bytes())
     return str(relative)
 
 

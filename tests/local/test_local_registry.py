@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +191,27 @@ def test_registrations_at_once_make_one_model_and_distinct_numbers(
     assert [m["count"] for m in found["models"]] == [6]
     model = alice.get(f"{REGISTRY}/{found['models'][0]['model_id']}")
     assert sorted(v["number"] for v in model["model_versions"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_build_of_a_version_writes_nothing_through_a_link_in_the_project(
+    local_cml_factory: Callable[..., LocalCML], tmp_path: Path
+) -> None:
+    server = local_cml_factory()
+    alice = Api(server)
+    project = make_project(alice, {"predict.py": PREDICT})
+    version = register(alice, project)["model_versions"][0]
+    # What a job of the project could leave behind: `.cml/registry` linking elsewhere.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    hidden = server.data_dir / "projects" / project["id"] / ".cml"
+    hidden.mkdir(exist_ok=True)
+    (hidden / "registry").symlink_to(outside)
+    model = alice.post(f"/projects/{project['id']}/models", json={"name": "linked"})
+    refused = alice.post(
+        f"/projects/{project['id']}/models/{model['id']}/builds",
+        400,
+        json={"registered_model_version_id": version["model_version_id"]},
+    )
+    assert ".cml/registry in the project is not a folder" in message(refused)
+    assert list(outside.iterdir()) == []
+    assert alice.get(f"/projects/{project['id']}/models/{model['id']}/builds")["model_builds"] == []
