@@ -120,3 +120,20 @@ def test_mistakes_are_one_line_errors(ready: Any, built: tuple[str, str, str]) -
     with pytest.raises(UsageError) as caught:
         cml(ready, f"registry register {name} --path predict.py --public --notes x --foo")
     assert "--foo" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_registered_model_names_seen_are_completed(ip: Any, magics: Any) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    from cml_magic.api.registry_objects import RegisteredModel
+
+    magics.names.remember(
+        [
+            RegisteredModel.from_json({"model_id": f"r{i}", "name": n})
+            for i, n in enumerate(("churn-scorer", "churn-v2", "fraud"))
+        ]
+    )
+    line = "%cml registry show chu"
+    with provisionalcompleter():
+        offered = [c.text for c in ip.Completer.completions(line, len(line))]
+    assert offered == ["churn-scorer", "churn-v2"]
