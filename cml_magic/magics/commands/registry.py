@@ -168,7 +168,7 @@ def _deploy_args(parser: CommandParser) -> None:
 
 RESOURCE = Resource(
     name="registry",
-    summary="the model registry: registered models and their versions",
+    summary="the model registry, its registered models and their versions",
     verbs=(
         Verb(
             "list",
