@@ -22,6 +22,7 @@ _FIRST_ARGUMENT_GROUPS = {
     "apps": "apps",
     "use": "projects",
     "cml_job_env": "jobs",
+    "registry": "registered models",
 }
 
 
