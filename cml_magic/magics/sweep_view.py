@@ -60,8 +60,14 @@ def _wait(ctx: Context, progress: SweepProgress, started: Started, out: str | No
     from cml_magic.magics.progress import stop_on_interrupt
     from cml_magic.magics.results import for_display, limit_display
 
+    def stop_all() -> None:
+        _asked, failed = progress.stop_all()
+        if failed:  # stop_on_interrupt says it in its one line
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            raise RuntimeError(f"{failed[0]}{more}")
+
     try:
-        with stop_on_interrupt(f"the sweep's {len(started)} runs", progress.stop_all):
+        with stop_on_interrupt(f"the sweep's {len(started)} runs", stop_all):
             while not progress.finished:
                 progress.wait(STEP)
     finally:
