@@ -100,7 +100,8 @@ def run(ctx: Context, args: argparse.Namespace, cell: str) -> Any:
     """`%%cml_run`: check everything, write the file, make the jobs, start the runs, show.
 
     `-o` gets the run (a widget with --watch in a widget front end), or a sweep's DataFrame
-    (its summary widget with --watch); what the cell shows is returned."""
+    (its summary widget with --watch in a widget front end); what the cell shows is
+    returned."""
     if not cell.strip():
         raise usage_error(
             f"{PROG}: the cell is empty; write the code to run below the line", "bad_argument"
@@ -129,16 +130,19 @@ def run(ctx: Context, args: argparse.Namespace, cell: str) -> Any:
         for combo, job in zip(combos, jobs, strict=True)
     ]
     watch = _watching(args)
+    live = False  # a sweep's summary widget, shown at once; else the cell waits for the runs
     if sweeping:
         from cml_magic.magics.sweep_view import show
+        from cml_magic.widgets.frontend import in_widget_frontend
 
-        shown = show(ctx, started, jobs, watch=watch, out=args.out)
+        live = watch and in_widget_frontend()
+        shown = show(ctx, started, live=live, out=args.out)
     else:
         shown = _follow(ctx, args, started[0][1], jobs[0], watch)
     if args.out:
         ctx.magic.user_ns[args.out] = shown
     # The output is printed and the widgets show themselves: only a sweep's table is the value.
-    return shown if sweeping and not watch else None
+    return shown if sweeping and not live else None
 
 
 def _check_python(cell: str) -> None:
@@ -319,13 +323,3 @@ def _print_output(ctx: Context, run: JobRun) -> None:
         return
     text = mask_text(text)
     print(text, end="" if text.endswith("\n") else "\n")
-
-
-def last_line(text: str | None) -> str:
-    """The last line with any text of a run's output ("" without output), masked."""
-    if not text:
-        return ""
-    from cml_magic.api.masking import mask_text
-
-    lines = [line for line in text.splitlines() if line.strip()]
-    return mask_text(lines[-1].strip()) if lines else ""

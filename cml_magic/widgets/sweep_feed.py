@@ -55,6 +55,7 @@ class Row:
     last_line: str | None = None  # None: no output known (yet, or none through the API)
     output_final: bool = False  # the download after the run ended was asked for
     output_queued: bool = False
+    output_done: bool = False  # that download came back (with a log or without)
     phase: Phase = field(init=False)
 
     def __post_init__(self) -> None:
@@ -220,13 +221,16 @@ class SweepFeed:
         row.output_queued = False
         if self._closed:
             return
+        final = row.output_final  # asked for after the run ended: its last line is known then
         try:
-            text = self.controller.output(row.run)
+            line = last_line(self.controller.output(row.run))
         except Exception:
-            return  # the log is a nicety; the status still updates
-        line = last_line(text)
-        if line != row.last_line:
-            row.last_line = line
+            line = row.last_line  # the log is a nicety; the status still updates
+        changed = line != row.last_line
+        row.last_line = line
+        if final:
+            row.output_done = True
+        if changed or final:  # the final one tells `settled` waiters even when unchanged
             self._on_change([row.run.id])
 
     # -- what the rows say --------------------------------------------------------------------
@@ -237,6 +241,11 @@ class SweepFeed:
     @property
     def finished(self) -> bool:
         return all(row.final for row in self.rows.values())
+
+    @property
+    def settled(self) -> bool:
+        """Every run ended and its last output line was looked up after it ended."""
+        return all(row.final and row.output_done for row in self.rows.values())
 
     def counts(self) -> dict[str, int]:
         """How many runs wait (scheduling, starting), run (or stop), succeeded, failed (or

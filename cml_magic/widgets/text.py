@@ -140,7 +140,8 @@ class TextProgress:
 
 class SweepProgress:
     """A sweep's runs as text: one line now, one per status change of a run, and the summary
-    once every run ended; `wait()` blocks until then, `frame()` is the runs as a DataFrame."""
+    once every run ended; `wait()` blocks until then and each run's last output line is known,
+    `frame()` is the runs as a DataFrame."""
 
     def __init__(
         self,
@@ -155,6 +156,7 @@ class SweepProgress:
         self._context = contextvars.copy_context()  # ipykernel routes output by context
         self._done = threading.Event()
         self._closed = False
+        self._summed_up = False
         self._labels: dict[str, str] = {}
         self._trouble: str | None = None
         self.feed = SweepFeed(
@@ -168,8 +170,7 @@ class SweepProgress:
         self._print(f"[cml] sweep of {self.feed.summary()}")
         for run_id, row in self.feed.rows.items():
             self._labels[run_id] = row.phase.label
-        if self.feed.finished:
-            self._done.set()
+        self._summed_up = self.feed.finished  # ended already: the line above said it all
         self.feed.follow()
 
     def __repr__(self) -> str:
@@ -188,7 +189,8 @@ class SweepProgress:
         return self.feed.frame()
 
     def wait(self, timeout: float | None = None) -> list[JobRun]:
-        """Block until every run ended (at most `timeout` seconds); returns the runs."""
+        """Block until every run ended and its last output line was looked up (at most
+        `timeout` seconds); returns the runs."""
         self._context = contextvars.copy_context()
         self._done.wait(timeout)
         return self.runs
@@ -225,8 +227,10 @@ class SweepProgress:
             if row.final and row.duration:
                 parts.append(row.duration)
             self._print(" · ".join(parts))
-        if self.feed.finished and not self._done.is_set():
+        if self.feed.finished and not self._summed_up:
+            self._summed_up = True
             self._print(f"[cml] sweep of {self.feed.summary()}")
+        if self.feed.settled:
             self._done.set()
 
     def _print(self, line: str) -> None:

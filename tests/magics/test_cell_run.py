@@ -4,7 +4,10 @@ written or started."""
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
+import os
+import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +23,7 @@ from cml_magic.api.masking import MASK
 from cml_magic.magics import cellrun, sweeps
 from cml_magic.runlog import SNIPPET
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # A project of this module's own: the server is shared, and other tests count the demo
 # projects' jobs.
 PROJECT = f"cell-runs-{uuid.uuid4().hex[:8]}"
@@ -157,7 +161,7 @@ def test_a_sweep_of_two_by_two_waits_and_gives_a_frame(cml_ip: Any, api: Any) ->
     result, out = run_cell(cml_ip, line, cell)
     frame = cml_ip.user_ns["df"]
     assert result is frame and isinstance(frame, pd.DataFrame)
-    assert list(frame.columns) == ["K", "L", "run_id", "status", "duration", "last_output"]
+    assert list(frame.columns) == ["K", "L", "run_id", "status", "duration", "last_line"]
     assert list(zip(frame["K"], frame["L"], strict=True)) == [
         ("1", "a"),
         ("1", "b"),
@@ -166,11 +170,12 @@ def test_a_sweep_of_two_by_two_waits_and_gives_a_frame(cml_ip: Any, api: Any) ->
     ]
     assert set(frame["status"]) == {"ENGINE_SUCCEEDED"}
     pairs = zip(frame["K"], frame["L"], strict=True)
-    assert list(frame["last_output"]) == [f"K {k} L {v}" for k, v in pairs]
+    assert list(frame["last_line"]) == [f"K {k} L {v}" for k, v in pairs]
     assert all(d.total_seconds() >= 0 for d in frame["duration"])
-    # A line per status change, for each run.
+    # A line per status change, for each run (the text of the sweep widget, widgets.text).
     for k, v, run_id in zip(frame["K"], frame["L"], frame["run_id"], strict=True):
-        assert f"[K={k} L={v}] run {run_id}: ENGINE_SUCCEEDED" in out
+        assert f"[cml] job run {run_id} (K={k}, L={v}): succeeded" in out
+    assert out.splitlines()[-1] == "[cml] sweep of 4 runs: 0 running · 4 succeeded · 0 failed"
     runs = {
         run_id: api.runs.get(run_id, job.id, project=PROJECT)
         for run_id in frame["run_id"]
@@ -297,18 +302,81 @@ def test_watch_in_a_widget_front_end_shows_the_run_widget(
     view.close()
 
 
-@pytest.fixture
-def no_sweep_widget() -> None:
-    if importlib.util.find_spec("cml_magic.widgets.sweep") is not None:
-        pytest.skip("cml_magic.widgets.sweep exists: a watched sweep shows its widget")
-
-
-def test_a_watched_sweep_shows_text_until_the_sweep_widget_exists(
-    cml_ip: Any, widget_front_end: None, no_sweep_widget: None
+def test_a_watched_sweep_shows_one_sweep_widget_and_o_is_it(
+    cml_ip: Any, widget_front_end: None
 ) -> None:
+    from cml_magic.widgets.sweep import SweepWidget
+
     _, cell = tagged("import os\nprint('K is', os.environ['K'])\n")
-    run_cell(cml_ip, "--sweep K=1,2 --watch -o df", cell)
-    assert list(cml_ip.user_ns["df"]["last_output"]) == ["K is 1", "K is 2"]
+    with capture_output() as shown:
+        result = cml_ip.run_cell_magic(
+            "cml_run", f"--project {PROJECT} --sweep K=1,2 --watch -o view", cell
+        )
+    view = cml_ip.user_ns["view"]
+    assert result is None and isinstance(view, SweepWidget)
+    # One widget for the whole sweep, displayed by the magic itself; no text progress.
+    views = [out for out in shown.outputs if WIDGET_VIEW in out.data]
+    assert len(views) == 1 and views[0].data[WIDGET_VIEW]["model_id"] == view.model_id
+    assert "[cml]" not in shown.stdout
+    wait_for(lambda: view.feed.settled, "the sweep's runs to end", 30)
+    frame = view.frame()  # always current
+    assert list(frame["K"]) == ["1", "2"] and set(frame["status"]) == {"ENGINE_SUCCEEDED"}
+    assert list(frame["last_line"]) == ["K is 1", "K is 2"]
+    view.close()
+
+
+def test_a_watched_sweep_outside_a_widget_front_end_waits_with_text(
+    cml_ip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CML_MAGIC_WIDGETS", "0")
+    _, cell = tagged("import os\nprint('K is', os.environ['K'])\n")
+    result, out = run_cell(cml_ip, "--sweep K=1,2 --watch -o df", cell)
+    assert result is cml_ip.user_ns["df"] and isinstance(result, pd.DataFrame)
+    assert list(result["last_line"]) == ["K is 1", "K is 2"]
+    assert out.splitlines()[-1] == "[cml] sweep of 2 runs: 0 running · 2 succeeded · 0 failed"
+
+
+def test_ctrl_c_during_a_sweep_stops_every_run(cml_ip: Any, api: Any) -> None:
+    from cml_magic.widgets.poller import get_poller
+
+    _, cell = tagged("import os, time\nprint('K is', os.environ['K'])\ntime.sleep(60)\n")
+    seen: dict[str, Any] = {}
+
+    def interrupt_when_both_run() -> None:
+        def running() -> bool:
+            runs = [
+                run
+                for job in api.jobs.iter(project=PROJECT, search=seen["base"])
+                for run in api.runs.list(job.id, project=PROJECT, limit=1)
+            ]
+            return len(runs) == 2 and all(run.status == "ENGINE_RUNNING" for run in runs)
+
+        wait_for(running, "both runs to run", 30)
+        seen["interval"] = get_poller().interval  # while the cell waits
+        os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C (or a kernel interrupt) sends
+
+    digest = hashlib.sha256(cellrun.cell_script(cell).encode()).hexdigest()
+    seen["base"] = f"cell-{digest[:8]}"
+    before = get_poller().interval
+    helper = threading.Thread(target=interrupt_when_both_run, daemon=True)
+    helper.start()
+    with capture_output() as shown, pytest.raises(KeyboardInterrupt):
+        cml_ip.run_cell_magic("cml_run", f"--project {PROJECT} --sweep K=1,2 --wait -o df", cell)
+    helper.join(timeout=30)
+    assert "Interrupted: asked CML to stop the sweep's 2 runs." in shown.stdout
+    # The sweep polled at --wait's interval (the fixture's 0.05 s), and left the poller as it was.
+    assert seen["interval"] == 0.05 and get_poller().interval == before
+    frame = cml_ip.user_ns["df"]  # -o holds the runs as the stop left them
+    assert set(frame["status"]) <= {"ENGINE_STOPPING", "ENGINE_STOPPED"}
+    for run_id in frame["run_id"]:
+        job = _job_of(api, run_id)
+        wait_for(
+            lambda run_id=run_id, job=job: (
+                api.runs.get(run_id, job.id, project=PROJECT).status == "ENGINE_STOPPED"
+            ),
+            f"run {run_id} to stop",
+            30,
+        )
 
 
 def test_runs_logs_of_a_run_that_saved_no_output_says_how_to_turn_it_on(

@@ -19,6 +19,7 @@ from support.waits import wait_for
 from cml_magic import widgets
 from cml_magic.api.masking import MASK
 from cml_magic.widgets import sweep_feed
+from cml_magic.widgets.controller import Controller
 from cml_magic.widgets.sweep import SweepWidget, show_sweep
 from cml_magic.widgets.text import SweepProgress
 
@@ -222,6 +223,21 @@ def test_text_progress_outside_a_widget_frontend(cml, poller, project, capsys):
         assert labels[-1] == "succeeded" and len(labels) == len(set(labels))
     wait_for(lambda: progress.frame()["last_line"].notna().all(), what="last lines")
     assert list(progress.frame().columns) == ["LR", "run_id", "status", "duration", "last_line"]
+
+
+def test_text_progress_waits_until_every_last_line_is_known(cml, poller, project, capsys):
+    # What a blocking `%%cml_run --sweep` needs: once wait() returns, the frame is complete,
+    # also for a run that saved no output (its last line stays None).
+    cml.files.upload("quiet.py", "print('not saved')\n", project=project)
+    quiet = cml.jobs.create(f"quiet-{uuid.uuid4().hex[:10]}", "quiet.py", project=project)
+    silent = cml.runs.create(quiet.id, project=project)
+    runs = [*start_sweep(cml, project, grid(LR=["0.3"])), ({"LR": "-"}, silent)]
+    progress = SweepProgress(runs, Controller(cml), poller=poller)
+    progress.wait(timeout=30)
+    assert progress.finished and progress.feed.settled
+    lines = progress.frame()["last_line"]
+    assert lines[0] == "loss=0.5 for LR=0.3" and pd.isna(lines[1])
+    progress.close()
 
 
 def test_show_sweep_gives_the_widget_in_a_widget_frontend(cml, poller, project, monkeypatch):
