@@ -205,12 +205,15 @@ class CML:
         *,
         legacy_api_key: str | None = None,
         model_endpoint: str | None = None,
+        profile: str | None = None,
         env: Mapping[str, str] | None = None,
         **options: Any,
     ) -> CML:
         """A client configured from arguments, `CML_MAGIC_*`, CML's `CDSW_*` session
         variables, then the config file (`$CML_MAGIC_CONFIG` or
-        `~/.config/cml_magic/config.toml`), first found wins per setting."""
+        `~/.config/cml_magic/config.toml`), first found wins per setting. With a workspace
+        profile (`profile=`, `CML_MAGIC_PROFILE` or the file's `profile`): arguments, then the
+        profile's settings, its key from the variable it names or the system keyring."""
         settings = resolve(
             host=host,
             api_key=api_key,
@@ -218,6 +221,7 @@ class CML:
             project=project,
             verify=verify,
             model_endpoint=model_endpoint,
+            profile=profile,
             env=env,
         )
         return cls.from_settings(settings, **options)
