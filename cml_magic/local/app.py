@@ -208,7 +208,9 @@ def create_app(
         routes_misc,
         routes_models,
         routes_projects,
+        routes_users,
         routes_v1,
+        routes_workloads,
     )
 
     for module in (
@@ -219,6 +221,8 @@ def create_app(
         routes_applications,
         routes_misc,
         routes_v1,
+        routes_users,
+        routes_workloads,
     ):
         app.include_router(module.router)
     app.include_router(routes_models.serving)
