@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from cml_magic.api.deployments import Deployments
     from cml_magic.api.files import Files
     from cml_magic.api.jobs import Jobs
+    from cml_magic.api.keys import Keys
     from cml_magic.api.legacy import Legacy
     from cml_magic.api.models import Models
     from cml_magic.api.objects import JobRun, KeyCheck, Resource
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from cml_magic.api.runs import Runs
     from cml_magic.api.runtimes import Runtimes
     from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
+    from cml_magic.api.usage import Usage
+    from cml_magic.api.workloads import Workloads
 
     R = TypeVar("R", bound=Resource)
 
@@ -168,6 +171,27 @@ class CML:
         from cml_magic.api.files import Files
 
         return Files(self)
+
+    @cached_property
+    def keys(self) -> Keys:
+        """The caller's own API v2 keys."""
+        from cml_magic.api.keys import Keys
+
+        return Keys(self)
+
+    @cached_property
+    def usage(self) -> Usage:
+        """What the workspace's workloads used."""
+        from cml_magic.api.usage import Usage
+
+        return Usage(self)
+
+    @cached_property
+    def workloads(self) -> Workloads:
+        """What runs and ran: workload executions."""
+        from cml_magic.api.workloads import Workloads
+
+        return Workloads(self)
 
     @property
     def has_legacy_key(self) -> bool:
