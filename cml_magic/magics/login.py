@@ -36,6 +36,7 @@ def _login_parser() -> CommandParser:
 
 def login(magic: CMLMagics, words: list[str]) -> None:
     """`%cml login [--profile P] [--save]`: ask, check (ValidateAPIKey), keep, say who."""
+    _no_key_on_the_line(words)
     args = _login_parser().parse_args(words)
     if args.legacy:
         if args.profile or args.save:
@@ -71,6 +72,17 @@ def login(magic: CMLMagics, words: list[str]) -> None:
             raise usage_error(f"logged in, but {exc}", "not_configured") from None
         saved = f"; saved in the system keyring ({keystore.SERVICE}, {holder})"
     print(f"Logged in as {_who(user, settings)}{saved}.")
+
+
+def _no_key_on_the_line(words: list[str]) -> None:
+    """A word that is no option (nor --profile's value) may be a key: refused, and not quoted."""
+    for at, word in enumerate(words):
+        if not word.startswith("-") and (at == 0 or words[at - 1] != "--profile"):
+            raise usage_error(
+                "%cml login takes no arguments but --profile P, --save or --legacy (never put"
+                " the key on the line): it asks for it",
+                "bad_argument",
+            )
 
 
 def _legacy(magic: CMLMagics) -> None:

@@ -55,6 +55,8 @@ def parse(line: str) -> Invocation | tuple[str, list[str]]:
             + ", ".join(_names(table) + sorted(SESSION_COMMANDS)),
             "bad_command",
         )
+    if found.default and (not rest or rest[0].startswith("-") and rest[0] not in {"-h", "--help"}):
+        rest = [found.default, *rest]  # `%cml usage --limit 5` is `%cml usage list --limit 5`
     if not rest or rest[0] in {"-h", "--help"}:
         if rest:
             raise HelpRequested(found.usage())
