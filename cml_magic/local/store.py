@@ -288,19 +288,30 @@ class Store:
 
     def user_by_key(self, key: str, kind: str = V2_KEY) -> dict[str, str] | None:
         """The user a key of `kind` (`v2` or `legacy`) acts as; None for any other key."""
+        found = self.key_user(key, kind)
+        return found[0] if found else None
+
+    def key_user(
+        self, key: str, kind: str = V2_KEY
+    ) -> tuple[dict[str, str], tuple[str, ...]] | None:
+        """The user a key of `kind` acts as and the audiences it was made for (empty: made
+        without any, the API's); None for any other key or an expired one."""
         if kind not in KEY_KINDS:
             raise ValueError(f"unknown key kind {kind!r}")
         digest = key_hash(key)
         with self._lock:
             found = self._db.execute(
-                "SELECT hash, username, expires_at FROM api_keys WHERE hash = ? AND kind = ?",
+                "SELECT hash, username, expires_at, audiences FROM api_keys"
+                " WHERE hash = ? AND kind = ?",
                 (digest, kind),
             ).fetchone()
         if found is None or not hmac.compare_digest(found[0], digest):
             return None
         if found[2] is not None and found[2] <= now():
             return None
-        return self.user(found[1])
+        user = self.user(found[1])
+        audiences = tuple(json.loads(found[3])) if found[3] not in (None, "[]") else ()
+        return (user, audiences) if user is not None else None
 
     def users(self) -> list[dict[str, str]]:
         with self._lock:

@@ -25,6 +25,7 @@ from cml_magic.magics.errors import HelpRequested, api_error, usage_error
 from cml_magic.magics.names import NameCache
 
 PROJECT_VARIABLE = "CML_MAGIC_PROJECT"
+PROFILE_VARIABLE = "CML_MAGIC_PROFILE"
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
@@ -160,6 +161,7 @@ class CMLMagics(Magics, Configurable):
         self._client_settings = ""  # settings_fingerprint() when _client was built
         self.names = NameCache()
         self._env_project: str | None = os.environ.get(PROJECT_VARIABLE)  # before ours
+        self._env_profile: str | None = os.environ.get(PROFILE_VARIABLE)
         super().__init__(shell=shell, **kwargs)
         self._hide_key_settings()
 
@@ -211,22 +213,31 @@ class CMLMagics(Magics, Configurable):
         self._client = None
         if change["name"] == "project":
             self._share_project(change["new"] or None)
-        else:
-            self.names.clear()
+            return
+        if change["name"] == "profile":
+            self._share(PROFILE_VARIABLE, change["new"] or None, self._env_profile)
+        self.names.clear()
 
     def _share_project(self, project: str | None) -> None:
         """The default project (`%cml use`, `%config CMLMagics.project`) is also the kernel's
         CML_MAGIC_PROJECT, so that `CML.from_env()` in the notebook (and programs it starts)
-        use the same one; unset, the variable is what it was before."""
-        value = project or self._env_project
+        use the same one; unset, the variable is what it was before. The profile
+        (`%cml use --profile`) is CML_MAGIC_PROFILE in the same way."""
+        self._share(PROJECT_VARIABLE, project, self._env_project)
+
+    @staticmethod
+    def _share(variable: str, value: str | None, before: str | None) -> None:
+        value = value or before
         if value is None:
-            os.environ.pop(PROJECT_VARIABLE, None)
+            os.environ.pop(variable, None)
         else:
-            os.environ[PROJECT_VARIABLE] = value
+            os.environ[variable] = value
 
     def restore_environment(self) -> None:
-        """Give CML_MAGIC_PROJECT back the value it had before (on `%unload_ext`)."""
+        """Give CML_MAGIC_PROJECT and CML_MAGIC_PROFILE back the values they had before (on
+        `%unload_ext`)."""
         self._share_project(None)
+        self._share(PROFILE_VARIABLE, None, self._env_profile)
 
     @property
     def user_ns(self) -> dict[str, Any]:

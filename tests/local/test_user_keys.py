@@ -98,3 +98,19 @@ def test_deleting_every_key_revokes_them_all(
     assert works(server, server.keys["bob"])
     url = server.url + "/api/v1/projects/alice/risk-analysis/jobs"
     assert requests.get(url, auth=(server.legacy_api_key, ""), timeout=10).status_code == 200
+
+
+def test_a_key_for_applications_only_is_refused_by_the_api(alice: Api, local_cml: LocalCML) -> None:
+    made = alice.post("/users/alice/v2_keys", json={"audiences": ["Application"]})
+    headers = {"authorization": "Bearer " + made["api_key"]}
+    listed = requests.get(local_cml.url + "/api/v2/projects", headers=headers, timeout=10)
+    assert listed.status_code == 403 and listed.json()["message"] == "audience mismatch"
+    check = requests.post(
+        local_cml.url + "/api/v2/auth/validate_key",
+        json={"audience": "Application"},
+        headers=headers,
+        timeout=10,
+    )
+    assert check.status_code == 200 and check.json()["username"] == "alice"
+    assert not works(local_cml, made["api_key"])  # audience API: 403
+    alice.delete(f"/users/alice/v2_keys/{made['key_id']}")

@@ -4,6 +4,7 @@ ValidateAPIKey before it is kept, and never shown."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,14 @@ def test_use_profile_switches_the_notebooks_client(
     assert "api key        ********  set (from BOB_KEY)" in shown
     assert f"config file    {profiles}" in shown
     assert magic_server.keys["bob"] not in shown and magic_server.api_key not in shown
+    # The notebook's own clients follow: the profile is the kernel's CML_MAGIC_PROFILE.
+    ip.run_cell("from cml_magic.api import CML\nwho = CML.from_env().whoami().username")
+    assert ip.user_ns["who"] == "bob"
+    ip.run_line_magic("unload_ext", "cml_magic")
+    try:
+        assert "CML_MAGIC_PROFILE" not in os.environ
+    finally:
+        ip.run_line_magic("load_ext", "cml_magic")
 
 
 def test_use_profile_refuses_unknown_profiles_in_one_line(
