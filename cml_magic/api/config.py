@@ -212,7 +212,9 @@ def settings_found(
     try:
         found = _gather(host, api_key, None, project, None, None, profile, env)
     except ConfigError:
-        found = _gather(host, api_key, None, project, None, None, None, env, file={})
+        # No profile, no file: what the variables alone give.
+        plain = {k: v for k, v in env.items() if k != profiles.PROFILE_VARIABLE}
+        found = _gather(host, api_key, None, project, None, None, None, plain, file={})
     host = found["host"]
     return (
         normalize_host(str(host)) if host else None,
@@ -278,8 +280,9 @@ def _gather(
             model_endpoint, env.get("CML_MAGIC_MODEL_ENDPOINT"), file.get("model_endpoint")
         ),
         "profile": "",
-        "missing_key": "no CML API key: pass api_key=, or set CML_MAGIC_API_KEY"
-        " (inside CML: CDSW_APIV2_KEY)",
+        "missing_key": lambda: (
+            "no CML API key: pass api_key=, or set CML_MAGIC_API_KEY (inside CML: CDSW_APIV2_KEY)"
+        ),
     }
 
 
@@ -309,7 +312,7 @@ def _from_profile(
         "verify": verify,
         "model_endpoint": first(model_endpoint, found.model_endpoint),
         "profile": found.name,
-        "missing_key": found.missing_key(),
+        "missing_key": found.missing_key,  # asked only when it is missing: it asks the keyring
     }
 
 
@@ -341,7 +344,7 @@ def resolve(
             "no CML host: pass host=, or set CML_MAGIC_HOST (inside CML: CDSW_API_URL)"
         )
     if not found["api_key"]:
-        raise ConfigError(found["missing_key"])
+        raise ConfigError(found["missing_key"]())
     if isinstance(verify, str) and not Path(verify).expanduser().exists():
         raise ConfigError(f"CA bundle {verify} does not exist")
     endpoint, project = found["model_endpoint"], found["project"]

@@ -141,3 +141,12 @@ def test_from_env_takes_a_profile(config: Path) -> None:
     with CML.from_env(profile="dev", env=env) as cml:
         assert (cml.host, cml.project) == ("https://dev.example.com", "sandbox")
         assert "dev-key-0123456789" not in repr(cml)
+
+
+def test_settings_found_survives_an_unknown_profile_variable(config: Path) -> None:
+    from cml_magic.api.config import settings_found
+
+    env = {"CML_MAGIC_CONFIG": str(config), "CML_MAGIC_PROFILE": "gone", "CML_MAGIC_HOST": "h"}
+    assert settings_found(env=env) == ("https://h", False, None)
+    with pytest.raises(ConfigError, match="no profile 'gone'"):
+        resolve(env=env)
