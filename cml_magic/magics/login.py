@@ -185,8 +185,9 @@ def use_profile(magic: CMLMagics, name: str) -> Any:
         raise api_error(exc) from None
     switch(magic, name)
     magic.client()
+    source = "%cml login" if settings.key_source == "argument" else settings.key_source
     print(
         f"Using profile {name} from now on in this notebook: {settings.host}, the key from"
-        f" {settings.key_source}."
+        f" {source}."
     )
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cml_magic.magics.errors import usage_error
@@ -92,9 +93,12 @@ def config(magic: CMLMagics, words: list[str]) -> None:
         key = "set (from the environment or config file)"
     else:
         key = "not set"
-    rows = [
-        ("profile", _profile_row(magic, profile)),
-        ("config file", _config_file_row()),
+    known = _profiles_known()
+    rows: list[tuple[str, Any]] = []
+    if known or profile:  # without profiles, the listing stays as it always was
+        rows.append(("profile", _profile_row(magic, profile)))
+        rows.append(("config file", str(_config_file())))
+    rows += [
         ("host", getattr(client, "host", None) or host or "not set"),
         ("project", getattr(client, "project", None) or project or "none"),
         ("api key", "********  " + key if key.startswith("set") else key),
@@ -110,10 +114,8 @@ def config(magic: CMLMagics, words: list[str]) -> None:
         print(f"{name:<14} {value}")
     if problem:
         print(f"\nNot ready: {problem}")
-    print(
-        "\nChange with %config CMLMagics.NAME = value; the key with %cml login;"
-        " the workspace with %cml use --profile NAME."
-    )
+    workspace = f"; the workspace with %cml use --profile {'|'.join(known)}" if known else ""
+    print(f"\nChange with %config CMLMagics.NAME = value; the key with %cml login{workspace}.")
 
 
 def _profile_row(magic: CMLMagics, profile: str | None) -> str:
@@ -126,11 +128,22 @@ def _profile_row(magic: CMLMagics, profile: str | None) -> str:
     return f"{profile} (from the config file)"
 
 
-def _config_file_row() -> str:
+def _config_file() -> Path:
     from cml_magic.api.config import config_path
 
-    path = config_path(os.environ)
-    return f"{path}" + ("" if path.exists() else " (none)")
+    return config_path(os.environ)
+
+
+def _profiles_known() -> list[str]:
+    """The profiles of the config file (none when it is unreadable)."""
+    from cml_magic.api import CMLError, profiles
+    from cml_magic.api.config import read_config_file
+
+    path = _config_file()
+    try:
+        return profiles.names(read_config_file(path), path)
+    except CMLError:
+        return []
 
 
 def _legacy_key_row(magic: CMLMagics, client: Any) -> str:

@@ -75,6 +75,7 @@ def test_use_profile_switches_the_notebooks_client(
     assert "profile        bob (by %cml use --profile or %config)" in shown
     assert "api key        ********  set (from BOB_KEY)" in shown
     assert f"config file    {profiles}" in shown
+    assert "the workspace with %cml use --profile alice|bob|nokey." in shown
     assert magic_server.keys["bob"] not in shown and magic_server.api_key not in shown
     # The notebook's own clients follow: the profile is the kernel's CML_MAGIC_PROFILE.
     ip.run_cell("from cml_magic.api import CML\nwho = CML.from_env().whoami().username")
@@ -141,6 +142,10 @@ def test_login_checks_the_key_before_keeping_it(
     assert shown.strip() == f"Logged in as bob on {magic_server.url} (profile bob)."
     assert magics.profile == "bob" and magics.key_from_login
     assert "set (by %cml login)" in run(ip, "config")
+    # Back and forth: each profile keeps the key it was logged in with.
+    run(ip, "use --profile alice")
+    assert "the key from %cml login" in run(ip, "use --profile bob")
+    assert run(ip, "whoami").startswith("bob on")
 
 
 def test_login_never_takes_the_key_on_the_line(ip: Any, profiles: Path, magic_server: Any) -> None:
