@@ -58,6 +58,8 @@ def parse(line: str) -> Invocation | tuple[str, list[str]]:
     if found.default and (not rest or rest[0].startswith("-") and rest[0] not in {"-h", "--help"}):
         rest = [found.default, *rest]  # `%cml usage --limit 5` is `%cml usage list --limit 5`
     if not rest or rest[0] in {"-h", "--help"}:
+        if rest and found.default:  # its verbs, and the options of the one it runs
+            raise HelpRequested(found.usage() + "\n\n" + found.parser(found.default).format_help())
         if rest:
             raise HelpRequested(found.usage())
         raise usage_error(

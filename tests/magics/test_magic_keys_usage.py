@@ -118,3 +118,10 @@ def test_workloads_shows_what_runs_now(cml_ip: Any, api: Any) -> None:
     every = cml_ip.run_line_magic("cml", "workloads --all")
     assert job.name in set(every["name"]) and not every["active"].all()
     api.jobs.delete(job.id, project="risk-analysis")
+
+
+def test_usage_and_workloads_help_shows_the_default_verbs_options(ip: Any) -> None:
+    for line, option in (("usage --help", "--type"), ("workloads -h", "--all")):
+        with capture_output() as captured:
+            ip.run_line_magic("cml", line)
+        assert "verbs:" in captured.stdout and option in captured.stdout
