@@ -19,7 +19,7 @@ SESSION_COMMANDS = {
     "login": "ask for the API key without echoing it, check it with CML, keep it in memory"
     " only (--profile P: for that profile; --save: also in the system keyring);"
     " --legacy: the legacy v1 key",
-    "logout": "forget the keys given by %cml login",
+    "logout": "forget the keys given by %cml login (--keyring: also the one --save kept)",
     "whoami": "who the key in use belongs to: user, workspace, profile",
     "panel": "%cml panel [projects|jobs|models|apps] [--project P] [--job J]: click-through"
     " widgets (all panels as tabs by default)",

@@ -169,6 +169,26 @@ def whoami(magic: CMLMagics, words: list[str]) -> None:
 
 
 def logout(magic: CMLMagics, words: list[str]) -> None:
-    """`%cml logout` forgets the keys given by `%cml login` (and the legacy key's setting)."""
+    """`%cml logout` forgets the keys given by `%cml login` (and the legacy key's setting);
+    `--keyring` also the key `--save` kept in the system keyring for the profile in effect
+    (without a profile: for the host)."""
+    if words not in ([], ["--keyring"]):
+        raise usage_error("%cml logout takes no arguments but --keyring", "bad_argument")
+    holder = ""
+    if words:
+        from cml_magic.api.config import settings_found
+
+        holder = magic.profile_in_effect() or settings_found(host=magic.host or None)[0] or ""
+        if not holder:
+            raise usage_error(
+                "--keyring: no profile and no host, so no key to drop", "bad_argument"
+            )
     magic.forget_key()
     print("Forgot the key given by %cml login.")
+    if holder:
+        from cml_magic.api import keystore
+
+        if keystore.forget(holder):
+            print(f"Removed the key kept in the system keyring for {holder}.")
+        else:
+            print(f"The system keyring kept no key for {holder}.")

@@ -169,6 +169,10 @@ def test_login_save_keeps_the_key_in_the_keyring(
     answers()  # any question would fail the test
     assert "the key from the keyring" in run(ip, "use --profile nokey")
     assert "set (from the keyring)" in run(ip, "config")
+    shown = run(ip, "logout --keyring")
+    assert "Removed the key kept in the system keyring for nokey." in shown
+    assert keystore.lookup("nokey") is None
+    assert "kept no key for nokey" in run(ip, "logout --keyring")
 
 
 def test_login_save_without_a_keyring_asks_nothing(
