@@ -186,3 +186,16 @@ def test_login_save_without_a_keyring_asks_nothing(
 
 def test_whoami_without_a_profile(cml_ip: Any, magic_server: Any) -> None:
     assert run(cml_ip, "whoami").strip() == f"alice on {magic_server.url} (no profile)"
+
+
+def test_profile_names_complete(ip: Any, profiles: Path) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    def complete(line: str) -> list[str]:
+        with provisionalcompleter():
+            return [c.text for c in ip.Completer.completions(line, len(line))]
+
+    assert complete("%cml use --profile ") == ["alice", "bob", "nokey"]
+    assert complete("%cml login --profile b") == ["bob"]
+    assert "--profile" in complete("%cml use --pro") and "--save" in complete("%cml login --s")
+    assert {"keys", "usage", "workloads", "whoami"} <= set(complete("%cml "))
