@@ -231,3 +231,96 @@ def file_frame(entries: Iterable[Any]) -> pd.DataFrame:
     return frame.astype({"path": str, "size": "int64", "is_dir": "bool"}).assign(
         modified=pd.to_datetime(frame["modified"], utc=True).astype("datetime64[ns, UTC]")
     )
+
+
+# The workspace's own listings (`%cml keys list`, `%cml usage`, `%cml workloads`): fixed
+# columns of fixed types, also when empty. Times are datetime64[ns, UTC] (NaT: never or not
+# yet), durations timedelta64[ns].
+KEY_COLUMNS = ("key_id", "comments", "audiences", "created_at", "expiry_date")
+USAGE_COLUMNS = (
+    "id", "name", "workload_type", "status", "project_name", "creator", "cpu", "memory",
+    "nvidia_gpu", "created_at", "duration",
+)  # fmt: skip
+WORKLOAD_COLUMNS = (
+    "name", "workload_type", "status", "active", "project", "user", "start_time", "end_time",
+    "duration", "cpu", "memory_gb", "gpu", "execution_crn",
+)  # fmt: skip
+_FLOATS = ("cpu", "memory", "nvidia_gpu", "memory_gb", "gpu")
+_TIMES = ("created_at", "expiry_date", "start_time", "end_time")
+
+
+def _typed(data: dict[str, list[Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame(data, columns=list(columns))
+    for column in columns:
+        if column in _TIMES:
+            frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
+        elif column in _FLOATS:
+            frame[column] = frame[column].astype("float64")
+        elif column == "active":
+            frame[column] = frame[column].astype("bool")
+        elif column == "duration":
+            frame[column] = pd.to_timedelta(frame[column]).astype("timedelta64[ns]")
+        else:
+            frame[column] = frame[column].astype(str)
+    return frame
+
+
+def keys_frame(keys: Iterable[Any]) -> pd.DataFrame:
+    """`%cml keys list`: `KEY_COLUMNS` (audiences joined by commas); never a key."""
+    rows = list(keys)
+    return _typed(
+        {
+            "key_id": [k.key_id for k in rows],
+            "comments": [k.comments for k in rows],
+            "audiences": [",".join(k.audiences) for k in rows],
+            "created_at": [k.created_at for k in rows],
+            "expiry_date": [k.expiry_date for k in rows],
+        },
+        KEY_COLUMNS,
+    )
+
+
+def usage_frame(records: Iterable[Any]) -> pd.DataFrame:
+    """`%cml usage`: `USAGE_COLUMNS`; `duration` from CML's seconds."""
+    rows = list(records)
+    data: dict[str, list[Any]] = {
+        c: [getattr(r, c) for r in rows] for c in USAGE_COLUMNS if c != "duration"
+    }
+    data["duration"] = [pd.Timedelta(seconds=r.duration) for r in rows]
+    return _typed(data, USAGE_COLUMNS)
+
+
+def workloads_frame(executions: Iterable[Any]) -> pd.DataFrame:
+    """`%cml workloads`: `WORKLOAD_COLUMNS`, one row per execution with its workload's name,
+    type and project; `duration` until now while it runs."""
+    rows = list(executions)
+    now = pd.Timestamp.now(tz="UTC")
+
+    def duration(e: Any) -> Any:
+        if e.start_time is None:
+            return pd.NaT
+        return (pd.Timestamp(e.end_time) if e.end_time else now) - pd.Timestamp(e.start_time)
+
+    def of(e: Any, name: str) -> str:
+        return str(getattr(e.workload, name, "") or "") if e.workload else ""
+
+    return _typed(
+        {
+            "name": [e.name for e in rows],
+            "workload_type": [of(e, "workload_type") for e in rows],
+            "status": [e.status for e in rows],
+            "active": [e.active for e in rows],
+            "project": [
+                e.workload.project.name if e.workload and e.workload.project else "" for e in rows
+            ],
+            "user": [e.run_as_user_name for e in rows],
+            "start_time": [e.start_time for e in rows],
+            "end_time": [e.end_time for e in rows],
+            "duration": [duration(e) for e in rows],
+            "cpu": [e.allocated_cpu_cores for e in rows],
+            "memory_gb": [e.allocated_memory_gb for e in rows],
+            "gpu": [e.allocated_gpu_cores for e in rows],
+            "execution_crn": [e.workload_execution_crn for e in rows],
+        },
+        WORKLOAD_COLUMNS,
+    )

@@ -145,3 +145,21 @@ def recorder() -> Iterator[swagger.Recorder]:
     seen = swagger.Recorder()
     yield seen
     assert not seen.problems, "requests outside CML's API:\n" + "\n".join(seen.problems)
+
+
+@pytest.fixture
+def system_keyring(tmp_path: Path) -> Iterator[Any]:
+    """A working system keyring for the test: `support.keyrings.FileKeyring` in its folder."""
+    from support import keyrings
+
+    with keyrings.using(keyrings.FileKeyring(tmp_path / "keyring.json")) as backend:
+        yield backend
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[Any]:
+    """No usable system keyring during the test (keyring's own failing backend)."""
+    from support import keyrings
+
+    with keyrings.using(keyrings.none()) as backend:
+        yield backend

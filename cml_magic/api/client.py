@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from cml_magic.api.deployments import Deployments
     from cml_magic.api.files import Files
     from cml_magic.api.jobs import Jobs
+    from cml_magic.api.keys import Keys
     from cml_magic.api.legacy import Legacy
     from cml_magic.api.models import Models
     from cml_magic.api.objects import JobRun, KeyCheck, Resource
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from cml_magic.api.runs import Runs
     from cml_magic.api.runtimes import Runtimes
     from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
+    from cml_magic.api.usage import Usage
+    from cml_magic.api.workloads import Workloads
 
     R = TypeVar("R", bound=Resource)
 
@@ -178,6 +181,27 @@ class CML:
 
         return Registry(self)
 
+    @cached_property
+    def keys(self) -> Keys:
+        """The caller's own API v2 keys."""
+        from cml_magic.api.keys import Keys
+
+        return Keys(self)
+
+    @cached_property
+    def usage(self) -> Usage:
+        """What the workspace's workloads used."""
+        from cml_magic.api.usage import Usage
+
+        return Usage(self)
+
+    @cached_property
+    def workloads(self) -> Workloads:
+        """What runs and ran: workload executions."""
+        from cml_magic.api.workloads import Workloads
+
+        return Workloads(self)
+
     @property
     def has_legacy_key(self) -> bool:
         """Whether the client has a legacy key (API v1 calls need one; the v2 key is never
@@ -214,12 +238,15 @@ class CML:
         *,
         legacy_api_key: str | None = None,
         model_endpoint: str | None = None,
+        profile: str | None = None,
         env: Mapping[str, str] | None = None,
         **options: Any,
     ) -> CML:
         """A client configured from arguments, `CML_MAGIC_*`, CML's `CDSW_*` session
         variables, then the config file (`$CML_MAGIC_CONFIG` or
-        `~/.config/cml_magic/config.toml`), first found wins per setting."""
+        `~/.config/cml_magic/config.toml`), first found wins per setting. With a workspace
+        profile (`profile=`, `CML_MAGIC_PROFILE` or the file's `profile`): arguments, then the
+        profile's settings, its key from the variable it names or the system keyring."""
         settings = resolve(
             host=host,
             api_key=api_key,
@@ -227,6 +254,7 @@ class CML:
             project=project,
             verify=verify,
             model_endpoint=model_endpoint,
+            profile=profile,
             env=env,
         )
         return cls.from_settings(settings, **options)

@@ -1,5 +1,6 @@
 """Where the client's settings come from: arguments, then our variables, then the variables a
-CML session provides, then a TOML config file; the first source that has a setting wins.
+CML session provides, then a TOML config file; the first source that has a setting wins. With a
+workspace profile in effect (`cml_magic.api.profiles`): arguments, then the profile.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cml_magic.api import keystore, profiles
 from cml_magic.api.errors import ConfigError
 
 DEFAULT_CONFIG = Path("~/.config/cml_magic/config.toml")
@@ -35,6 +37,9 @@ SETTING_VARIABLES = (
     "CML_MAGIC_CA_BUNDLE",
     "CML_MAGIC_VERIFY",
     "CML_MAGIC_CONFIG",
+    "CML_MAGIC_MODEL_ENDPOINT",
+    "CML_MAGIC_PROFILE",
+    "XDG_CONFIG_HOME",
 )
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -50,13 +55,15 @@ class Settings:
     project: str | None
     verify: bool | str
     model_endpoint: str = ""
+    profile: str = ""  # the profile in effect ("" for none)
+    key_source: str = ""  # where the key came from: "argument", a variable, "the keyring"...
 
     def __repr__(self) -> str:
         return (
             f"Settings(host={self.host!r}, api_key={mask(self.api_key)!r}, "
             f"legacy_api_key={mask(self.legacy_api_key)!r}, "
             f"project={self.project!r}, verify={self.verify!r}, "
-            f"model_endpoint={self.model_endpoint!r})"
+            f"model_endpoint={self.model_endpoint!r}, profile={self.profile!r})"
         )
 
 
@@ -98,21 +105,39 @@ def default_model_endpoint(host: str) -> str:
 
 
 def config_path(env: Mapping[str, str]) -> Path:
-    """`$CML_MAGIC_CONFIG`, else `~/.config/cml_magic/config.toml`."""
-    return Path(env.get("CML_MAGIC_CONFIG") or DEFAULT_CONFIG).expanduser()
+    """`$CML_MAGIC_CONFIG`, else `$XDG_CONFIG_HOME/cml_magic/config.toml`, else
+    `~/.config/cml_magic/config.toml`."""
+    if env.get("CML_MAGIC_CONFIG"):
+        return Path(env["CML_MAGIC_CONFIG"]).expanduser()
+    xdg = env.get("XDG_CONFIG_HOME") or ""
+    if xdg and Path(xdg).is_absolute():  # the XDG rule: a relative value is ignored
+        return Path(xdg) / "cml_magic" / "config.toml"
+    return DEFAULT_CONFIG.expanduser()
+
+
+# path -> (its mtime and size, its table): each command reads the file's settings, and a
+# profile's key variable, without parsing it again while it is unchanged.
+_READ: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """The flat table of the config file; empty when there is no file."""
+    """The table of the config file; empty when there is no file."""
     try:
         with path.open("rb") as handle:
+            stat = os.fstat(handle.fileno())
+            state = (stat.st_mtime_ns, stat.st_size)
+            cached = _READ.get(path)
+            if cached is not None and cached[0] == state:
+                return cached[1]
             # Imported here: most sessions have no config file, and the parser is not free.
             import tomllib
 
             try:
-                return tomllib.load(handle)
+                table = tomllib.load(handle)
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"cannot read the config file {path}: {exc}") from None
+            _READ[path] = (state, table)
+            return table
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -143,9 +168,10 @@ def first(*values: Any) -> Any:
     return next((v for v in values if v not in (None, "")), None)
 
 
-def settings_fingerprint(env: Mapping[str, str] | None = None) -> str:
-    """A digest of every variable `resolve` reads and of the config file's state: it changes
-    when a setting may have. A digest, so that no copy of a key is kept beside the client."""
+def settings_fingerprint(env: Mapping[str, str] | None = None, profile: str | None = None) -> str:
+    """A digest of every variable `resolve` reads (those a profile names included) and of the
+    config file's state: it changes when a setting may have. A digest, so that no copy of a key
+    is kept beside the client."""
     env = os.environ if env is None else env
     path = config_path(env)
     try:
@@ -154,7 +180,21 @@ def settings_fingerprint(env: Mapping[str, str] | None = None) -> str:
     except OSError:
         file_state = f"{path}:absent"
     values = [env.get(name) or "" for name in SETTING_VARIABLES]
+    values += [profile or "", *_profile_variables(path, profile, env)]
     return hashlib.sha256("\0".join([*values, file_state]).encode()).hexdigest()
+
+
+def _profile_variables(path: Path, profile: str | None, env: Mapping[str, str]) -> list[str]:
+    """The values of the key variables the profile in effect names (none without one)."""
+    try:
+        file = read_config_file(path)
+        name = profiles.chosen(profile, env, file)
+        if name is None:
+            return []
+        found = profiles.find(name, file, path)
+    except ConfigError:
+        return []
+    return [env.get(v) or "" for v in (found.api_key_env, found.legacy_api_key_env) if v]
 
 
 def settings_found(
@@ -162,27 +202,118 @@ def settings_found(
     host: str | None = None,
     api_key: str | None = None,
     project: str | None = None,
+    profile: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> tuple[str | None, bool, str | None]:
     """The host, whether there is an API key, and the project `resolve` would take, each on
-    its own and without raising (an unreadable config file counts as empty): what a settings
-    listing shows when the client cannot be built."""
+    its own and without raising (an unreadable config file or unknown profile counts as
+    empty): what a settings listing shows when the client cannot be built."""
     env = os.environ if env is None else env
     try:
-        file = read_config_file(config_path(env))
+        found = _gather(host, api_key, None, project, None, None, profile, env)
     except ConfigError:
-        file = {}
-    host = first(host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
-    key = first(api_key, env.get("CML_MAGIC_API_KEY"), env.get("CDSW_APIV2_KEY"))
-    key = first(key, file.get("api_key"))
-    project = first(
-        project, env.get("CML_MAGIC_PROJECT"), env.get("CDSW_PROJECT_ID"), file.get("project")
-    )
+        # No profile, no file: what the variables alone give.
+        plain = {k: v for k, v in env.items() if k != profiles.PROFILE_VARIABLE}
+        found = _gather(host, api_key, None, project, None, None, None, plain, file={})
+    host = found["host"]
     return (
         normalize_host(str(host)) if host else None,
-        bool(key),
-        str(project) if project else None,
+        bool(found["api_key"]),
+        str(found["project"]) if found["project"] else None,
     )
+
+
+def _gather(
+    host: str | None,
+    api_key: str | None,
+    legacy_api_key: str | None,
+    project: str | None,
+    verify: bool | str | None,
+    model_endpoint: str | None,
+    profile: str | None,
+    env: Mapping[str, str],
+    file: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every setting from its first source (None where none has it), with `profile` (its
+    name, or "") and `key_source` (where the key came from)."""
+    path = config_path(env)
+    file = read_config_file(path) if file is None else file
+    name = profiles.chosen(profile, env, file)
+    if name is not None:
+        return _from_profile(profiles.find(name, file, path), host, api_key, legacy_api_key,
+                             project, verify, model_endpoint, env)  # fmt: skip
+    key, source = api_key, "argument"
+    for variable in ("CML_MAGIC_API_KEY", "CDSW_APIV2_KEY"):
+        if not key and env.get(variable):
+            key, source = env[variable], variable
+    if not key and file.get("api_key"):
+        key, source = file["api_key"], "config file"
+    host = first(host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
+    if not key and host:
+        # Kept by `%cml login --save` without a profile: under the host's name.
+        key = keystore.lookup(normalize_host(str(host)))
+        source = "the keyring" if key else ""
+    if verify is None:
+        if env.get("CML_MAGIC_CA_BUNDLE"):
+            verify = env["CML_MAGIC_CA_BUNDLE"]
+        elif env.get("CML_MAGIC_VERIFY"):
+            verify = _flag(env["CML_MAGIC_VERIFY"], "CML_MAGIC_VERIFY")
+        elif file.get("ca_bundle"):
+            verify = str(file["ca_bundle"])
+        elif "verify" in file:
+            verify = _flag(file["verify"], "verify in the config file")
+    return {
+        "host": host,
+        "api_key": key,
+        "key_source": source if key else "",
+        "legacy_api_key": first(
+            legacy_api_key,
+            env.get("CML_MAGIC_LEGACY_API_KEY"),
+            env.get("CDSW_API_KEY"),
+            file.get("legacy_api_key"),
+        ),
+        "project": first(
+            project, env.get("CML_MAGIC_PROJECT"), env.get("CDSW_PROJECT_ID"), file.get("project")
+        ),
+        "verify": verify,
+        "model_endpoint": first(
+            model_endpoint, env.get("CML_MAGIC_MODEL_ENDPOINT"), file.get("model_endpoint")
+        ),
+        "profile": "",
+        "missing_key": lambda: (
+            "no CML API key: pass api_key=, or set CML_MAGIC_API_KEY (inside CML: CDSW_APIV2_KEY)"
+        ),
+    }
+
+
+def _from_profile(
+    found: profiles.Profile,
+    host: str | None,
+    api_key: str | None,
+    legacy_api_key: str | None,
+    project: str | None,
+    verify: bool | str | None,
+    model_endpoint: str | None,
+    env: Mapping[str, str],
+) -> dict[str, Any]:
+    """The settings of a profile: arguments, then the profile; nothing else (see `profiles`)."""
+    key, source = (api_key, "argument") if api_key else found.key(env)
+    if verify is None:
+        if found.ca_bundle:
+            verify = found.ca_bundle
+        elif found.verify is not None:
+            verify = _flag(found.verify, f"verify in profile {found.name}")
+    return {
+        "host": first(host, found.host),
+        "api_key": key,
+        "key_source": source if key else "",
+        "legacy_api_key": first(legacy_api_key, found.legacy_key(env)),
+        "project": first(project, found.project),
+        "verify": verify,
+        "model_endpoint": first(model_endpoint, found.model_endpoint),
+        "profile": found.name,
+        "missing_key": found.missing_key,  # asked only when it is missing: it asks the keyring
+    }
 
 
 def resolve(
@@ -193,55 +324,37 @@ def resolve(
     project: str | None = None,
     verify: bool | str | None = None,
     model_endpoint: str | None = None,
+    profile: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve every setting; raise `ConfigError` when there is no host or no API key.
 
-    The legacy key is optional (only API v1 needs it) and never taken from the v2 key."""
+    With a profile in effect (`profile`, `$CML_MAGIC_PROFILE` or the file's `profile`), the
+    settings are the arguments, then the profile's (see `cml_magic.api.profiles`). The legacy
+    key is optional (only API v1 needs it) and never taken from the v2 key."""
     env = os.environ if env is None else env
-    file = read_config_file(config_path(env))
-    host = first(host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
-    api_key = first(api_key, env.get("CML_MAGIC_API_KEY"), env.get("CDSW_APIV2_KEY"))
-    api_key = first(api_key, file.get("api_key"))
-    legacy = first(
-        legacy_api_key,
-        env.get("CML_MAGIC_LEGACY_API_KEY"),
-        env.get("CDSW_API_KEY"),
-        file.get("legacy_api_key"),
-    )
-    project = first(
-        project, env.get("CML_MAGIC_PROJECT"), env.get("CDSW_PROJECT_ID"), file.get("project")
-    )
+    found = _gather(host, api_key, legacy_api_key, project, verify, model_endpoint, profile, env)
+    host, verify = found["host"], found["verify"]
     if verify is None:
-        if env.get("CML_MAGIC_CA_BUNDLE"):
-            verify = env["CML_MAGIC_CA_BUNDLE"]
-        elif env.get("CML_MAGIC_VERIFY"):
-            verify = _flag(env["CML_MAGIC_VERIFY"], "CML_MAGIC_VERIFY")
-        elif file.get("ca_bundle"):
-            verify = str(file["ca_bundle"])
-        elif "verify" in file:
-            verify = _flag(file["verify"], "verify in the config file")
-        else:
-            # True lets requests apply REQUESTS_CA_BUNDLE itself.
-            verify = True
-    endpoint = first(
-        model_endpoint, env.get("CML_MAGIC_MODEL_ENDPOINT"), file.get("model_endpoint")
-    )
+        verify = True  # True lets requests apply REQUESTS_CA_BUNDLE itself.
     if not host:
+        if found["profile"]:
+            raise ConfigError(f"profile {found['profile']} has no host: add host = ... to it")
         raise ConfigError(
             "no CML host: pass host=, or set CML_MAGIC_HOST (inside CML: CDSW_API_URL)"
         )
-    if not api_key:
-        raise ConfigError(
-            "no CML API key: pass api_key=, or set CML_MAGIC_API_KEY (inside CML: CDSW_APIV2_KEY)"
-        )
+    if not found["api_key"]:
+        raise ConfigError(found["missing_key"]())
     if isinstance(verify, str) and not Path(verify).expanduser().exists():
         raise ConfigError(f"CA bundle {verify} does not exist")
+    endpoint, project = found["model_endpoint"], found["project"]
     return Settings(
         host=normalize_host(str(host)),
-        api_key=str(api_key),
-        legacy_api_key=str(legacy or "").strip(),
+        api_key=str(found["api_key"]),
+        legacy_api_key=str(found["legacy_api_key"] or "").strip(),
         project=str(project) if project else None,
         verify=str(Path(verify).expanduser()) if isinstance(verify, str) else verify,
         model_endpoint=str(endpoint).strip() if endpoint else default_model_endpoint(str(host)),
+        profile=found["profile"],
+        key_source=found["key_source"],
     )

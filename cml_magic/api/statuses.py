@@ -139,3 +139,9 @@ RUN_FILTERS = tuple(
         "ENGINE_TIMEDOUT",
     )
 )
+
+
+def ended(status: str | None) -> bool:
+    """Whether `status`, of any kind of item, is a final one (a workload execution's status
+    says nothing of its kind)."""
+    return any(vocabulary.is_final(status) for vocabulary in BY_KIND.values())

@@ -209,7 +209,9 @@ def create_app(
         routes_models,
         routes_projects,
         routes_registry,
+        routes_users,
         routes_v1,
+        routes_workloads,
     )
 
     for module in (
@@ -221,6 +223,8 @@ def create_app(
         routes_misc,
         routes_v1,
         routes_registry,
+        routes_users,
+        routes_workloads,
     ):
         app.include_router(module.router)
     app.include_router(routes_models.serving)

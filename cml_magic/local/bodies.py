@@ -242,3 +242,43 @@ class ValidateKey(Body):
 
 class V1Start(WithEnv):
     pass
+
+
+AUDIENCES = ("API", "Application")
+
+
+class CreateV2Key(Body):
+    """CreateV2Key: `username` (the path's), `expiry_date` (RFC 3339; "" or none: never),
+    `comments`, `audiences` (API and/or Application; none: API)."""
+
+    username: str = ""
+    expiry_date: str = ""
+    comments: Annotated[str, Field(max_length=validate.NAME_MAX)] = ""
+    audiences: Annotated[list[str], Field(max_length=len(AUDIENCES))] = []
+
+    @field_validator("expiry_date")
+    @classmethod
+    def _future(cls, value: str) -> str:
+        from datetime import UTC, datetime
+
+        if not value:
+            return value
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("expiry_date must be an RFC 3339 date and time") from None
+        if when.tzinfo is None:
+            raise ValueError("expiry_date needs a time zone, e.g. 2026-01-31T00:00:00Z")
+        if when <= datetime.now(UTC):
+            raise ValueError("expiry_date is in the past: a key must expire later")
+        return value
+
+    @field_validator("audiences")
+    @classmethod
+    def _audiences(cls, value: list[str]) -> list[str]:
+        for audience in value:
+            if audience not in AUDIENCES:
+                raise ValueError(
+                    f"audience {validate.quote(audience)} is not one of {', '.join(AUDIENCES)}"
+                )
+        return list(dict.fromkeys(value)) or ["API"]

@@ -18,6 +18,7 @@ from cml_magic.local.store import LEGACY_KEY, V2_KEY, Doc, Store
 from cml_magic.local.supervisor import Supervisor
 
 BEARER_MISSING = 'missing "Bearer " prefix in "authorization" header'
+VALIDATE_PATH = "/api/v2/auth/validate_key"
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Ctx:
     store: Store
     sup: Supervisor
     user: dict[str, str]
+    audiences: tuple[str, ...] = ("API",)  # who accepts the caller's key
 
     @property
     def username(self) -> str:
@@ -87,10 +89,14 @@ def v2_context(request: Request) -> Ctx:
     header = request.headers.get("authorization", "")
     if not header.startswith("Bearer "):
         raise unauthenticated(BEARER_MISSING)
-    user = state.store.user_by_key(header[len("Bearer ") :].strip(), V2_KEY)
-    if user is None:
+    found = state.store.key_user(header[len("Bearer ") :].strip(), V2_KEY)
+    if found is None:
         raise unauthenticated("invalid API key")
-    return Ctx(state.store, state.sup, user)
+    user, audiences = found
+    # A key made for applications only is refused by the API; ValidateAPIKey judges its own.
+    if audiences and "API" not in audiences and request.url.path != VALIDATE_PATH:
+        raise forbidden("audience mismatch")
+    return Ctx(state.store, state.sup, user, audiences or ("API",))
 
 
 def v1_context(request: Request) -> Ctx:

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v2", tags=["misc"])
 @router.post("/auth/validate_key", summary="Check the caller's API key")
 def validate_key(ctx: V2, body: ValidateKey | None = None) -> dict[str, Any]:
     audience = (body.audience if body else "") or "API"
-    if audience != "API":
+    if audience not in ctx.audiences:
         raise forbidden("audience mismatch")
     return {"valid": True, "username": ctx.username, "message": ""}
 

@@ -31,7 +31,8 @@ DB_NAME = "cml-local.sqlite3"
 
 # `owner` is NULL for a user's own keys, else the workload (e.g. `run:<id>`) the key was made
 # for: revoking a workload's keys deletes its rows. `expires_at` (the `now()` format, NULL: never)
-# is set on keys minted with an expiry date.
+# is set on keys minted with an expiry date. `key_id` (a UUID, not a piece of the key: ids are
+# shown, keys never), `comments` and `audiences` (JSON list) are what ListV2Keys shows.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY,
@@ -45,7 +46,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
     kind TEXT NOT NULL,
     owner TEXT,
     created_at TEXT NOT NULL,
-    expires_at TEXT
+    expires_at TEXT,
+    key_id TEXT,
+    comments TEXT NOT NULL DEFAULT '',
+    audiences TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS api_keys_by_owner ON api_keys (owner);
 CREATE TABLE IF NOT EXISTS objects (
@@ -89,6 +93,7 @@ class Store:
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
         self._migrate_clear_keys()
+        self._migrate_key_ids()
 
     def run_console(self, run_id: str) -> Path:
         """Where the console output (stdout and stderr) of run `run_id` is kept."""
@@ -122,6 +127,22 @@ class Store:
             db.execute("ALTER TABLE users_hashed RENAME TO users")
         # Nothing of the clear keys stays in the write-ahead log either.
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _migrate_key_ids(self) -> None:
+        """A folder made before keys had ids and comments: add the columns, give each key an
+        id."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(api_keys)")}
+        with self.transaction() as db:
+            for name, kind in (
+                ("key_id", "TEXT"),
+                ("comments", "TEXT NOT NULL DEFAULT ''"),
+                ("audiences", "TEXT NOT NULL DEFAULT '[]'"),
+            ):
+                if name not in columns:
+                    db.execute(f"ALTER TABLE api_keys ADD COLUMN {name} {kind}")
+            missing = db.execute("SELECT hash FROM api_keys WHERE key_id IS NULL").fetchall()
+            for (digest,) in missing:
+                db.execute("UPDATE api_keys SET key_id = ? WHERE hash = ?", (ids.uuid_id(), digest))
 
     def close(self) -> None:
         with self._lock:
@@ -170,22 +191,73 @@ class Store:
     def mint_v2_key(self, username: str, expiry_date: str | None = None) -> str | None:
         """One more v2 key of `username`'s own (`POST /api/v1/users/<user>/apikey`), valid
         until `expiry_date` (ISO 8601 with a zone; None: no expiry); None for an unknown user."""
+        made = self.create_v2_key(username, expiry_date)
+        return made["api_key"] if made else None
+
+    def create_v2_key(
+        self,
+        username: str,
+        expiry_date: str | None = None,
+        comments: str = "",
+        audiences: tuple[str, ...] = (),
+    ) -> dict[str, Any] | None:
+        """One more v2 key of `username`'s own (CreateV2Key): its row, with the key in clear
+        (`api_key`, the only time it is shown); None for an unknown user. `ValueError` for an
+        expiry date without a zone."""
         expires = None
         if expiry_date is not None:
             when = datetime.fromisoformat(expiry_date.replace("Z", "+00:00"))
             if when.tzinfo is None:
                 raise ValueError(f"expiry date {expiry_date[:40]!r} has no time zone")
             expires = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        key = ids.api_key()
+        key, key_id, stamp = ids.api_key(), ids.uuid_id(), now()
         with self.transaction() as db:
             if self.user(username) is None:
                 return None
             db.execute(
-                "INSERT INTO api_keys (hash, username, kind, owner, created_at, expires_at)"
-                " VALUES (?, ?, ?, NULL, ?, ?)",
-                (key_hash(key), username, V2_KEY, now(), expires),
-            )
-        return key
+                "INSERT INTO api_keys (hash, username, kind, owner, created_at, expires_at,"
+                " key_id, comments, audiences) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+                (key_hash(key), username, V2_KEY, stamp, expires, key_id, comments,
+                 json.dumps(list(audiences))),
+            )  # fmt: skip
+        return {
+            "api_key": key,
+            "key_id": key_id,
+            "created_at": stamp,
+            "expires_at": expires,
+            "comments": comments,
+            "audiences": list(audiences),
+        }
+
+    def v2_keys(self, username: str) -> list[dict[str, Any]]:
+        """`username`'s own v2 keys (not their workloads'), oldest first, without the keys."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key_id, created_at, expires_at, comments, audiences FROM api_keys"
+                " WHERE username = ? AND kind = ? AND owner IS NULL ORDER BY created_at, key_id",
+                (username, V2_KEY),
+            ).fetchall()
+        return [
+            {
+                "key_id": key_id,
+                "created_at": created,
+                "expires_at": expires,
+                "comments": comments,
+                "audiences": json.loads(audiences),
+            }
+            for key_id, created, expires, comments, audiences in rows
+        ]
+
+    def delete_v2_keys(self, username: str, key_id: str | None = None) -> int:
+        """Revoke `username`'s own v2 key `key_id` (None: every one of them) at once; how
+        many were revoked."""
+        query = "DELETE FROM api_keys WHERE username = ? AND kind = ? AND owner IS NULL"
+        values: tuple[str, ...] = (username, V2_KEY)
+        if key_id is not None:
+            query += " AND key_id = ?"
+            values += (key_id,)
+        with self.transaction() as db:
+            return db.execute(query, values).rowcount
 
     def mint_workload_keys(self, username: str, owner: str) -> dict[str, str]:
         """Fresh keys acting as `username`, valid until `revoke_keys(owner)`."""
@@ -207,9 +279,9 @@ class Store:
         stamp = now()
         for field, kind in (("api_key", V2_KEY), ("legacy_key", LEGACY_KEY)):
             self._db.execute(
-                "INSERT INTO api_keys (hash, username, kind, owner, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (key_hash(keys[field]), username, kind, owner, stamp),
+                "INSERT INTO api_keys (hash, username, kind, owner, created_at, key_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key_hash(keys[field]), username, kind, owner, stamp, ids.uuid_id()),
             )
         return keys
 
@@ -220,19 +292,30 @@ class Store:
 
     def user_by_key(self, key: str, kind: str = V2_KEY) -> dict[str, str] | None:
         """The user a key of `kind` (`v2` or `legacy`) acts as; None for any other key."""
+        found = self.key_user(key, kind)
+        return found[0] if found else None
+
+    def key_user(
+        self, key: str, kind: str = V2_KEY
+    ) -> tuple[dict[str, str], tuple[str, ...]] | None:
+        """The user a key of `kind` acts as and the audiences it was made for (empty: made
+        without any, the API's); None for any other key or an expired one."""
         if kind not in KEY_KINDS:
             raise ValueError(f"unknown key kind {kind!r}")
         digest = key_hash(key)
         with self._lock:
             found = self._db.execute(
-                "SELECT hash, username, expires_at FROM api_keys WHERE hash = ? AND kind = ?",
+                "SELECT hash, username, expires_at, audiences FROM api_keys"
+                " WHERE hash = ? AND kind = ?",
                 (digest, kind),
             ).fetchone()
         if found is None or not hmac.compare_digest(found[0], digest):
             return None
         if found[2] is not None and found[2] <= now():
             return None
-        return self.user(found[1])
+        user = self.user(found[1])
+        audiences = tuple(json.loads(found[3])) if found[3] not in (None, "[]") else ()
+        return (user, audiences) if user is not None else None
 
     def users(self) -> list[dict[str, str]]:
         with self._lock:

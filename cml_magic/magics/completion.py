@@ -89,8 +89,14 @@ class Completer:
             if len(words) == 2:
                 return sorted(n for n, r in table.items() if n == r.name)
             return list(resource.verbs) if resource else []
+        if words[-2] == "--profile" and head in {"use", "login"}:
+            return _profile_names()
         if head == "use":
-            return self._names("projects") if len(words) == 2 else ["--clear"]
+            if len(words) == 2 and not words[-1].startswith("-"):
+                return self._names("projects")
+            return ["--clear", "--profile"]
+        if head == "login":
+            return ["--legacy", "--profile", "--save"]
         if head == "panel":
             from cml_magic.magics import panel
 
@@ -200,3 +206,17 @@ def _cell_parser() -> Any:
     from cml_magic.magics.commands import cell_parser
 
     return cell_parser(jobenv.PROG, jobenv.VERB)
+
+
+def _profile_names() -> list[str]:
+    """The profiles of the config file (`%cml use --profile`, `%cml login --profile`)."""
+    import os
+
+    from cml_magic.api import CMLError, profiles
+    from cml_magic.api.config import config_path, read_config_file
+
+    path = config_path(os.environ)
+    try:
+        return profiles.names(read_config_file(path), path)
+    except CMLError:
+        return []

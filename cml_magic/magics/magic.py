@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import (
     Bool,
+    Callable,
     Float,
     Int,
     TraitError,
@@ -24,9 +25,11 @@ from cml_magic.magics.errors import HelpRequested, api_error, usage_error
 from cml_magic.magics.names import NameCache
 
 PROJECT_VARIABLE = "CML_MAGIC_PROJECT"
+PROFILE_VARIABLE = "CML_MAGIC_PROFILE"
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
+    from cml_magic.api.config import Settings
 
 
 class HiddenKey:
@@ -132,14 +135,33 @@ class CMLMagics(Magics, Configurable):
         config=True,
         help="the legacy API v1 key (default: CML_MAGIC_LEGACY_API_KEY or CDSW_API_KEY)",
     )
+    profile = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="the workspace profile of the config file in effect ([profiles.NAME]; default:"
+        " CML_MAGIC_PROFILE, else the file's profile = ...); %cml use --profile sets it",
+    )
+    # One place for every question a key needs (`%cml login`, a profile without a key), so
+    # that a front end or a test gives its own: `%config CMLMagics.ask_secret = my_function`.
+    ask_secret = Callable(
+        None,
+        allow_none=True,
+        config=True,
+        help="the function asking for a secret: called with the prompt, answers what was"
+        " typed (default: getpass.getpass, never echoed)",
+    )
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         # Set before the traits: settings from the config observe these.
-        self._api_key: str | None = None
+        # Keys given by `%cml login`, per profile name ("" without a profile): memory only.
+        self._login_keys: dict[str, str] = {}
         self._client: CML | None = None
+        self._settings: Settings | None = None  # what `_client` was built from
         self._client_settings = ""  # settings_fingerprint() when _client was built
         self.names = NameCache()
         self._env_project: str | None = os.environ.get(PROJECT_VARIABLE)  # before ours
+        self._env_profile: str | None = os.environ.get(PROFILE_VARIABLE)
         super().__init__(shell=shell, **kwargs)
         self._hide_key_settings()
 
@@ -186,27 +208,36 @@ class CMLMagics(Magics, Configurable):
             raise TraitError("page_size must be 0 (the client chooses) or positive")
         return proposal["value"]
 
-    @observe("host", "verify", "timeout", "project", "legacy_api_key", "model_endpoint")
+    @observe("host", "verify", "timeout", "project", "legacy_api_key", "model_endpoint", "profile")
     def _settings_changed(self, change: Any) -> None:
         self._client = None
         if change["name"] == "project":
             self._share_project(change["new"] or None)
-        else:
-            self.names.clear()
+            return
+        if change["name"] == "profile":
+            self._share(PROFILE_VARIABLE, change["new"] or None, self._env_profile)
+        self.names.clear()
 
     def _share_project(self, project: str | None) -> None:
         """The default project (`%cml use`, `%config CMLMagics.project`) is also the kernel's
         CML_MAGIC_PROJECT, so that `CML.from_env()` in the notebook (and programs it starts)
-        use the same one; unset, the variable is what it was before."""
-        value = project or self._env_project
+        use the same one; unset, the variable is what it was before. The profile
+        (`%cml use --profile`) is CML_MAGIC_PROFILE in the same way."""
+        self._share(PROJECT_VARIABLE, project, self._env_project)
+
+    @staticmethod
+    def _share(variable: str, value: str | None, before: str | None) -> None:
+        value = value or before
         if value is None:
-            os.environ.pop(PROJECT_VARIABLE, None)
+            os.environ.pop(variable, None)
         else:
-            os.environ[PROJECT_VARIABLE] = value
+            os.environ[variable] = value
 
     def restore_environment(self) -> None:
-        """Give CML_MAGIC_PROJECT back the value it had before (on `%unload_ext`)."""
+        """Give CML_MAGIC_PROJECT and CML_MAGIC_PROFILE back the values they had before (on
+        `%unload_ext`)."""
         self._share_project(None)
+        self._share(PROFILE_VARIABLE, None, self._env_profile)
 
     @property
     def user_ns(self) -> dict[str, Any]:
@@ -223,28 +254,94 @@ class CMLMagics(Magics, Configurable):
         command on). Widgets already shown keep the client they were given."""
         from cml_magic.api.config import settings_fingerprint
 
-        settings = settings_fingerprint()
+        settings = settings_fingerprint(profile=self.profile or None)
         if self._client is not None and settings != self._client_settings:
             self._client = None
             self.names.clear()  # names were looked up with the old host or key
         if self._client is None:
             from cml_magic.api import CML, CMLError
 
-            given = {
-                "host": self.host or None,
-                "api_key": self._api_key,
-                "project": self.project or None,
-                "legacy_api_key": self.legacy_api_key.value if self.legacy_api_key else None,
-                "verify": self.verify,
-                "timeout": self.timeout,
-                "model_endpoint": self.model_endpoint or None,
-            }
             try:
-                self._client = CML.from_env(**{k: v for k, v in given.items() if v is not None})
+                resolved = self.resolve_settings()
+                self._client = CML.from_settings(resolved, timeout=self.timeout)
             except CMLError as exc:
                 raise api_error(exc) from None
+            self._settings = resolved
             self._client_settings = settings
         return self._client
+
+    def resolve_settings(self, profile: str | None = None, api_key: str | None = None) -> Settings:
+        """The settings of this notebook (`%config`, `%cml login`, `%cml use`) over the
+        environment's; `profile`: those of another profile (the notebook's own host,
+        project, TLS and model endpoint then do not apply). Raises `ConfigError`."""
+        from cml_magic.api.config import resolve
+
+        other = profile is not None and profile != (self.profile or None)
+        mine = not other
+        name = profile if other else self.profile or None
+        legacy = self.legacy_api_key.value if self.legacy_api_key and mine else None
+        return resolve(
+            host=(self.host or None) if mine else None,
+            api_key=api_key or self._login_keys.get(self.profile_in_effect(name) or ""),
+            project=(self.project or None) if mine else None,
+            legacy_api_key=legacy,
+            verify=self.verify if mine else None,
+            model_endpoint=(self.model_endpoint or None) if mine else None,
+            profile=name,
+        )
+
+    def profile_in_effect(self, profile: str | None = None) -> str | None:
+        """The name of the profile in effect (`profile`, else the setting, else the
+        environment's or config file's); None for none. An unreadable file counts as none."""
+        from cml_magic.api import profiles
+        from cml_magic.api.config import config_path, read_config_file
+        from cml_magic.api.errors import ConfigError
+
+        try:
+            file = read_config_file(config_path(os.environ))
+        except ConfigError:
+            file = {}
+        return profiles.chosen(profile or self.profile or None, os.environ, file)
+
+    def ask(self, prompt: str) -> str:
+        """Ask for a key with `ask_secret` (default `getpass.getpass`: never echoed, never in the
+        notebook or its history); a one-line `UsageError` where nobody can answer."""
+        import getpass
+
+        asker: Any = self.ask_secret  # getpass looked up now: a test may give its own
+        if asker is None:
+            asker = getpass.getpass
+        try:
+            answer = asker(prompt)
+        except (EOFError, OSError, NotImplementedError) as exc:
+            # ipykernel's StdinNotImplementedError (papermill, nbconvert) is a NotImplementedError.
+            raise usage_error(
+                f"cannot ask for the key here ({type(exc).__name__}: no terminal or notebook"
+                " input); give it in the environment or the keyring instead",
+                "bad_argument",
+            ) from None
+        key = str(answer or "").strip()
+        if not key:
+            raise usage_error("no key given; nothing changed", "bad_argument")
+        if any(c.isspace() for c in key):
+            raise usage_error(
+                "the key contains spaces or line breaks; copy it again", "bad_argument"
+            )
+        return key
+
+    def use_client(self, client: CML, settings: Settings) -> None:
+        """Make `client` (built from `settings`, its key checked) the notebook's from now on."""
+        from cml_magic.api.config import settings_fingerprint
+
+        self._client = client
+        self._settings = settings
+        self._client_settings = settings_fingerprint(profile=self.profile or None)
+        self.names.clear()
+
+    @property
+    def settings(self) -> Settings | None:
+        """The settings the current client was built from (None before the first command)."""
+        return self._settings if self._client is not None else None
 
     @line_magic
     def cml(self, line: str) -> Any:
@@ -351,22 +448,23 @@ class CMLMagics(Magics, Configurable):
     def forget_key(self) -> None:
         """Drop the keys given to this object (`%cml login`, the legacy key's setting) and the
         client built with them."""
-        self._api_key = None
+        self._login_keys.clear()
         self.legacy_api_key = None
         self._client = None
 
-    def set_key(self, key: str) -> None:
-        """Use `key` from now on (kept in this object only, never in the notebook)."""
+    def set_key(self, key: str, profile: str | None = None) -> None:
+        """Use `key` for `profile` (default: the one in effect) from now on, kept in this object
+        only, never in the notebook."""
         if not key.strip():
             raise usage_error("no key given; nothing changed", "bad_argument")
-        self._api_key = key.strip()
+        self._login_keys[self.profile_in_effect(profile) or ""] = key.strip()
         self._client = None
         self.names.clear()
 
     @property
     def key_from_login(self) -> bool:
         """Whether the key in use was given by `%cml login`."""
-        return self._api_key is not None
+        return (self.profile_in_effect() or "") in self._login_keys
 
     def __repr__(self) -> str:
         return f"<CMLMagics host={self.host!r} project={self.project!r}>"

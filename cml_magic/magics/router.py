@@ -13,11 +13,14 @@ from cml_magic.magics.parsing import split_line
 # Commands about the notebook's own session rather than a CML resource.
 SESSION_COMMANDS = {
     "help": "this overview; %cml help RESOURCE [VERB] for details",
-    "use": "%cml use PROJECT: the default project of this notebook (--clear to forget it)",
+    "use": "%cml use PROJECT: the default project of this notebook (--clear to forget it);"
+    " %cml use --profile NAME: the workspace profile of the config file",
     "config": "the settings in effect (the API key masked)",
-    "login": "ask for the API key without echoing it (kept in memory only);"
+    "login": "ask for the API key without echoing it, check it with CML, keep it in memory"
+    " only (--profile P: for that profile; --save: also in the system keyring);"
     " --legacy: the legacy v1 key",
-    "logout": "forget the keys given by %cml login",
+    "logout": "forget the keys given by %cml login (--keyring: also the one --save kept)",
+    "whoami": "who the key in use belongs to: user, workspace, profile",
     "panel": "%cml panel [projects|jobs|models|apps] [--project P] [--job J]: click-through"
     " widgets (all panels as tabs by default)",
 }
@@ -52,7 +55,11 @@ def parse(line: str) -> Invocation | tuple[str, list[str]]:
             + ", ".join(_names(table) + sorted(SESSION_COMMANDS)),
             "bad_command",
         )
+    if found.default and (not rest or rest[0].startswith("-") and rest[0] not in {"-h", "--help"}):
+        rest = [found.default, *rest]  # `%cml usage --limit 5` is `%cml usage list --limit 5`
     if not rest or rest[0] in {"-h", "--help"}:
+        if rest and found.default:  # its verbs, and the options of the one it runs
+            raise HelpRequested(found.usage() + "\n\n" + found.parser(found.default).format_help())
         if rest:
             raise HelpRequested(found.usage())
         raise usage_error(

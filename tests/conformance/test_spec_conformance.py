@@ -163,6 +163,10 @@ def test_every_client_method_speaks_the_spec(server: LocalCML) -> None:
     try:
         _scenario(cml)
         _beside_the_client(cml)
+        # Last: revoking every key of alice's ends the client's own.
+        cml.keys.delete_all()
+        with pytest.raises(CMLError, match="401"):
+            cml.whoami()
     finally:
         cml.close()
     assert not recorder.problems, "departures from CML's spec:\n" + "\n".join(recorder.problems)
@@ -359,6 +363,19 @@ def _scenario(cml: CML) -> None:
     with pytest.raises(BadRequestError):
         cml.registry.create(f"reg-{tag}", "no-such-file.py")
     cml.registry.delete(registered)
+    # The caller's own keys, usage and workloads.
+    made = cml.keys.create(comments=f"ci-{tag}", expiry_date="2099-01-01T00:00:00Z")
+    assert made.key_id in {k.key_id for k in cml.keys.list()}
+    assert made.api_key not in repr(made) and made.api_key not in repr(cml.keys.list())
+    cml.keys.delete(made.key_id, username="alice")
+    assert made.key_id not in {k.key_id for k in cml.keys.list("alice")}
+    used = cml.usage.list(search_filter={"workload_type": "job"}, sort="-created_at")
+    assert used and {u.workload_type for u in used} == {"job"}
+    assert len(list(cml.usage.iter(page_size=1, limit=2))) == 2
+    ran = cml.workloads.list(page_size=2)
+    assert ran and all(e.workload is not None and e.name for e in ran)
+    assert all(e.active for e in cml.workloads.iter(active=True, limit=5))
+    assert "ENGINE_RUNNING" in cml.workloads.statuses()
 
     # Deleting, in the order CML allows.
     wait_for(lambda: cml.deployments.refresh(dep).status == "stopped", timeout=WAIT)

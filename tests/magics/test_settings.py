@@ -57,9 +57,12 @@ def test_ipython_config_file_settings_apply(ip: Any) -> None:
 
 
 def test_login_reads_the_key_with_getpass_and_never_shows_it(
-    ip: Any, magics: Any, monkeypatch: pytest.MonkeyPatch
+    cml_ip: Any, magics: Any, magic_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    secret = "s3cret-key-do-not-print"
+    # The key is checked with CML before it is kept: a real one, of the test server.
+    ip = cml_ip
+    secret = magic_server.api_key
+    monkeypatch.delenv("CML_MAGIC_API_KEY")
     prompts: list[str] = []
 
     def fake_getpass(prompt: str = "") -> str:

@@ -53,15 +53,22 @@ class Resource:
     """A group of verbs, e.g. `jobs`; `aliases` are other accepted spellings.
 
     `verbs` are given in help order, each named once (in its `Verb`); `.verbs` is then
-    the table by name.
+    the table by name. `default` names the verb of a line that gives none.
     """
 
     def __init__(
-        self, name: str, summary: str, verbs: Sequence[Verb], aliases: tuple[str, ...] = ()
+        self,
+        name: str,
+        summary: str,
+        verbs: Sequence[Verb],
+        aliases: tuple[str, ...] = (),
+        default: str | None = None,
     ) -> None:
         self.name = name
         self.summary = summary
         self.aliases = aliases
+        # The verb a line without one runs (`%cml usage` is `%cml usage list`).
+        self.default = default
         self.verbs: dict[str, Verb] = {verb.name: verb for verb in verbs}
         if len(self.verbs) != len(verbs):
             raise ValueError(f"%cml {name}: a verb is declared twice")
@@ -180,6 +187,9 @@ MODULES: dict[str, tuple[str, ...]] = {
     "runtimes": ("runtimes", "runtime"),
     "files": ("files", "file"),
     "registry": ("registry",),
+    "keys": ("keys", "key"),
+    "usage": ("usage",),
+    "workloads": ("workloads", "workload"),
 }
 _MODULE_OF = {spelling: module for module, names in MODULES.items() for spelling in names}
 
