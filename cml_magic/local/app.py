@@ -203,6 +203,7 @@ def create_app(
 
     from cml_magic.local import (
         routes_applications,
+        routes_experiments,
         routes_files,
         routes_jobs,
         routes_misc,
@@ -219,6 +220,7 @@ def create_app(
         routes_applications,
         routes_misc,
         routes_v1,
+        routes_experiments,
     ):
         app.include_router(module.router)
     app.include_router(routes_models.serving)
