@@ -350,7 +350,10 @@ def _scenario(cml: CML) -> None:
     assert [r.id for r in cml.experiment_runs.list(experiment.name, sort="name")][0] == first.id
     assert len(list(cml.experiment_runs.iter(experiment.id, page_size=1))) == 2
     assert len(cml.experiment_runs.metric_history(first, "loss")) == 1200
-    assert [len(h) for h in cml.experiment_runs.metric_histories(experiment.id, "loss")] == [1200, 1]
+    assert [len(h) for h in cml.experiment_runs.metric_histories(experiment.id, "loss")] == [
+        1200,
+        1,
+    ]
     done = cml.experiment_runs.update(second, name="second", status="finished")
     assert cml.experiment_runs.refresh(done).status == "EXPERIMENT_RUN_FINISHED"
     cml.experiment_runs.delete_batch(first, metrics=["acc"], params=["lr"], tags=["seed"])
@@ -358,7 +361,8 @@ def _scenario(cml: CML) -> None:
     with pytest.raises(BadRequestError):  # MLflow's limit: at most 100 params per request
         many = [{"key": f"p{n}", "value": "1"} for n in range(101)]
         cml.transport.request(
-            "POST", cml.experiment_runs._path((project.id, experiment.id), first.id, ":logbatch"),
+            "POST",
+            cml.experiment_runs._path((project.id, experiment.id), first.id, ":logbatch"),
             json_body={"params": many},
         )
     cml.experiment_runs.delete(second)
