@@ -259,10 +259,10 @@ def _sorted(ctx: Ctx, runs: list[Doc], text: str | None, latest: dict[str, list[
     )
     for key, descending in reversed(parse_sort(text, (*RUN_SORT, *dynamic))):
 
-        def sort_key(doc: Doc, key: str = key) -> tuple[int, Any]:
+        def sort_key(doc: Doc, key: str = key, descending: bool = descending) -> tuple[int, Any]:
             value = _run_value(ctx, doc, key, latest)
-            if value is None:
-                return (0, "")
+            if value is None:  # runs without the value come last, either way (as MLflow's)
+                return (0, "") if descending else (3, "")
             return (1, value) if isinstance(value, int | float) else (2, str(value))
 
         runs.sort(key=sort_key, reverse=descending)

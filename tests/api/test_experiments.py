@@ -133,3 +133,34 @@ def test_run_status_words() -> None:
     assert run_status(" Killed ") == "EXPERIMENT_RUN_KILLED"
     run = ExperimentRun.from_json({"status": "EXPERIMENT_RUN_FINISHED"})
     assert run.finished and run.succeeded and run.metrics == {} and run.params == {}
+
+
+def test_frames_keep_their_columns_and_types_when_empty() -> None:
+    from cml_magic.api import Listing
+    from cml_magic.api.experiment_objects import MetricHistory
+    from cml_magic.frames import (
+        METRIC_HISTORY_COLUMNS,
+        experiment_runs_frame,
+        metric_history_frame,
+    )
+
+    empty = metric_history_frame([])
+    assert list(empty.columns) == list(METRIC_HISTORY_COLUMNS) and empty.empty
+    full = metric_history_frame(
+        MetricHistory(
+            "r", "n", "loss", (Metric.from_json({"key": "loss", "value": 1, "step": "2"}),)
+        )
+    )
+    assert list(empty.dtypes) == list(full.dtypes)
+    assert [str(t) for t in full.dtypes] == [
+        "string", "string", "string", "Int64", "float64", "datetime64[ns, UTC]",
+    ]  # fmt: skip
+    raw = [
+        {"id": "a", "data": {"metrics": [{"key": "loss", "value": "0.5"}], "params": []}},
+        {"id": "b", "data": {"params": [{"key": "lr", "value": "1"}]}},
+    ]
+    listed = experiment_runs_frame(Listing(ExperimentRun, raw))
+    built = experiment_runs_frame([ExperimentRun.from_json(r) for r in raw])
+    assert listed.equals(built)
+    assert listed["metrics.loss"].tolist()[0] == 0.5 and listed["params.lr"].tolist()[1] == "1"
+    assert list(experiment_runs_frame([]).columns)[:2] == ["id", "name"]

@@ -1,0 +1,103 @@
+"""`%cml experiments ...` through a real IPython shell against the local server: listing,
+showing, creating and deleting experiments, a run listing with params and latest metrics as
+typed columns, a metric's history, `-o`, and one-line errors with the closest name."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+
+@pytest.fixture
+def logged(cml_ip: Any, api: Any) -> Iterator[dict[str, Any]]:
+    """A project with experiment `churn`: runs lr-0.1 and lr-0.01 (params lr, depth; metrics
+    loss over 5 steps, acc), and lr-1 (param lr only); `%cml use` set to the project."""
+    project = api.projects.create(f"exp-{uuid.uuid4().hex[:8]}")
+    experiment = api.experiments.create("churn", project=project.id)
+    runs = api.experiment_runs
+    made = {}
+    for lr, base in (("0.1", 1.0), ("0.01", 2.0), ("1", None)):
+        run = runs.create(experiment.id, project=project.id, name=f"lr-{lr}")
+        params = {"lr": lr} if base is None else {"lr": lr, "depth": 3}
+        points = (
+            []
+            if base is None
+            else [{"key": "loss", "value": base / (s + 1), "step": s} for s in range(5)]
+        )
+        metrics = [*points, {"key": "acc", "value": 0.5 + len(lr) / 10}] if points else None
+        runs.log(run, metrics=metrics, params=params)
+        made[run.name] = run
+    cml_ip.run_line_magic("cml", f"use {project.name}")
+    yield {"project": project, "experiment": experiment, "runs": made}
+    api.projects.delete(project.id)
+
+
+def test_runs_one_row_per_run_with_params_and_latest_metrics(
+    cml_ip: Any, logged: dict[str, Any]
+) -> None:
+    df = cml_ip.run_line_magic("cml", "experiments runs churn -o runs_df")
+    assert cml_ip.user_ns["runs_df"] is df
+    assert list(df["name"]) == ["lr-0.1", "lr-0.01", "lr-1"]  # the order they were made
+    assert list(df.columns) == [
+        "id", "name", "status", "user", "start_time", "end_time", "experiment_id",
+        "params.depth", "params.lr", "metrics.acc", "metrics.loss",
+    ]  # fmt: skip
+    assert str(df["metrics.loss"].dtype) == "float64" and str(df["params.lr"].dtype) == "string"
+    assert str(df["start_time"].dtype) == "datetime64[ns, UTC]"
+    assert df["metrics.loss"].tolist()[:2] == [1.0 / 5, 2.0 / 5]  # the latest step's value
+    assert pd.isna(df["metrics.loss"].iloc[2]) and pd.isna(df["params.depth"].iloc[2])
+    assert df["params.lr"].tolist() == ["0.1", "0.01", "1"]
+    best = cml_ip.run_line_magic("cml", "experiments runs churn --sort metrics.loss --limit 1")
+    assert best["name"].tolist() == ["lr-0.1"]
+    assert cml_ip.run_line_magic("cml", "experiments runs churn --status failed").empty
+
+
+def test_metrics_is_the_history_as_a_frame(cml_ip: Any, logged: dict[str, Any]) -> None:
+    run = logged["runs"]["lr-0.01"]
+    df = cml_ip.run_line_magic("cml", "experiments metrics churn lr-0.01 loss -o hist")
+    assert cml_ip.user_ns["hist"] is df
+    assert list(df.columns) == ["run_id", "run_name", "key", "step", "value", "timestamp"]
+    assert [str(t) for t in df.dtypes] == [
+        "string", "string", "string", "Int64", "float64", "datetime64[ns, UTC]",
+    ]  # fmt: skip
+    assert df["step"].tolist() == [0, 1, 2, 3, 4] and set(df["run_id"]) == {run.id}
+    assert df["value"].tolist() == [2.0 / (s + 1) for s in range(5)]
+    by_id = cml_ip.run_line_magic(
+        "cml", f"experiments metrics {logged['experiment'].id} {run.id} loss"
+    )
+    assert by_id.equals(df)
+
+
+def test_list_show_create_delete(cml_ip: Any, logged: dict[str, Any], api: Any) -> None:
+    made = cml_ip.run_line_magic("cml", "experiments create tuning --tag team=risk --tag k=v")
+    assert made.tag_values == {"team": "risk", "k": "v"}
+    df = cml_ip.run_line_magic("cml", "experiments list")
+    assert list(df["name"]) == ["churn", "tuning"] and set(df["user"]) == {"alice"}
+    assert "created_at" in df.columns and "lifecycle_stage" in df.columns
+    across = cml_ip.run_line_magic("cml", "experiments list --all-projects --search tuning")
+    assert set(across["project"]) == {logged["project"].id}  # experiments name it by id
+    assert cml_ip.run_line_magic("cml", "experiments show tuning").id == made.id
+    with capture_output() as captured:
+        cml_ip.run_line_magic("cml", "experiments delete tuning")
+    assert "Deleted experiment tuning" in captured.stdout
+    assert [e.name for e in api.experiments.list(project=logged["project"].id)] == ["churn"]
+
+
+def test_mistyped_names_are_one_line_with_the_closest(cml_ip: Any, logged: dict[str, Any]) -> None:
+    with pytest.raises(UsageError, match=r"no experiment named 'chrun' .*did you mean churn\?"):
+        cml_ip.run_line_magic("cml", "experiments runs chrun")
+    with pytest.raises(UsageError, match=r"no run named 'lr-0.02' .*did you mean lr-0.01\?"):
+        cml_ip.run_line_magic("cml", "experiments metrics churn lr-0.02 loss")
+    with pytest.raises(UsageError, match=r"logged no metric 'los' \(did you mean loss\?\)"):
+        cml_ip.run_line_magic("cml", "experiments metrics churn lr-0.1 los")
+    with pytest.raises(UsageError, match="already exists") as caught:
+        cml_ip.run_line_magic("cml", "experiments create churn")
+    assert caught.value.kind == "api_error"
+    with pytest.raises(UsageError, match="KEY=VALUE"):
+        cml_ip.run_line_magic("cml", "experiments create x --tag novalue")
