@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench import (
     bulk_listing,
+    experiment_listing,
     extension_load,
     first_listing,
     live_widgets,
@@ -20,7 +21,7 @@ from bench import (
 from bench.common import ROOT, Figure, machine, new_client, seed_jobs
 from bench.report import render
 
-FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server")
+FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server", "experiments")
 FULL = {
     "repeats": 10,
     "first": 7,
@@ -35,6 +36,8 @@ FULL = {
     "sleep": 20,
     "clients": 20,
     "seconds": 30.0,
+    "experiment_runs": 1_000,
+    "experiment_repeats": 7,
 }
 QUICK = {
     "repeats": 3,
@@ -50,6 +53,8 @@ QUICK = {
     "sleep": 4,
     "clients": 20,
     "seconds": 8.0,
+    "experiment_runs": 1_000,
+    "experiment_repeats": 3,
 }
 
 
@@ -104,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         step("server under load")
         with LocalCML(seed="demo", phase_delay=0.05) as server:
             figures.append(server_load.measure(server, size["clients"], size["seconds"]))
+    if "experiments" in wanted:
+        step("experiment run listing")
+        with LocalCML(seed="demo") as server:
+            figures.append(
+                experiment_listing.measure(
+                    server, size["experiment_runs"], size["experiment_repeats"]
+                )
+            )
     took = time.monotonic() - started
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = render(machine(), date, "quick" if args.quick else "full", took, figures, [])
