@@ -41,6 +41,7 @@ from cml_magic.api.objects import (
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
+    from cml_magic.api.experiment_objects import Experiment, ExperimentRun, Metric, MetricHistory
     from cml_magic.api.serving_objects import (
         Application,
         Model,
@@ -61,6 +62,10 @@ def __getattr__(name: str) -> Any:
         from cml_magic.api import serving_objects
 
         return getattr(serving_objects, name)
+    if name in ("Experiment", "ExperimentRun", "Metric", "MetricHistory"):
+        from cml_magic.api import experiment_objects
+
+        return getattr(experiment_objects, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -74,11 +79,15 @@ __all__ = [
     "CMLError",
     "ConfigError",
     "ConflictError",
+    "Experiment",
+    "ExperimentRun",
     "FileInfo",
     "Job",
     "JobRun",
     "KeyCheck",
     "Listing",
+    "Metric",
+    "MetricHistory",
     "Model",
     "ModelBuild",
     "ModelCallError",

@@ -182,7 +182,7 @@ RESOURCE = Resource(
             _runs,
             _runs_args,
             listing=True,
-            example="df = %cml experiments runs churn --sort -metrics.accuracy",
+            example="df = %cml experiments runs churn --sort=-metrics.accuracy",
         ),
         Verb(
             "metrics",
