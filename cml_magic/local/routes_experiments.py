@@ -28,7 +28,7 @@ from cml_magic.local.bodies_experiments import (
 )
 from cml_magic.local.context import V2, Ctx, Listing, check_id, page
 from cml_magic.local.errors import bad_request, conflict, not_found
-from cml_magic.local.listing import ListParams, paginate, parse_sort
+from cml_magic.local.listing import ListParams, bare_word, paginate, parse_sort
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import now
 from cml_magic.local.validate import quote
@@ -215,14 +215,14 @@ def _filtered(
     word), keys ANDed; a bare word matches names."""
     if not text or not text.strip():
         return runs
-    stripped = text.strip()
+    word = bare_word(text)
+    if word is not None:
+        folded = word.casefold()
+        return [r for r in runs if folded in str(r.get("name", "")).casefold()]
     try:
-        wanted = json.loads(stripped)
-    except ValueError:
+        wanted = json.loads(text)
+    except (ValueError, RecursionError):
         wanted = None
-    if not stripped.startswith("{") and not isinstance(wanted, dict):
-        word = (wanted if isinstance(wanted, str) else stripped).casefold()
-        return [r for r in runs if word in str(r.get("name", "")).casefold()]
     if not isinstance(wanted, dict):
         raise bad_request('search_filter must be a JSON object such as {"name": "run-1"}')
     for key, value in wanted.items():

@@ -250,3 +250,56 @@ def test_a_job_run_logs_to_an_experiment_with_its_own_key(alice: Api) -> None:
     assert [(r["name"], r["user"]["username"]) for r in listed] == [("from-a-job", "alice")]
     assert listed[0]["data"]["metrics"][0]["value"] == pytest.approx(1 / 20)
     assert f"logged {listed[0]['id']}" in output
+
+
+@pytest.mark.parametrize(
+    ("where", "body"),
+    [
+        ("experiments", {"name": "evil\ud800"}),
+        ("experiments", "[1, 2"),
+        ("experiments", {"name": "x", "tags": [{"key": "", "value": "v"}]}),
+        ("experiments", {"name": "x", "tags": {"not": "a list"}}),
+        ("runs", {"run_name": "n" * 256}),
+        ("runs", {"start_time": "2026-13-01T00:00:00Z"}),
+        ("runs", {"start_time": "2026-01-01T00:00:00"}),
+        ("log", {"metrics": [{"key": "loss", "value": "NaN"}]}),
+        ("log", '{"metrics": [{"key": "loss", "value": 1e400}]}'),
+        ("log", {"metrics": [{"key": "loss", "value": 1, "step": "abc"}]}),
+        ("log", {"metrics": [{"key": "loss", "value": 1, "step": str(2**70)}]}),
+        ("log", {"metrics": [{"key": "k" * 251, "value": 1}]}),
+        ("log", {"params": [{"key": "lr", "value": "v" * 6001}]}),
+        ("log", {"tags": [{"key": "t", "value": 5}]}),
+        ("log", {"metrics": [{"value": 1}]}),
+    ],
+)
+def test_hostile_bodies_are_a_short_4xx_and_store_nothing(
+    alice: Api, where: str, body: Any
+) -> None:
+    project = make_project(alice, {})
+    experiment = _experiment(alice, project)
+    runs = _runs(project, experiment)
+    run = alice.post(runs, json={"run_name": "r"})
+    path = {
+        "experiments": f"/projects/{project['id']}/experiments",
+        "runs": runs,
+        "log": f"{runs}/{run['id']}:logbatch",
+    }[where]
+    sent = body if isinstance(body, str) else json.dumps(body)
+    answer = alice.post(path, None, data=sent.encode("utf-8", "surrogatepass"))
+    assert answer["code"] == 3 and len(answer["message"]) < 400, answer
+    assert "/" not in answer["message"].split("Problem with field")[0][:1]
+    assert [
+        e["id"] for e in alice.get(f"/projects/{project['id']}/experiments")["experiments"]
+    ] == [experiment["id"]]
+    listed = alice.get(runs)["experiment_runs"]
+    assert [r["id"] for r in listed] == [run["id"]]
+    assert listed[0]["data"]["metrics"] == [] and listed[0]["data"]["params"] == []
+
+
+def test_bad_list_parameters_are_a_400(alice: Api) -> None:
+    project = make_project(alice, {})
+    runs = _runs(project, _experiment(alice, project))
+    for params in ({"page_size": -1}, {"page_token": "nope"}, {"search_filter": "[1]"}):
+        assert alice.get(runs, 400, params=params)["code"] == 3
+    assert alice.get(f"{runs}/zzzz", 400)["code"] == 3
+    assert alice.get(f"{runs}/aaaa-bbbb-cccc-dddd/metrics/loss", 404)["code"] == 5
