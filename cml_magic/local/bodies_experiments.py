@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cml_magic.local import validate
 from cml_magic.local.bodies import Body, Name
@@ -64,17 +64,24 @@ Step = Annotated[int, Field(ge=-validate.INT64_MAX, le=validate.INT64_MAX)]
 Value = Annotated[float, Field(allow_inf_nan=False)]
 
 
-class Tag(Body):
+class Item(BaseModel):
+    """A metric, param or tag inside a request: its texts were checked with the whole body
+    (`Body`), so not again per item (a batch holds up to 1000)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Tag(Item):
     key: Key
     value: Annotated[str, Field(max_length=TAG_VALUE_MAX)] = ""
 
 
-class Param(Body):
+class Param(Item):
     key: Key
     value: Annotated[str, Field(max_length=PARAM_VALUE_MAX)] = ""
 
 
-class Metric(Body):
+class Metric(Item):
     key: Key
     value: Value
     timestamp: Time = None
