@@ -101,3 +101,13 @@ def test_mistyped_names_are_one_line_with_the_closest(cml_ip: Any, logged: dict[
     assert caught.value.kind == "api_error"
     with pytest.raises(UsageError, match="KEY=VALUE"):
         cml_ip.run_line_magic("cml", "experiments create x --tag novalue")
+
+
+def test_names_of_listed_experiments_complete(cml_ip: Any, logged: dict[str, Any]) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    cml_ip.run_line_magic("cml", "experiments list")
+    line = "%cml experiments runs ch"
+    with provisionalcompleter():
+        found = [c.text for c in cml_ip.Completer.completions(line, len(line))]
+    assert found == ["churn"]
