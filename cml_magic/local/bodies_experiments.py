@@ -1,14 +1,13 @@
 """Request bodies of the experiment operations (snake_case proto names, as `bodies`): unknown
 fields are ignored, wrong types are a 400, and every text is checked before anything is stored.
 
-Metric, param and tag keys follow MLflow's rule (letters, digits, `_ - . /` and spaces, at
-most 250 characters); param values hold at most 6000 characters and tag values 8000 (MLflow's
-limits). Timestamps are RFC 3339 with a zone; metric values finite numbers.
+Metric, param and tag keys and their values keep MLflow's limits (`validate.key_problem`,
+`validate.PARAM_VALUE_MAX`, `validate.TAG_VALUE_MAX`). Timestamps are RFC 3339 with a zone;
+metric values finite numbers.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -17,25 +16,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from cml_magic.local import validate
 from cml_magic.local.bodies import Body, Name
 
-KEY_MAX = 250
-PARAM_VALUE_MAX = 6000
-TAG_VALUE_MAX = 8000
-_KEY = re.compile(r"[\w\-./ ]+\Z")
-
-
-def key_problem(key: str) -> str | None:
-    """Why `key` cannot name a metric, param or tag, or None."""
-    if not key.strip():
-        return "must not be empty"
-    if len(key) > KEY_MAX:
-        return f"is longer than {KEY_MAX} characters"
-    if not _KEY.match(key):
-        return "may hold only letters, digits, underscores, dashes, periods, slashes and spaces"
-    return None
-
 
 def _key(value: str) -> str:
-    problem = key_problem(value)
+    problem = validate.key_problem(value)
     if problem:
         raise ValueError(f"key {validate.quote(value)} {problem}")
     return value
@@ -73,12 +56,12 @@ class Item(BaseModel):
 
 class Tag(Item):
     key: Key
-    value: Annotated[str, Field(max_length=TAG_VALUE_MAX)] = ""
+    value: Annotated[str, Field(max_length=validate.TAG_VALUE_MAX)] = ""
 
 
 class Param(Item):
     key: Key
-    value: Annotated[str, Field(max_length=PARAM_VALUE_MAX)] = ""
+    value: Annotated[str, Field(max_length=validate.PARAM_VALUE_MAX)] = ""
 
 
 class Metric(Item):

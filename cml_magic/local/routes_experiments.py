@@ -23,7 +23,6 @@ from cml_magic.local.bodies_experiments import (
     LogBatch,
     UpdateExperiment,
     UpdateExperimentRun,
-    key_problem,
     limit_problem,
 )
 from cml_magic.local.context import V2, Ctx, Listing, check_id, page
@@ -31,7 +30,7 @@ from cml_magic.local.errors import bad_request, conflict, not_found
 from cml_magic.local.listing import ListParams, bare_word, paginate, parse_sort
 from cml_magic.local.store import Doc
 from cml_magic.local.timeutil import now
-from cml_magic.local.validate import quote
+from cml_magic.local.validate import key_problem, quote
 
 router = APIRouter(prefix="/api/v2", tags=["experiments"])
 
