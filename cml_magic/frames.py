@@ -16,11 +16,14 @@ for any list of jobs or models.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from cml_magic.api.objects import Listing, ShortProject, User
+
+if TYPE_CHECKING:
+    from cml_magic.api.experiment_objects import MetricHistory
 
 # kind -> columns, in order. Names are the API's JSON names.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -295,7 +298,7 @@ def _number(value: Any) -> float:
         return float("nan")
 
 
-def metric_history_frame(histories: Any) -> pd.DataFrame:
+def metric_history_frame(histories: MetricHistory | Iterable[MetricHistory]) -> pd.DataFrame:
     """The values of a metric (a `MetricHistory`, or several: one metric for several runs) as
     one frame with exactly `METRIC_HISTORY_COLUMNS`: `run_id`, `run_name`, `key` (string),
     `step` (Int64), `value` (float64), `timestamp` (datetime64[ns, UTC]); one row per value,
