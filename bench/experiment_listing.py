@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -100,8 +101,10 @@ def measure(server: object, runs: int, repeats: int) -> Figure:
     project, experiment = seed(new_client(url, key), runs)
     seeding = time.perf_counter() - started
     results: dict[str, dict[str, list[float]]] = {w: {} for w in WAYS}
-    for _ in range(repeats):
-        for way in WAYS:  # interleaved, so drift hits both ways alike
+    for repeat in range(repeats):
+        # Interleaved, and in turn first: drift, and the server's own garbage collection after
+        # the larger answer before, hit both ways alike.
+        for way in list(WAYS)[:: 1 if repeat % 2 == 0 else -1]:
             code = CHILD.format(
                 url=url, key=key, project=project, experiment=experiment, way=way,
                 max_page=MAX_PAGE,
@@ -136,6 +139,7 @@ def measure(server: object, runs: int, repeats: int) -> Figure:
         " before the timer starts, ours are not) and types every column; the server's share of"
         " both varies from run to run on this shared machine."
     )
+    load = os.getloadavg()[0]
     spread = {w: (min(r["time"]), max(r["time"])) for w, r in results.items()}
     fig.limits.append(
         f"Seeded through the client in {seeding:.0f} s: {runs:,} runs, each with {METRICS} metrics"
@@ -146,6 +150,7 @@ def measure(server: object, runs: int, repeats: int) -> Figure:
         " builds typed columns (times parsed, params as text with <NA>, metrics float64 with"
         f" NaN) in one pass over the decoded runs. Spread over {repeats} repeats: floor"
         f" {spread['floor'][0]:.3f}-{spread['floor'][1]:.3f} s, client"
-        f" {spread['client'][0]:.3f}-{spread['client'][1]:.3f} s."
+        f" {spread['client'][0]:.3f}-{spread['client'][1]:.3f} s; the machine's load average"
+        f" at the end was {load:.1f}."
     )
     return fig

@@ -273,12 +273,16 @@ def experiment_runs_frame(runs: Iterable[Any]) -> pd.DataFrame:
         if not isinstance(data, dict):
             continue
         for pair in data.get("params") or ():
-            values = params.setdefault(str(pair.get("key", "")), [None] * count)
-            values[at] = pair.get("value")
+            key = str(pair.get("key", ""))
+            if key not in params:  # a column is made once, on its first value
+                params[key] = [None] * count
+            params[key][at] = pair.get("value")
         for metric in data.get("metrics") or ():
-            column = metrics.setdefault(str(metric.get("key", "")), [nan] * count)
+            key = str(metric.get("key", ""))
+            if key not in metrics:
+                metrics[key] = [nan] * count
             value = metric.get("value")
-            column[at] = value if value.__class__ is float else _number(value)
+            metrics[key][at] = value if value.__class__ is float else _number(value)
     extra: dict[str, Any] = {
         f"{PARAM_PREFIX}{key}": pd.array(params[key], dtype="string") for key in sorted(params)
     }
