@@ -34,7 +34,7 @@ def usage_error(message: str, kind: str) -> UsageError:
     echoed) and a machine-readable `kind`.
 
     Kinds: bad_command, bad_argument, bad_env, bad_name, not_configured, api_error,
-    run_failed, bad_body, timeout.
+    run_failed, bad_body, timeout, missing_extra (an optional extra is not installed).
     """
     from cml_magic.api.masking import mask_text
 
