@@ -111,3 +111,79 @@ def test_names_of_listed_experiments_complete(cml_ip: Any, logged: dict[str, Any
     with provisionalcompleter():
         found = [c.text for c in cml_ip.Completer.completions(line, len(line))]
     assert found == ["churn"]
+
+
+def test_plot_draws_one_line_per_run_that_logged_the_metric(
+    cml_ip: Any, logged: dict[str, Any]
+) -> None:
+    from matplotlib.figure import Figure
+
+    with capture_output():
+        figure = cml_ip.run_line_magic("cml", "experiments plot churn --metric loss -o chart")
+    assert isinstance(figure, Figure) and cml_ip.user_ns["chart"] is figure
+    (axes,) = figure.axes
+    lines = axes.get_lines()
+    assert [line.get_label() for line in lines] == ["lr-0.1", "lr-0.01"]  # lr-1 logged no loss
+    assert list(lines[1].get_xdata()) == [0, 1, 2, 3, 4]
+    assert list(lines[1].get_ydata()) == [2.0 / (s + 1) for s in range(5)]
+    assert axes.get_xlabel() == "step" and axes.get_ylabel() == "loss"
+
+
+def test_plot_final_is_a_bar_per_run_and_runs_narrow_it(
+    cml_ip: Any, logged: dict[str, Any]
+) -> None:
+    with capture_output():
+        final = cml_ip.run_line_magic("cml", "experiments plot churn --metric loss --final")
+        one = cml_ip.run_line_magic("cml", "experiments plot churn --metric acc --runs lr-0.01")
+    bars = final.axes[0].patches
+    assert [round(b.get_height(), 6) for b in bars] == [0.2, 0.4]
+    assert [line.get_label() for line in one.axes[0].get_lines()] == ["lr-0.01"]
+
+
+def test_plot_of_a_metric_no_run_logged_is_one_line(cml_ip: Any, logged: dict[str, Any]) -> None:
+    with pytest.raises(UsageError, match=r"logged metric 'los' \(did you mean loss\?\)") as caught:
+        cml_ip.run_line_magic("cml", "experiments plot churn --metric los")
+    assert caught.value.kind == "bad_argument"
+    with pytest.raises(UsageError, match="required: --metric"):
+        cml_ip.run_line_magic("cml", "experiments plot churn")
+
+
+NO_MATPLOTLIB = """
+import importlib.abc, json, sys
+
+class NoMatplotlib(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "matplotlib":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoMatplotlib())
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+shell.run_line_magic("load_ext", "cml_magic")
+error = shell.run_cell("%cml experiments plot churn --metric loss").error_in_exec
+print(json.dumps([type(error).__name__, getattr(error, "kind", ""), str(error)]))
+"""
+
+
+def test_plot_without_matplotlib_is_one_line_before_any_request() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from support.servers import free_port
+
+    port = free_port()  # nothing listens there: a request sent first would fail otherwise
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_MAGIC_", "CDSW_"))}
+    env.update(
+        CML_MAGIC_HOST=f"http://127.0.0.1:{port}", CML_MAGIC_API_KEY="k" * 20,
+        CML_MAGIC_CONFIG=os.devnull, CML_MAGIC_PROJECT="risk-analysis",
+    )  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", NO_MATPLOTLIB], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    kind, tag, message = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (kind, tag) == ("UsageError", "missing_extra") and "cml-magic[plot]" in message

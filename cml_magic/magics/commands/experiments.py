@@ -131,6 +131,32 @@ def _metrics(ctx: Context, args: argparse.Namespace) -> Any:
     return limit_display(frame, ctx.magic.display_limit, f"no values of {args.key} yet")
 
 
+def _plot(ctx: Context, args: argparse.Namespace) -> Any:
+    from cml_magic.magics.charts import chart
+
+    def draw() -> Any:
+        from cml_magic import frames, plots
+
+        experiment = experiment_of(ctx, args)
+        runs = ctx.cml.experiment_runs
+        histories = runs.metric_histories(
+            experiment.id, args.metric, project=experiment.project_id, runs=args.runs
+        )
+        if not histories:
+            listed = runs.list(experiment.id, project=experiment.project_id)
+            known = sorted({key for run in listed for key in run.metrics})
+            hint = did_you_mean(args.metric, known) or (
+                f" (they logged: {', '.join(known)})" if known else ""
+            )
+            raise plots.NothingToPlot(
+                f"no run of experiment {experiment.name} logged metric {args.metric!r}{hint}"
+            )
+        history = frames.metric_history_frame(histories)
+        return plots.metric_history_figure(history, args.metric, final=args.final)
+
+    return chart(draw)
+
+
 def _experiment_arg(parser: CommandParser) -> None:
     parser.add_argument("experiment", metavar="EXPERIMENT", help="experiment name or id")
 
@@ -152,6 +178,17 @@ def _metrics_args(parser: CommandParser) -> None:
     _experiment_arg(parser)
     parser.add_argument("run", metavar="RUN", help="run name or id")
     parser.add_argument("key", metavar="KEY", help="the metric, e.g. loss")
+
+
+def _plot_args(parser: CommandParser) -> None:
+    _experiment_arg(parser)
+    parser.add_argument("--metric", required=True, help="the metric to draw, e.g. loss")
+    parser.add_argument(
+        "--final", action="store_true", help="one bar per run of its last value, not lines"
+    )
+    parser.add_argument(
+        "--runs", nargs="+", metavar="RUN", help="only these runs (names or ids; default: all)"
+    )
 
 
 RESOURCE = Resource(
@@ -190,6 +227,13 @@ RESOURCE = Resource(
             _metrics,
             _metrics_args,
             example="%cml experiments metrics churn lr-0.1 loss -o loss",
+        ),
+        Verb(
+            "plot",
+            "each run's history of a metric as a line (--final: a bar per run of its last value)",
+            _plot,
+            _plot_args,
+            example="%cml experiments plot churn --metric loss",
         ),
     ),
 )
