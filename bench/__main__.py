@@ -17,11 +17,12 @@ from bench import (
     paged_listing,
     request_cost,
     server_load,
+    sweep_widget,
 )
 from bench.common import ROOT, Figure, machine, new_client, seed_jobs
 from bench.report import render
 
-FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server", "experiments")
+FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server", "sweep", "experiments")
 FULL = {
     "repeats": 10,
     "first": 7,
@@ -109,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         step("server under load")
         with LocalCML(seed="demo", phase_delay=0.05) as server:
             figures.append(server_load.measure(server, size["clients"], size["seconds"]))
+    if "sweep" in wanted:
+        step("sweep widget")
+        with LocalCML(seed="demo", phase_delay=sweep_widget.PHASE) as server:
+            figures.append(sweep_widget.measure(server, size["runs"], size["sleep"]))
     if "experiments" in wanted:
         step("experiment run listing")
         with LocalCML(seed="demo") as server:

@@ -42,6 +42,7 @@ from cml_magic.api.objects import (
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
     from cml_magic.api.experiment_objects import Experiment, ExperimentRun, Metric, MetricHistory
+    from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
     from cml_magic.api.serving_objects import (
         Application,
         Model,
@@ -66,6 +67,10 @@ def __getattr__(name: str) -> Any:
         from cml_magic.api import experiment_objects
 
         return getattr(experiment_objects, name)
+    if name in ("RegisteredModel", "RegisteredModelVersion"):
+        from cml_magic.api import registry_objects
+
+        return getattr(registry_objects, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -95,6 +100,8 @@ __all__ = [
     "NotFoundError",
     "Project",
     "RateLimitError",
+    "RegisteredModel",
+    "RegisteredModelVersion",
     "Resource",
     "Runtime",
     "ServerError",

@@ -209,6 +209,7 @@ def create_app(
         routes_misc,
         routes_models,
         routes_projects,
+        routes_registry,
         routes_v1,
     )
 
@@ -221,6 +222,7 @@ def create_app(
         routes_misc,
         routes_v1,
         routes_experiments,
+        routes_registry,
     ):
         app.include_router(module.router)
     app.include_router(routes_models.serving)

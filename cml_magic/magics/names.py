@@ -26,6 +26,9 @@ def _group(item: Resource) -> str | None:
     experiments = sys.modules.get("cml_magic.api.experiment_objects")
     if experiments is not None:
         groups.append((experiments.Experiment, "experiments"))
+    registry = sys.modules.get("cml_magic.api.registry_objects")
+    if registry is not None:
+        groups.append((registry.RegisteredModel, "registered models"))
     return next((group for cls, group in groups if isinstance(item, cls)), None)
 
 

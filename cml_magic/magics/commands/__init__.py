@@ -180,6 +180,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "runtimes": ("runtimes", "runtime"),
     "files": ("files", "file"),
     "experiments": ("experiments", "experiment"),
+    "registry": ("registry",),
 }
 _MODULE_OF = {spelling: module for module, names in MODULES.items() for spelling in names}
 

@@ -76,7 +76,9 @@ def _logs(ctx: Context, args: argparse.Namespace) -> None:
     run = ctx.cml.runs.get(args.run, job, project=project)
     text = ctx.cml.runs.output(run)
     if text is None:
-        print(f"Run {run.id} left no output file in the project (.cml/runs/{run.id}.log).")
+        from cml_magic.runlog import missing_hint
+
+        print(missing_hint(run.id))
         return
     from cml_magic.api.masking import mask_text
 
