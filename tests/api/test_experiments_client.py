@@ -164,3 +164,20 @@ def test_frames_keep_their_columns_and_types_when_empty() -> None:
     assert listed.equals(built)
     assert listed["metrics.loss"].tolist()[0] == 0.5 and listed["params.lr"].tolist()[1] == "1"
     assert list(experiment_runs_frame([]).columns)[:2] == ["id", "name"]
+
+
+def test_a_logged_run_registers_in_the_registry_and_a_missing_one_does_not(
+    cml: CML, project: Project, experiment: Experiment
+) -> None:
+    import uuid
+
+    run = cml.experiment_runs.create(experiment.id, project=project.id, name="best")
+    cml.experiment_runs.log(run, metrics={"acc": 0.9})
+    name = f"from-run-{uuid.uuid4().hex[:8]}"
+    version = cml.registry.register_run(name, experiment, run, "predict.py", project=project.id)
+    assert version.run_id == run.id
+    with pytest.raises(NotFoundError):  # the registry checks the run against the experiments
+        cml.registry.register_run(
+            name, experiment, "aaaa-bbbb-cccc-dddd", "predict.py", project=project.id
+        )
+    cml.registry.delete(name)
