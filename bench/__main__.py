@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench import (
     bulk_listing,
+    experiment_listing,
     extension_load,
     first_listing,
     live_widgets,
@@ -21,7 +22,7 @@ from bench import (
 from bench.common import ROOT, Figure, machine, new_client, seed_jobs
 from bench.report import render
 
-FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server", "sweep")
+FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server", "sweep", "experiments")
 FULL = {
     "repeats": 10,
     "first": 7,
@@ -36,6 +37,8 @@ FULL = {
     "sleep": 20,
     "clients": 20,
     "seconds": 30.0,
+    "experiment_runs": 1_000,
+    "experiment_repeats": 7,
 }
 QUICK = {
     "repeats": 3,
@@ -51,6 +54,8 @@ QUICK = {
     "sleep": 4,
     "clients": 20,
     "seconds": 8.0,
+    "experiment_runs": 1_000,
+    "experiment_repeats": 3,
 }
 
 
@@ -109,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         step("sweep widget")
         with LocalCML(seed="demo", phase_delay=sweep_widget.PHASE) as server:
             figures.append(sweep_widget.measure(server, size["runs"], size["sleep"]))
+    if "experiments" in wanted:
+        step("experiment run listing")
+        with LocalCML(seed="demo") as server:
+            figures.append(
+                experiment_listing.measure(
+                    server, size["experiment_runs"], size["experiment_repeats"]
+                )
+            )
     took = time.monotonic() - started
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = render(machine(), date, "quick" if args.quick else "full", took, figures, [])

@@ -16,11 +16,14 @@ for any list of jobs or models.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from cml_magic.api.objects import Listing, ShortProject, User
+
+if TYPE_CHECKING:
+    from cml_magic.api.experiment_objects import MetricHistory
 
 # kind -> columns, in order. Names are the API's JSON names.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -187,7 +190,9 @@ def _json_column(listing: Listing[Any], column: str) -> list[Any]:
         if column == "project":
             names = ShortProject.column(nested, "name")
             ids = ShortProject.column(nested, "public_identifier")
-            return [name or id_ for name, id_ in zip(names, ids, strict=True)]
+            # Items that name their project by id only (experiments) show that id.
+            own = [row.get("project_id") or "" for row in listing.raw]
+            return [name or id_ or pid for name, id_, pid in zip(names, ids, own, strict=True)]
         return User.column(nested, "username")
     return listing.column(column, None)
 
@@ -198,7 +203,8 @@ def _object_column(items: list[Any], column: str) -> list[Any]:
     if column in USER_COLUMNS:
         return [getattr(u, "username", "") if u is not None else "" for u in values]
     if column == "project":
-        return [_project_name(p) for p in values]
+        own = [getattr(item, "project_id", "") for item in items]
+        return [_project_name(p) or i for p, i in zip(values, own, strict=True)]
     return values
 
 
@@ -324,3 +330,100 @@ def workloads_frame(executions: Iterable[Any]) -> pd.DataFrame:
         },
         WORKLOAD_COLUMNS,
     )
+
+
+# -- experiments ---------------------------------------------------------------------------------
+# Experiments and their runs join the tables above in one block, so that their kinds stay
+# together. A run's frame for `%cml experiments runs` adds its params and latest metrics
+# (`experiment_runs_frame`); a metric's history has a frame of its own (`metric_history_frame`).
+
+COLUMNS = {
+    **COLUMNS,
+    "experiment": (
+        "id", "name", "user", "lifecycle_stage", "artifact_location", "created_at", "updated_at",
+    ),
+    "experiment_run": ("id", "name", "status", "user", "start_time", "end_time", "experiment_id"),
+}  # fmt: skip
+TIME_COLUMNS = TIME_COLUMNS | {"start_time", "end_time"}
+USER_COLUMNS = USER_COLUMNS | {"user"}
+KIND_ALIASES = {
+    **KIND_ALIASES,
+    "experiments": "experiment",
+    "experiment_runs": "experiment_run",
+    "experimentrun": "experiment_run",
+}
+PARAM_PREFIX = "params."
+METRIC_PREFIX = "metrics."
+METRIC_HISTORY_COLUMNS = ("run_id", "run_name", "key", "step", "value", "timestamp")
+METRIC_HISTORY_DTYPES = {
+    "run_id": "string", "run_name": "string", "key": "string", "step": "Int64",
+    "value": "float64",
+}  # fmt: skip
+
+
+def experiment_runs_frame(runs: Iterable[Any]) -> pd.DataFrame:
+    """One row per run: `COLUMNS["experiment_run"]`, then a `params.<key>` column per param
+    (text, `<NA>` where a run has none) and a `metrics.<key>` column per metric holding its
+    latest value (float64, NaN where a run never logged it), each group sorted by key; the
+    rows in the listing's order. Read from the runs' JSON: no object is built for a listing."""
+    rows = runs if isinstance(runs, Listing) else list(runs)
+    base = to_frame(rows, "experiment_run")
+    raw = rows.raw if isinstance(rows, Listing) else [getattr(r, "raw", {}) for r in rows]
+    count = len(raw)
+    params: dict[str, list[Any]] = {}
+    metrics: dict[str, list[float]] = {}
+    nan = float("nan")
+    for at, item in enumerate(raw):
+        data = item.get("data")
+        if not isinstance(data, dict):
+            continue
+        for pair in data.get("params") or ():
+            key = str(pair.get("key", ""))
+            if key not in params:  # a column is made once, on its first value
+                params[key] = [None] * count
+            params[key][at] = pair.get("value")
+        for metric in data.get("metrics") or ():
+            key = str(metric.get("key", ""))
+            if key not in metrics:
+                metrics[key] = [nan] * count
+            value = metric.get("value")
+            metrics[key][at] = value if value.__class__ is float else _number(value)
+    extra: dict[str, Any] = {
+        f"{PARAM_PREFIX}{key}": pd.array(params[key], dtype="string") for key in sorted(params)
+    }
+    for key in sorted(metrics):
+        extra[f"{METRIC_PREFIX}{key}"] = pd.array(metrics[key], dtype="float64")
+    if not extra:
+        return base
+    return pd.concat([base, pd.DataFrame(extra, index=base.index)], axis=1)
+
+
+def _number(value: Any) -> float:
+    from cml_magic.api.convert import number
+
+    try:
+        return number(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def metric_history_frame(histories: MetricHistory | Iterable[MetricHistory]) -> pd.DataFrame:
+    """The values of a metric (a `MetricHistory`, or several: one metric for several runs) as
+    one frame with exactly `METRIC_HISTORY_COLUMNS`: `run_id`, `run_name`, `key` (string),
+    `step` (Int64), `value` (float64), `timestamp` (datetime64[ns, UTC]); one row per value,
+    run after run, each run's in step order. The same columns and types when it is empty."""
+    from cml_magic.api.experiment_objects import MetricHistory
+
+    found = [histories] if isinstance(histories, MetricHistory) else list(histories)
+    data: dict[str, list[Any]] = {name: [] for name in METRIC_HISTORY_COLUMNS}
+    for history in found:
+        for point in history.points:
+            data["run_id"].append(history.run_id)
+            data["run_name"].append(history.run_name)
+            data["key"].append(point.key or history.key)
+            data["step"].append(point.step)
+            data["value"].append(point.value)
+            data["timestamp"].append(point.timestamp)
+    frame = pd.DataFrame(data, columns=list(METRIC_HISTORY_COLUMNS))
+    times = pd.to_datetime(frame["timestamp"], utc=True).astype("datetime64[ns, UTC]")
+    return frame.astype(METRIC_HISTORY_DTYPES).assign(timestamp=times)

@@ -41,6 +41,7 @@ from cml_magic.api.objects import (
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
+    from cml_magic.api.experiment_objects import Experiment, ExperimentRun, Metric, MetricHistory
     from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
     from cml_magic.api.serving_objects import (
         Application,
@@ -62,6 +63,10 @@ def __getattr__(name: str) -> Any:
         from cml_magic.api import serving_objects
 
         return getattr(serving_objects, name)
+    if name in ("Experiment", "ExperimentRun", "Metric", "MetricHistory"):
+        from cml_magic.api import experiment_objects
+
+        return getattr(experiment_objects, name)
     if name in ("RegisteredModel", "RegisteredModelVersion"):
         from cml_magic.api import registry_objects
 
@@ -79,11 +84,15 @@ __all__ = [
     "CMLError",
     "ConfigError",
     "ConflictError",
+    "Experiment",
+    "ExperimentRun",
     "FileInfo",
     "Job",
     "JobRun",
     "KeyCheck",
     "Listing",
+    "Metric",
+    "MetricHistory",
     "Model",
     "ModelBuild",
     "ModelCallError",

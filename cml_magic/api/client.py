@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cml_magic.api.builds import Builds
     from cml_magic.api.collection import Collection
     from cml_magic.api.deployments import Deployments
+    from cml_magic.api.experiments import ExperimentRuns, Experiments
     from cml_magic.api.files import Files
     from cml_magic.api.jobs import Jobs
     from cml_magic.api.keys import Keys
@@ -50,6 +51,8 @@ COLLECTIONS = {
     "build": "builds",
     "deployment": "deployments",
     "application": "applications",
+    "experiment": "experiments",
+    "experiment_run": "experiment_runs",
     "registered model": "registry",
 }
 STOPPABLE = frozenset({"run", "deployment", "application"})
@@ -173,6 +176,20 @@ class CML:
         from cml_magic.api.files import Files
 
         return Files(self)
+
+    @cached_property
+    def experiments(self) -> Experiments:
+        """The experiments of a project."""
+        from cml_magic.api.experiments import Experiments
+
+        return Experiments(self)
+
+    @cached_property
+    def experiment_runs(self) -> ExperimentRuns:
+        """The runs of an experiment: what they logged, and logging to them."""
+        from cml_magic.api.experiments import ExperimentRuns
+
+        return ExperimentRuns(self)
 
     @cached_property
     def registry(self) -> Registry:

@@ -203,6 +203,7 @@ def create_app(
 
     from cml_magic.local import (
         routes_applications,
+        routes_experiments,
         routes_files,
         routes_jobs,
         routes_misc,
@@ -222,6 +223,7 @@ def create_app(
         routes_applications,
         routes_misc,
         routes_v1,
+        routes_experiments,
         routes_registry,
         routes_users,
         routes_workloads,

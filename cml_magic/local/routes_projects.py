@@ -173,6 +173,10 @@ def delete_project(ctx: V2, project_id: str) -> dict[str, Any]:
         ctx.sup.stop_application(app["id"], wait=True)
     for dep in ctx.store.find("deployment", project_id):
         ctx.sup.stop_deployment(dep["id"], wait=True)
+    from cml_magic.local.routes_experiments import forget_experiment
+
+    for experiment in ctx.store.find("experiment", project_id):
+        forget_experiment(ctx, project_id, experiment["id"])
     for kind in ("job", "run", "model", "build", "deployment", "application"):
         for doc in ctx.store.find(kind, project_id):
             ctx.store.delete(kind, doc["id"])

@@ -106,3 +106,22 @@ def timezone_problem(name: str) -> str | None:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return f"timezone {quote(name)} is not a known IANA timezone such as Europe/Paris"
     return None
+
+
+# Experiment run metrics, params and tags: MLflow's limits (its REST API's "Request limits"
+# and its key rule), which CML's experiments are built on.
+KEY_MAX = 250
+PARAM_VALUE_MAX = 6000
+TAG_VALUE_MAX = 8000
+_KEY = re.compile(r"[\w\-./ ]+\Z")
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot name a metric, param or tag, or None."""
+    if not key.strip():
+        return "must not be empty"
+    if len(key) > KEY_MAX:
+        return f"is longer than {KEY_MAX} characters"
+    if not _KEY.match(key):
+        return "may hold only letters, digits, underscores, dashes, periods, slashes and spaces"
+    return None

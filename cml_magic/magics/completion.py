@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 # Which names complete an option's value or a verb's first argument.
 _PROJECT_OPTIONS = ("--project", "-p")
 # Groups whose names live in a project: completion offers the project in effect's only.
-_IN_A_PROJECT = {"jobs", "models", "apps"}
+_IN_A_PROJECT = {"jobs", "models", "apps", "experiments"}
 _OPTION_GROUPS = {"--project": "projects", "-p": "projects", "--job": "jobs", "--model": "models"}
 _FIRST_ARGUMENT_GROUPS = {
     "projects": "projects",
@@ -22,6 +22,7 @@ _FIRST_ARGUMENT_GROUPS = {
     "apps": "apps",
     "use": "projects",
     "cml_job_env": "jobs",
+    "experiments": "experiments",
     "registry": "registered models",
 }
 

@@ -20,6 +20,7 @@ from cml_magic.api import (
     Runtime,
 )
 from cml_magic.api.convert import environment, timestamp
+from cml_magic.api.experiment_objects import Experiment, ExperimentRun
 from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
 from cml_magic.frames import COLUMNS, to_frame
 
@@ -126,6 +127,8 @@ SAMPLES = {
     "application": Application.from_json({"id": "a", "status": "APPLICATION_RUNNING"}),
     "runtime": Runtime.from_json({"image_identifier": "img"}),
     "file": FileInfo.from_json({"path": "x", "file_size": "3"}),
+    "experiment": Experiment.from_json({"id": "e", "user": {"username": "alice"}}),
+    "experiment_run": ExperimentRun.from_json({"id": "r", "start_time": "2026-01-01T00:00:00Z"}),
     "registered model": RegisteredModel.from_json({"model_id": "r", "count": 2}),
     "model version": RegisteredModelVersion.from_json(
         {"model_version_id": "v", "number": 1, "tags": [{"key": "a", "value": "b"}]}

@@ -334,6 +334,48 @@ def _scenario(cml: CML) -> None:
     full = standard[0].image_identifier
     assert cml.runtimes.identifier(full.rpartition("/")[2].removeprefix("ml-runtime-")) == full
 
+    # Experiments, their runs, logging (split into MLflow-sized batches) and metric histories.
+    experiment = cml.experiments.create(f"exp-{tag}", tags={"team": "risk"})
+    assert [e.id for e in cml.experiments.list(search=experiment.name)] == [experiment.id]
+    assert [e.id for e in cml.experiments.iter(sort="-created_at", page_size=1)] == [experiment.id]
+    assert cml.experiments.get(experiment.name).id == experiment.id
+    assert cml.experiments.resolve(experiment.name, project.id) == experiment.id
+    assert experiment.id in {e.id for e in cml.experiments.list_in_all_projects(search=tag)}
+    assert experiment.id in {e.id for e in cml.experiments.iter_in_all_projects(page_size=1)}
+    experiment = cml.experiments.update(experiment.name, name=f"exp2-{tag}", tags={"k": "v"})
+    first = cml.experiment_runs.create(experiment.name, name="first", tags={"seed": "1"})
+    second = cml.experiment_runs.create(experiment.id, start_time="2026-01-01T00:00:00Z")
+    history = [{"key": "loss", "value": 1 / (s + 1), "step": s} for s in range(1200)]
+    assert cml.experiment_runs.log(first, metrics=history, params={"lr": 0.1}) == 2
+    assert cml.experiment_runs.log("first", experiment.id, metrics={"acc": 0.9}, step=3) == 1
+    cml.experiment_runs.log(second, metrics={"loss": 0.5}, tags={"t": "x"})
+    assert cml.experiment_runs.get("first", experiment.name).metrics == {
+        "acc": 0.9,
+        "loss": 1 / 1200,
+    }
+    assert [r.id for r in cml.experiment_runs.list(experiment.name, sort="name")][0] == first.id
+    assert len(list(cml.experiment_runs.iter(experiment.id, page_size=1))) == 2
+    assert len(cml.experiment_runs.metric_history(first, "loss")) == 1200
+    assert [len(h) for h in cml.experiment_runs.metric_histories(experiment.id, "loss")] == [
+        1200,
+        1,
+    ]
+    done = cml.experiment_runs.update(second, name="second", status="finished")
+    assert cml.experiment_runs.refresh(done).status == "EXPERIMENT_RUN_FINISHED"
+    cml.experiment_runs.delete_batch(first, metrics=["acc"], params=["lr"], tags=["seed"])
+    assert cml.refresh(first).params == {}
+    with pytest.raises(BadRequestError):  # MLflow's limit: at most 100 params per request
+        many = [{"key": f"p{n}", "value": "1"} for n in range(101)]
+        cml.transport.request(
+            "POST",
+            cml.experiment_runs._path((project.id, experiment.id), first.id, ":logbatch"),
+            json_body={"params": many},
+        )
+    cml.experiment_runs.delete(second)
+    cml.experiments.delete(experiment.id)
+    with pytest.raises(NotFoundError):
+        cml.experiments.get(experiment.id)
+
     # The model registry: a build registered, a file and a run's model as next versions, the
     # versions read and changed, and a version deployed and called.
     first = cml.registry.register_build(f"reg-{tag}", build, tags={"stage": "dev"})

@@ -186,6 +186,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "apps": ("apps", "app", "applications", "application"),
     "runtimes": ("runtimes", "runtime"),
     "files": ("files", "file"),
+    "experiments": ("experiments", "experiment"),
     "registry": ("registry",),
     "keys": ("keys", "key"),
     "usage": ("usage",),
