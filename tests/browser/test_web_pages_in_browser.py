@@ -1,10 +1,11 @@
 """The local server's web pages ("open in CML") in headless Chromium: follow the links from a
-project to a job and its run, read the masked environment and the log, and sign in through the
-form to open a private project."""
+project to a job and its run, read the masked environment and the log, sign in through the
+form to open a private project; open an application from its project and go back."""
 
 from __future__ import annotations
 
 import pytest
+from support.waits import wait_for
 from test_widgets_in_lab import CHROMIUM, artifacts, pytestmark  # noqa: F401 - the skips
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -67,5 +68,55 @@ def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
             page.get_by_role("button", name="Sign out").click()
             page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
             expect(page.locator("h1")).to_have_text("Not found")
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def app_server(local_cml_factory):
+    """A server of its own, with one running application holding a secret."""
+    from cml_magic.api import CML
+
+    server = local_cml_factory()
+    with CML(server.url, server.api_key, project="risk-analysis") as cml:
+        app = cml.applications.create(
+            "dashboard",
+            "app.py",
+            "dash",
+            environment={"DASH_TOKEN": "t0k-secret-value", "DASH_TITLE": "Risk"},
+        )
+        wait_for(
+            lambda: cml.applications.get(app.id).status == "APPLICATION_RUNNING",
+            "the application to run",
+            60,
+        )
+    return server, app
+
+
+def test_an_application_page_shows_its_status_masked_environment_and_project(
+    app_server, tmp_path
+) -> None:
+    server, app = app_server
+    shots = artifacts(tmp_path)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
+            page.get_by_role("link", name="dashboard").click()
+            expect(page.locator("h1")).to_have_text("Application dashboard")
+            assert page.url.endswith(f"/alice/risk-analysis/applications/{app.id}")
+            expect(page.locator(".status")).to_have_text("APPLICATION_RUNNING")
+            expect(page.locator("tr", has_text="script")).to_contain_text("app.py")
+            expect(page.locator("tr", has_text="DASH_TITLE")).to_contain_text("Risk")
+            expect(page.locator("tr", has_text="DASH_TOKEN")).to_contain_text("******")
+            assert "t0k-secret-value" not in page.content()
+            page.screenshot(path=str(shots / "web-app-page.png"), full_page=True)
+            page.emulate_media(color_scheme="dark")
+            page.screenshot(path=str(shots / "web-app-page-dark.png"), full_page=True)
+            page.emulate_media(color_scheme="light")
+            page.locator("nav").get_by_role("link", name="alice/risk-analysis").click()
+            expect(page.locator("h1")).to_have_text("Project risk-analysis")
+            assert page.url == f"{server.url}/alice/risk-analysis"
         finally:
             browser.close()
