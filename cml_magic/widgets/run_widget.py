@@ -47,8 +47,9 @@ class RunWidget(LiveWidget[JobRun]):
         self._output_queued = False
         self.environment = html_widget(cls="cml-env")
         self.output = html_widget(cls="cml-output")
+        # Red, not JupyterLab's orange "warning", whose white label is 2.7:1.
         self.stop_button = button(
-            "Stop", "cml-stop", self._on_stop, button_style="warning", icon="stop"
+            "Stop", "cml-stop", self._on_stop, button_style="danger", icon="stop"
         )
         super().__init__(run, cml, poller=poller)
         self.buttons.children = (self.stop_button,)

@@ -6,12 +6,24 @@ from __future__ import annotations
 
 import pytest
 from support.waits import wait_for
-from test_widgets_in_lab import CHROMIUM, artifacts, pytestmark  # noqa: F401 - the skips
+from test_widgets_in_lab import CHROMIUM, artifacts, pytestmark, save  # noqa: F401 - the skips
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 PAGE_MS = 20_000
+# Narrow, so that a screenshot of the whole page is about as wide as what it shows.
+VIEWPORT = {"width": 960, "height": 200}
+
+
+def both_themes(page, name: str, shots) -> None:
+    """`name.png` and `name-dark.png`: the whole page in the light and the dark scheme."""
+    save(page, shots / f"{name}.png", full_page=True)
+    page.emulate_media(color_scheme="dark")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(30, 30, 30)"
+    save(page, shots / f"{name}-dark.png", full_page=True)
+    page.emulate_media(color_scheme="light")
 
 
 @pytest.fixture
@@ -36,9 +48,10 @@ def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport=VIEWPORT)
             page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
             expect(page.locator("h1")).to_have_text("Project risk-analysis")
+            both_themes(page, "web-project-page", shots)
             page.get_by_role("link", name="nightly").first.click()
             expect(page.locator("h1")).to_have_text("Job nightly")
             page.get_by_role("link", name=run.id).click()
@@ -49,12 +62,7 @@ def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
             assert "hunter2-secret" not in page.content()
             expect(page.locator("pre")).not_to_have_text("nothing yet")
             expect(page.locator("tr", has_text="took")).to_contain_text("s")
-            page.screenshot(path=str(shots / "web-run-page.png"), full_page=True)
-            page.emulate_media(color_scheme="dark")
-            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-            assert background == "rgb(30, 30, 30)"
-            page.screenshot(path=str(shots / "web-run-page-dark.png"), full_page=True)
-            page.emulate_media(color_scheme="light")
+            both_themes(page, "web-run-page", shots)
 
             page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
             expect(page.locator("h1")).to_have_text("Not found")
@@ -74,11 +82,15 @@ def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
 
 @pytest.fixture
 def app_server(local_cml_factory):
-    """A server of its own, with one running application holding a secret."""
+    """A server of its own, with one running application holding a secret (and a built
+    model, for its page's picture)."""
     from cml_magic.api import CML
 
     server = local_cml_factory()
     with CML(server.url, server.api_key, project="risk-analysis") as cml:
+        model = cml.models.create("scorer", description="scores risk")
+        build = cml.builds.create(model.id, "predict.py", "predict")
+        cml.wait_for_build(build, timeout=60, poll_interval=0.1)
         app = cml.applications.create(
             "dashboard",
             "app.py",
@@ -101,8 +113,13 @@ def test_an_application_page_shows_its_status_masked_environment_and_project(
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport=VIEWPORT)
             page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
+            page.get_by_role("link", name="scorer").click()
+            expect(page.locator("h1")).to_have_text("Model scorer")
+            expect(page.locator("table").nth(1)).to_contain_text("built")
+            both_themes(page, "web-model-page", shots)
+            page.go_back()
             page.get_by_role("link", name="dashboard").click()
             expect(page.locator("h1")).to_have_text("Application dashboard")
             assert page.url.endswith(f"/alice/risk-analysis/applications/{app.id}")
@@ -111,10 +128,7 @@ def test_an_application_page_shows_its_status_masked_environment_and_project(
             expect(page.locator("tr", has_text="DASH_TITLE")).to_contain_text("Risk")
             expect(page.locator("tr", has_text="DASH_TOKEN")).to_contain_text("******")
             assert "t0k-secret-value" not in page.content()
-            page.screenshot(path=str(shots / "web-app-page.png"), full_page=True)
-            page.emulate_media(color_scheme="dark")
-            page.screenshot(path=str(shots / "web-app-page-dark.png"), full_page=True)
-            page.emulate_media(color_scheme="light")
+            both_themes(page, "web-app-page", shots)
             page.locator("nav").get_by_role("link", name="alice/risk-analysis").click()
             expect(page.locator("h1")).to_have_text("Project risk-analysis")
             assert page.url == f"{server.url}/alice/risk-analysis"

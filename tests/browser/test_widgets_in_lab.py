@@ -124,6 +124,20 @@ def artifacts(tmp_path: Path) -> Path:
     return folder
 
 
+def save(element, path: Path, **options) -> None:
+    """A screenshot of `element` (a locator or a page) cropped to it, as a small palette PNG
+    (docs/img keeps them at a few tens of KB) where Pillow is there."""
+    if hasattr(element, "scroll_into_view_if_needed"):
+        element.scroll_into_view_if_needed()
+    element.screenshot(path=str(path), animations="disabled", **options)
+    with contextlib.suppress(ImportError):
+        from PIL import Image
+
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+        small.save(path, optimize=True)
+
+
 def wait_kernel(page, timeout_s: float = 90) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -179,13 +193,13 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
             expect(status).to_have_text(re.compile("running"), timeout=FINISH_MS)
             expect(watch.locator(".cml-title")).to_contain_text("Job run")
             step("status: running")
-            watch.screenshot(path=str(shots / "run-widget-running.png"))
+            save(watch, shots / "run-widget-running.png")
             expect(status).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
             step("status: succeeded, with no user action")
             expect(watch.locator(".cml-output")).to_contain_text("ANALYSIS_SECONDS=6")
             expect(watch.locator(".cml-env")).not_to_contain_text("t0k")  # masked
             expect(watch.locator("button.cml-stop")).to_be_disabled()
-            watch.screenshot(path=str(shots / "run-widget-succeeded.png"))
+            save(watch, shots / "run-widget-succeeded.png")
 
             form = out.locator(".t-form")
             form.locator("button.cml-run").wait_for(timeout=RENDER_MS)
@@ -195,10 +209,10 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
             expect(started).to_have_count(1, timeout=FINISH_MS)
             expect(started).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
             step("the new run succeeded")
-            form.screenshot(path=str(shots / "run-form.png"))
+            save(form, shots / "run-form.png")
             tabs = out.locator(".t-tabs")
             expect(tabs.locator(".cml-projects")).to_be_visible(timeout=RENDER_MS)
-            tabs.screenshot(path=str(shots / "panel-projects.png"))
+            save(tabs, shots / "panel-projects.png")
             magic = page.locator(".jp-Notebook .jp-CodeCell").nth(3).locator(".jp-OutputArea")
             expect(magic.locator(".cml-live .cml-status")).to_have_text(
                 re.compile("succeeded"), timeout=FINISH_MS
@@ -207,7 +221,7 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
             expect(magic).not_to_contain_text("JobRun")  # no card frozen at scheduling
             expect(magic.locator(".jp-OutputPrompt")).not_to_contain_text("Out[")
             step("the magic's --watch: one live widget")
-            page.screenshot(path=str(shots / "notebook.png"), full_page=True)
+            save(page, shots / "notebook.png", full_page=True)
             assert not errors, f"errors in the page: {errors}"
         except Exception:
             failed = shots / "FAILED.png"
@@ -243,10 +257,12 @@ live
 # alpha) composed over it.
 CONTRAST = """(el) => {
   const parse = (c) => {
-    const m = c.match(/rgba?\\(([^)]*)\\)/);
+    // rgb()/rgba() in 0-255, or color(srgb ...) in 0-1 (what a color-mix() computes to).
+    const m = c.match(/rgba?\\(([^)]*)\\)/) || c.match(/color\\(srgb ([^)]*)\\)/);
     if (!m) throw new Error('unparsed colour ' + c);
     const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
-    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    const scale = c.startsWith('color(') ? 255 : 1;
+    return [p[0] * scale, p[1] * scale, p[2] * scale, p.length > 3 ? p[3] : 1];
   };
   const over = (top, below) => [0, 1, 2].map((i) => top[i] * top[3] + below[i] * (1 - top[3]));
   const layers = [];
@@ -314,7 +330,7 @@ def test_widgets_read_in_the_light_and_the_dark_theme(lab, tmp_path):
             # Nothing is left to stop: the button goes (a faded one read as "still running").
             expect(widget.locator("button.cml-stop")).to_be_hidden()
             problems = check_readable(widget, "light")
-            widget.screenshot(path=str(shots / "run-widget-light.png"))
+            save(widget, shots / "run-widget-light.png")
 
             page.evaluate(
                 "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
@@ -328,7 +344,7 @@ def test_widgets_read_in_the_light_and_the_dark_theme(lab, tmp_path):
             )
             page.wait_for_timeout(500)  # the theme's stylesheet applied to every node
             problems += check_readable(widget, "dark")
-            widget.screenshot(path=str(shots / "run-widget-dark.png"))
+            save(widget, shots / "run-widget-dark.png")
             assert not problems, "\n".join(problems)
             assert not errors, f"errors in the page: {errors}"
         except Exception:
