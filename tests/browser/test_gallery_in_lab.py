@@ -231,9 +231,16 @@ def test_every_widget_and_panel_reads_in_both_themes(lab, tmp_path) -> None:
             page.wait_for_timeout(500)  # the last updates drawn
 
             problems: list[str] = []
+            boxes = "(el) => [el, ...el.querySelectorAll('.cml-live')].map((n) => [n.className,"
+            boxes += " n.getBoundingClientRect().right - (n.closest('.jp-OutputArea-output')"
+            boxes += " || n).getBoundingClientRect().right])"
+            for name, element in shown.items():  # a widget's frame fits the notebook, border too
+                for cls, over in element.evaluate(boxes):
+                    if over > 0.5:
+                        problems.append(f"{name}: {cls} is {over:.0f}px wider than the output")
             for name, element in shown.items():  # a pill is one word-group: never wrapped
                 for pill in element.locator(".cml-badge").all():
-                    if pill.evaluate("(el) => el.getClientRects().length") != 1:
+                    if pill.evaluate("(el) => el.getClientRects().length") > 1:  # 0: hidden tab
                         problems.append(f"{name}: the pill {pill.inner_text()!r} wraps")
             for theme in ("light", "dark"):
                 if theme == "dark":
