@@ -43,7 +43,8 @@ BLUE = "var(--jp-brand-color1, #1f6feb)"
 # (black in Light, white in Dark) mixed in takes it past 4.5:1 in both.
 GREEN = "color-mix(in srgb, var(--jp-success-color1, #1a7f37) 75%, var(--jp-ui-font-color0, #000))"
 RED = "var(--jp-error-color1, #cf222e)"
-ORANGE = "var(--jp-warn-color0, #9a6700)"
+# Orange likewise (3.8:1 on Light's white alone).
+ORANGE = "color-mix(in srgb, var(--jp-warn-color0, #9a6700) 70%, var(--jp-ui-font-color0, #000))"
 
 RUN_STEPS = ("scheduling", "starting", "running", "finished")
 BUILD_STEPS = ("queued", "building", "finished")

@@ -1,9 +1,10 @@
 """Every widget and panel in a real JupyterLab, in JupyterLab Light and JupyterLab Dark: the
-build widget (failed, with its log's tail; built, with Deploy), the deployment widget, the run
-form after a run, the models panel, the applications panel, the project browser, the tabs and
-a run listing. Each is checked readable in both themes (every piece of text against what is
-really behind it, WCAG 2: 4.5:1; nothing cut off at the right) and photographed, cropped to
-itself, into $BROWSER_TEST_ARTIFACTS (`python3 dev.py screenshots` writes docs/img with it).
+build widget (failed, with its log's tail; built, with Deploy), the deployment widget, a
+stopped run, the run form after a run and refusing a row, the models panel, the applications
+panel, the project browser, the tabs and a run listing. Each is checked readable in both
+themes (every piece of text against what is really behind it, WCAG 2: 4.5:1; nothing cut off
+at the right) and photographed, cropped to itself, into $BROWSER_TEST_ARTIFACTS
+(`python3 dev.py screenshots` writes docs/img with it).
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def cml_server(local_cml_factory):
             60,
         )
         cml.wait_for_run(cml.runs.create("fit"), timeout=60, poll_interval=0.1)
+        long = cml.runs.create("quick-check", environment={"ANALYSIS_SECONDS": "60"})
+        wait_for(
+            lambda: cml.runs.get(long.id, "quick-check").status == "ENGINE_RUNNING",
+            "the run to run",
+            60,
+        )
+        cml.runs.stop(long.id, "quick-check")
+        cml.wait_for_run(long, timeout=60, poll_interval=0.1)
     return server
 
 
@@ -110,6 +119,17 @@ CELLS = [
         "models",
     ),
     ("apps-panel", 'shot(widgets.panel(cml, "apps"), "apps-panel")'),
+    (
+        "run-widget-stopped",
+        'shot(widgets.watch(cml.runs.list("quick-check")[0], cml), "run-widget-stopped")',
+    ),
+    (
+        "run-form-refused",
+        'refused = shot(widgets.panel(cml, "jobs", job="fit"), "run-form-refused")\n'
+        'refused.add_row("", "a value")\n'
+        "refused.run()\n"
+        "refused",
+    ),
     (
         "project-browser",
         'browser = shot(widgets.panel(cml, "projects"), "project-browser")\n'
@@ -227,6 +247,9 @@ def test_every_widget_and_panel_reads_in_both_themes(lab, tmp_path) -> None:
                 re.compile("running"), timeout=FINISH_MS
             )
             expect(shown["project-browser"].locator(".cml-runs-table")).to_contain_text("succeeded")
+            stopped = shown["run-widget-stopped"].locator(".cml-status")
+            expect(stopped).to_have_text("stopped", timeout=FINISH_MS)
+            expect(shown["run-form-refused"].locator(".cml-message")).to_contain_text("row 1")
             expect(shown["panel-tabs"].locator(".cml-projects")).to_be_visible()
             page.wait_for_timeout(500)  # the last updates drawn
 
