@@ -63,7 +63,12 @@ def named(ctx: Context, run: JobRun, look_up: bool = False) -> JobRun:
         return run
     name = ctx.magic.names.ids().get(run.job_id)
     if name is None and look_up:
-        name = ctx.cml.jobs.get(run.job_id, project=run.project_id or None).name
+        from cml_magic.api import CMLError
+
+        try:
+            name = ctx.cml.jobs.get(run.job_id, project=run.project_id or None).name
+        except CMLError:  # the name is a nicety: the run is shown with its job's id
+            name = None
     return dataclasses.replace(run, job_name=name) if name else run
 
 
