@@ -261,10 +261,10 @@ def test_every_widget_and_panel_reads_in_both_themes(lab, tmp_path) -> None:
                 for cls, over in element.evaluate(boxes):
                     if over > 0.5:
                         problems.append(f"{name}: {cls} is {over:.0f}px wider than the output")
-            for name, element in shown.items():  # a pill is one word-group: never wrapped
-                for pill in element.locator(".cml-badge").all():
-                    if pill.evaluate("(el) => el.getClientRects().length") > 1:  # 0: hidden tab
-                        problems.append(f"{name}: the pill {pill.inner_text()!r} wraps")
+            for name, element in shown.items():  # a pill or a link is one word: never wrapped
+                for piece in element.locator(".cml-badge, a").all():
+                    if piece.evaluate("(el) => el.getClientRects().length") > 1:  # 0: hidden tab
+                        problems.append(f"{name}: {piece.text_content()!r} wraps")
             for theme in ("light", "dark"):
                 if theme == "dark":
                     page.evaluate(
