@@ -16,11 +16,12 @@ from bench import (
     paged_listing,
     request_cost,
     server_load,
+    sweep_widget,
 )
 from bench.common import ROOT, Figure, machine, new_client, seed_jobs
 from bench.report import render
 
-FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server")
+FIGURES = ("load", "first", "bulk", "paged", "request", "live", "server", "sweep")
 FULL = {
     "repeats": 10,
     "first": 7,
@@ -104,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         step("server under load")
         with LocalCML(seed="demo", phase_delay=0.05) as server:
             figures.append(server_load.measure(server, size["clients"], size["seconds"]))
+    if "sweep" in wanted:
+        step("sweep widget")
+        with LocalCML(seed="demo", phase_delay=sweep_widget.PHASE) as server:
+            figures.append(sweep_widget.measure(server, size["runs"], size["sleep"]))
     took = time.monotonic() - started
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = render(machine(), date, "quick" if args.quick else "full", took, figures, [])

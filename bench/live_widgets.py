@@ -25,15 +25,7 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     project = seed_jobs(cml, "bench-live", runs, body=f"sleep {run_seconds}\n")
     jobs = cml.jobs.list(project=project, page_size=runs)
 
-    sent: list[tuple[float, str]] = []
-    lock = threading.Lock()
-
-    def count(response: Any, *args: Any, **kwargs: Any) -> None:
-        kind = "log" if ":download" in response.url else "status"
-        with lock:
-            sent.append((time.monotonic(), kind))
-
-    cml.transport.session.hooks["response"].append(count)
+    sent = count_requests(cml)
     poller = get_poller()
     seen: dict[str, dict[str, float]] = {}
     widgets = []
@@ -53,12 +45,7 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
 
     cpu0, wall0, n0 = time.process_time(), time.monotonic(), len(sent)
     deadline = wall0 + run_seconds + 60
-    # (wall clock, the interval in effect, stretched to keep to the rate cap): judges each change
-    sampled: list[tuple[float, float]] = []
-    # Until the thread ends: final log downloads come after the last look-up.
-    while (poller.watched() or poller.running) and time.monotonic() < deadline:
-        sampled.append((time.time(), poller.pace))
-        time.sleep(0.2)
+    sampled = follow_to_the_end(poller, deadline)
     cpu1, wall1 = time.process_time(), time.monotonic()
     finished = sum(1 for w in widgets if w.obj.status == "ENGINE_SUCCEEDED")
     # Where the kernel's CPU goes, one part at a time, on the (now final) runs: process time
@@ -70,22 +57,8 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     for widget in widgets:
         widget.close()
 
-    by_status: dict[str, list[float]] = {status: [] for status in STAMPS}
-    # (seconds past the interval in effect between the change and its display, status) of the
-    # changes shown later than that
-    late: list[tuple[float, str]] = []
-    for widget in widgets:
-        final = cml.runs.get(widget.obj.id, widget.obj.job_id, project=project)
-        for status, stamp in STAMPS.items():
-            at = getattr(final, stamp)
-            shown = seen.get(final.id, {}).get(status)
-            if at is not None and shown is not None:
-                latency = shown - at.timestamp()
-                by_status[status].append(latency)
-                in_effect = [p for t, p in sampled if at.timestamp() - 0.2 <= t <= shown + 0.2]
-                past = latency - max(in_effect, default=poller.interval)
-                if past > 0:
-                    late.append((past, status))
+    finals = [cml.runs.get(w.obj.id, w.obj.job_id, project=project) for w in widgets]
+    by_status, late, _missed = judge_changes(finals, seen, sampled, poller.interval)
     latencies = [latency for values in by_status.values() for latency in values]
     in_time = len(latencies) - len(late)
     paces = [pace for _, pace in sampled]
@@ -207,6 +180,62 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
         "real kernel adds that cost)."
     )
     return fig
+
+
+def count_requests(cml: Any) -> list[tuple[float, str]]:
+    """(monotonic time, "log" or "status") of every request `cml` answers from now on."""
+    sent: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def count(response: Any, *args: Any, **kwargs: Any) -> None:
+        kind = "log" if ":download" in response.url else "status"
+        with lock:
+            sent.append((time.monotonic(), kind))
+
+    cml.transport.session.hooks["response"].append(count)
+    return sent
+
+
+def follow_to_the_end(poller: Any, deadline: float) -> list[tuple[float, float]]:
+    """Wait while `poller` works; returns (wall clock, the interval in effect, stretched to keep
+    to the rate cap) every 0.2 s, which judges each change."""
+    sampled: list[tuple[float, float]] = []
+    # Until the thread ends: final log downloads come after the last look-up.
+    while (poller.watched() or poller.running) and time.monotonic() < deadline:
+        sampled.append((time.time(), poller.pace))
+        time.sleep(0.2)
+    return sampled
+
+
+def judge_changes(
+    finals: list[Any],
+    seen: dict[str, dict[str, float]],
+    sampled: list[tuple[float, float]],
+    interval: float,
+) -> tuple[dict[str, list[float]], list[tuple[float, str]], int]:
+    """The latency of each status change the server stamped on the `finals` (runs as they
+    ended), by the status it changed to, from `seen[run id][status]` (when it was first shown);
+    the changes shown later than the interval in effect (seconds past it, status); and how many
+    stamped changes were never shown."""
+    by_status: dict[str, list[float]] = {status: [] for status in STAMPS}
+    late: list[tuple[float, str]] = []
+    missed = 0
+    for final in finals:
+        for status, stamp in STAMPS.items():
+            at = getattr(final, stamp)
+            shown = seen.get(final.id, {}).get(status)
+            # finished_at is stamped on any end: a change to succeeded only for a success
+            happened = at is not None and (status != "ENGINE_SUCCEEDED" or final.status == status)
+            if happened and shown is None:
+                missed += 1
+            if at is not None and shown is not None:
+                latency = shown - at.timestamp()
+                by_status[status].append(latency)
+                in_effect = [p for t, p in sampled if at.timestamp() - 0.2 <= t <= shown + 0.2]
+                past = latency - max(in_effect, default=interval)
+                if past > 0:
+                    late.append((past, status))
+    return by_status, late, missed
 
 
 def _cpu_each(action: Any, widgets: list[Any]) -> float:

@@ -54,6 +54,14 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "description",
     ),
     "file": ("path", "is_dir", "file_size"),
+    "registered model": (
+        "model_id", "name", "description", "owner", "visibility", "permission", "count",
+        "created_at", "updated_at",
+    ),
+    "model version": (
+        "model_version_id", "model_id", "number", "version_name", "status", "user", "notes",
+        "created_at", "updated_at",
+    ),
 }  # fmt: skip
 
 TIME_COLUMNS = frozenset(
@@ -62,10 +70,10 @@ TIME_COLUMNS = frozenset(
         "built_at", "stopped_at",
     }
 )  # fmt: skip
-USER_COLUMNS = frozenset({"creator", "owner", "deployer"})
+USER_COLUMNS = frozenset({"creator", "owner", "deployer", "user"})
 DTYPES: dict[str, Literal["bool", "int64", "float64"]] = {
     "is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64",
-    "cpu": "float64", "memory": "float64",
+    "cpu": "float64", "memory": "float64", "count": "int64", "number": "int64",
 }  # fmt: skip
 # Columns computed here, not fields of the API: kind -> column -> how.
 DURATIONS = {
@@ -79,6 +87,10 @@ KIND_ALIASES = {
     "deployments": "deployment", "model_deployment": "deployment",
     "modeldeployment": "deployment", "applications": "application", "apps": "application",
     "app": "application", "runtimes": "runtime", "files": "file", "fileinfo": "file",
+    "registered_model": "registered model", "registeredmodel": "registered model",
+    "registered_models": "registered model", "model_version": "model version",
+    "model_versions": "model version", "registeredmodelversion": "model version",
+    "registered_model_version": "model version",
 }  # fmt: skip
 
 

@@ -41,6 +41,7 @@ from cml_magic.api.objects import (
 
 if TYPE_CHECKING:
     from cml_magic.api.client import CML
+    from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
     from cml_magic.api.serving_objects import (
         Application,
         Model,
@@ -61,6 +62,10 @@ def __getattr__(name: str) -> Any:
         from cml_magic.api import serving_objects
 
         return getattr(serving_objects, name)
+    if name in ("RegisteredModel", "RegisteredModelVersion"):
+        from cml_magic.api import registry_objects
+
+        return getattr(registry_objects, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -86,6 +91,8 @@ __all__ = [
     "NotFoundError",
     "Project",
     "RateLimitError",
+    "RegisteredModel",
+    "RegisteredModelVersion",
     "Resource",
     "Runtime",
     "ServerError",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cml_magic.api.collection import ChildCollection
 from cml_magic.api.errors import NotFoundError
 from cml_magic.api.serving_objects import ModelBuild
+
+if TYPE_CHECKING:
+    from cml_magic.api.registry_objects import RegisteredModelVersion
 
 
 def log_path(build_id: str) -> str:
@@ -30,14 +33,26 @@ class Builds(ChildCollection[ModelBuild]):
     def create(
         self,
         model: str,
-        file_path: str,
-        function_name: str,
+        file_path: str | None = None,
+        function_name: str | None = None,
         project: str | None = None,
+        *,
+        registered_model_version: RegisteredModelVersion | str | None = None,
         **fields: Any,
     ) -> ModelBuild:
         """Build `model` from `function_name` in `file_path` (`runtime_identifier=` or
-        `kernel=`, `comment=`, ... as keywords). Sent once, never retried."""
+        `kernel=`, `comment=`, ... as keywords). Sent once, never retried.
+
+        `registered_model_version` (a `RegisteredModelVersion` or its id) builds a version of
+        the registry instead (`registered_model_version_id`): the file and function are the
+        version's, `file_path` and `function_name` may then be left out."""
+        if registered_model_version is None and not (file_path and function_name):
+            raise TypeError("a build needs file_path and function_name (or a registry version)")
         ids = self._scope((model,), project)
+        if registered_model_version is not None:
+            fields["registered_model_version_id"] = str(
+                getattr(registered_model_version, "model_version_id", registered_model_version)
+            )
         body = {
             "project_id": ids[0],
             "model_id": ids[1],

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from cml_magic.api.models import Models
     from cml_magic.api.objects import JobRun, KeyCheck, Resource
     from cml_magic.api.projects import Projects
+    from cml_magic.api.registry import Registry
     from cml_magic.api.runs import Runs
     from cml_magic.api.runtimes import Runtimes
     from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
@@ -46,6 +47,7 @@ COLLECTIONS = {
     "build": "builds",
     "deployment": "deployments",
     "application": "applications",
+    "registered model": "registry",
 }
 STOPPABLE = frozenset({"run", "deployment", "application"})
 
@@ -169,6 +171,13 @@ class CML:
 
         return Files(self)
 
+    @cached_property
+    def registry(self) -> Registry:
+        """The model registry of the workspace: registered models and their versions."""
+        from cml_magic.api.registry import Registry
+
+        return Registry(self)
+
     @property
     def has_legacy_key(self) -> bool:
         """Whether the client has a legacy key (API v1 calls need one; the v2 key is never
@@ -248,7 +257,8 @@ class CML:
 
     def _collection_of(self, obj: Resource) -> Collection[Any]:
         """The collection `obj` came from (`cml.runs` for a `JobRun`); `TypeError` for an
-        object that is not a project, job, run, model, build, deployment or application."""
+        object that is not a project, job, run, model, build, deployment, application or
+        registered model."""
         from cml_magic.api.collection import Collection
 
         name = COLLECTIONS.get(getattr(obj, "kind", ""))
@@ -259,8 +269,8 @@ class CML:
 
     def refresh(self, obj: R, project: str | None = None) -> R:
         """`obj` as it is now: fetched again by its kind and ids (a project, job, run, model,
-        build, deployment or application). `project`: where an object that does not say
-        which project it is in lives (None: the default project)."""
+        build, deployment, application or registered model). `project`: where an object that
+        does not say which project it is in lives (None: the default project)."""
         found: R = self._collection_of(obj)._refresh(obj, project)
         return found
 

@@ -98,3 +98,11 @@ def environment_text(value: dict[str, str] | str | None) -> str:
 def set_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     """The fields that are set: CML changes only those (None means "leave as is")."""
     return {k: v for k, v in body.items() if v is not None}
+
+
+def tags(value: Any) -> dict[str, str]:
+    """CML's `Tag` list (`[{"key": k, "value": v}, ...]`) -> `{k: v}`."""
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    found = value if isinstance(value, list | tuple) else ()
+    return {str(t.get("key", "")): str(t.get("value", "")) for t in found if isinstance(t, Mapping)}

@@ -3,13 +3,16 @@ deployed one (`predict`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cml_magic.api import model_calls
 from cml_magic.api.collection import CrossProjectCollection
 from cml_magic.api.errors import CMLError, ConfigError, ModelCallError
 from cml_magic.api.masking import mask_text
 from cml_magic.api.serving_objects import Model
+
+if TYPE_CHECKING:
+    from cml_magic.api.registry_objects import RegisteredModel
 
 
 class Models(CrossProjectCollection[Model]):
@@ -24,10 +27,18 @@ class Models(CrossProjectCollection[Model]):
         name: str,
         project: str | None = None,
         description: str | None = None,
+        *,
+        registered_model: RegisteredModel | str | None = None,
         **fields: Any,
     ) -> Model:
-        """Create a model (`CreateModelRequest` fields as keywords, e.g. `description=`)."""
+        """Create a model (`CreateModelRequest` fields as keywords, e.g. `description=`).
+
+        `registered_model` (a `RegisteredModel`, or its id or name) makes it a model of the
+        registry (`registered_model_id`): build it from one of its versions with
+        `cml.builds.create(model, registered_model_version=...)`."""
         ids = self._scope((), project)
+        if registered_model is not None:
+            fields["registered_model_id"] = self._cml.registry.resolve(registered_model)
         body = {"project_id": ids[0], "name": name, "description": description, **fields}
         return self._create(ids, body)
 

@@ -75,6 +75,8 @@ def _converter(name: str, hint: Any) -> Converter:
         return _SIMPLE[hint]
     if name == "environment":
         return convert.environment
+    if name == "tags" and origin is dict:  # CML's `Tag` list, as a dict
+        return convert.tags
     if origin is tuple:
         return _to_tuple
     if origin is dict:

@@ -26,7 +26,8 @@ class RunListOptions(ListOptions, total=False):
 
 
 def output_path(run_id: str) -> str:
-    """Where the local server (and a job script that wants to) writes a run's output."""
+    """Where a run's script saves its output in the project (`cml_magic.runlog`): CML keeps
+    a run's console in its UI only, out of the API's reach."""
     return f".cml/runs/{run_id}.log"
 
 

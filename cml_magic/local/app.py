@@ -208,6 +208,7 @@ def create_app(
         routes_misc,
         routes_models,
         routes_projects,
+        routes_registry,
         routes_v1,
     )
 
@@ -219,6 +220,7 @@ def create_app(
         routes_applications,
         routes_misc,
         routes_v1,
+        routes_registry,
     ):
         app.include_router(module.router)
     app.include_router(routes_models.serving)

@@ -168,6 +168,7 @@ class CreateModel(Body):
     description: str = ""
     disable_authentication: bool = False
     visibility: str = ""
+    registered_model_id: Name = ""
     auto_build_model: bool = False
     auto_deploy_model: bool = False
     auto_build_config: dict[str, Any] | None = None
@@ -199,6 +200,7 @@ class CreateBuild(Body):
     runtime_addon_identifiers: list[str] = []
     model_root_dir: ProjectPath = ""
     build_script_path: ProjectPath = ""
+    registered_model_version_id: Name = ""
     auto_deploy_model: bool = False
     auto_deployment_config: dict[str, Any] | None = None
 

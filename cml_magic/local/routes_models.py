@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from cml_magic.local import ids, shapes
+from cml_magic.local import ids, routes_registry, shapes
 from cml_magic.local.bodies import CreateBuild, CreateDeployment, CreateModel, UpdateModel
 from cml_magic.local.context import V2, Ctx, Listing, page
 from cml_magic.local.errors import bad_request, precondition
@@ -61,7 +61,14 @@ def _deployment(
 
 
 def create_build(ctx: Ctx, project: Doc, model: Doc, body: CreateBuild) -> Doc:
-    """Record a build in `pending` and start checking its file and function."""
+    """Record a build in `pending` and start checking its file and function (a registry
+    version's: its file copied into the project, see `routes_registry`)."""
+    if body.registered_model_version_id:
+        version = routes_registry.registered_version(ctx, body.registered_model_version_id)
+        function = body.function_name.strip() or routes_registry.version_function(version)
+        folder = ctx.sup.project_dir(project["id"])
+        path = routes_registry.version_source(ctx, version, function, folder)
+        body = body.model_copy(update={"file_path": path, "function_name": function})
     if not body.file_path.strip():
         raise bad_request("Problem with field FilePath: a build needs the model's file_path")
     if not body.function_name.strip():
@@ -84,6 +91,7 @@ def create_build(ctx: Ctx, project: Doc, model: Doc, body: CreateBuild) -> Doc:
         "runtime_addon_identifiers": body.runtime_addon_identifiers,
         "model_root_dir": body.model_root_dir,
         "build_script_path": body.build_script_path,
+        "registered_model_version_id": body.registered_model_version_id,
         "created_at": stamp,
         "updated_at": stamp,
         "built_at": ZERO_TIME,
@@ -148,13 +156,18 @@ def post_model(ctx: V2, project_id: str, body: CreateModel) -> dict[str, Any]:
     build_body = None
     if body.auto_build_model:
         build_body = _nested(CreateBuild, "auto_build_config", body.auto_build_config)
-        if not build_body.file_path or not build_body.function_name:
+        if build_body.registered_model_version_id:
+            routes_registry.registered_version(ctx, build_body.registered_model_version_id)
+        elif not build_body.file_path or not build_body.function_name:
             raise bad_request("auto_build_config needs file_path and function_name")
-        check_model_function(
-            ctx.sup.project_dir(project_id),
-            build_body.file_path.strip(),
-            build_body.function_name.strip(),
-        )
+        else:
+            check_model_function(
+                ctx.sup.project_dir(project_id),
+                build_body.file_path.strip(),
+                build_body.function_name.strip(),
+            )
+    if body.registered_model_id:
+        routes_registry.registered_model_doc(ctx, body.registered_model_id)
     stamp = now()
     model_id = ids.uuid_id()
     doc = {
@@ -166,6 +179,7 @@ def post_model(ctx: V2, project_id: str, body: CreateModel) -> dict[str, Any]:
         "access_key": ids.access_key(),
         "auth_enabled": not body.disable_authentication,
         "visibility": body.visibility,
+        "registered_model_id": body.registered_model_id,
         "created_at": stamp,
         "updated_at": stamp,
         "crn": f"{CRN}/{model_id}",

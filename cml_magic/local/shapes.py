@@ -221,7 +221,7 @@ def model_build(store: Users, doc: Doc) -> dict[str, Any]:
         "built_at": doc.get("built_at", ZERO_TIME),
         "runtime_identifier": doc.get("runtime_identifier", ""),
         "runtime_addon_identifiers": list(doc.get("runtime_addon_identifiers", [])),
-        "registered_model_version_id": "",
+        "registered_model_version_id": doc.get("registered_model_version_id", ""),
         "model_root_dir": doc.get("model_root_dir", ""),
         "build_script_path": doc.get("build_script_path", ""),
     }

@@ -90,6 +90,10 @@ class Store:
         self._db.executescript(_SCHEMA)
         self._migrate_clear_keys()
 
+    def run_console(self, run_id: str) -> Path:
+        """Where the console output (stdout and stderr) of run `run_id` is kept."""
+        return run_console_path(self.data_dir, run_id)
+
     def _migrate_clear_keys(self) -> None:
         """A folder made before keys were hashed holds them in clear in `users`: keep them
         working by storing their hashes, then drop the clear columns."""
@@ -311,6 +315,13 @@ class Store:
             found = cur.fetchone()
             if not found or found[0] < at_least:
                 db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (name, at_least))
+
+
+def run_console_path(data_dir: Path, run_id: str) -> Path:
+    """A run's console (stdout and stderr) in the state folder `data_dir`: kept outside its
+    project, as CML keeps it, and shown on the run's web page; the API reaches a run's output
+    only where the job saves it in the project itself (`cml_magic.runlog`)."""
+    return Path(data_dir) / "consoles" / "runs" / f"{run_id}.log"
 
 
 def key_hash(key: str) -> str:

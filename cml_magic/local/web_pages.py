@@ -195,7 +195,7 @@ def run_page(request: Request, owner: str, slug: str, run_id: str) -> HTMLRespon
         ("creator", run.get("creator", "")),
     )
     body += _environment(run.get("environment"))
-    body += _log(store.projects_dir / project["id"] / ".cml" / "runs" / f"{run_id}.log")
+    body += _log(store.run_console(run_id))
     return _page(f"Run {run_id}", body, viewer, _crumbs(project, ("jobs", "Jobs")))
 
 

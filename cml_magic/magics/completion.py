@@ -22,6 +22,7 @@ _FIRST_ARGUMENT_GROUPS = {
     "apps": "apps",
     "use": "projects",
     "cml_job_env": "jobs",
+    "registry": "registered models",
 }
 
 
@@ -45,7 +46,7 @@ class Completer:
         @context_matcher()  # type: ignore[untyped-decorator]
         def match_cml(context: Any) -> dict[str, Any]:
             text = context.line_with_cursor.lstrip()
-            if not text.startswith(("%cml ", "%%cml_job_env ")):
+            if not text.startswith(("%cml ", "%%cml_job_env ", "%%cml_run ")):
                 return {"completions": [], "suppress": False}
             try:
                 words = self.complete(text)
@@ -72,6 +73,12 @@ class Completer:
             from cml_magic.magics.jobenv import VERB
 
             return self._for_verb("cml_job_env", VERB, _cell_parser(), words)
+        if command.lstrip("%") == "cml_run":
+            from cml_magic.magics import cellrun
+            from cml_magic.magics.commands import cell_parser
+
+            parser = cell_parser(cellrun.PROG, cellrun.VERB)
+            return self._for_arguments(parser, words, lambda: [])
         table = resources()
         if len(words) == 1:
             own = [n for n, r in table.items() if n == r.name]

@@ -34,7 +34,7 @@ def usage_error(message: str, kind: str) -> UsageError:
     echoed) and a machine-readable `kind`.
 
     Kinds: bad_command, bad_argument, bad_env, bad_name, not_configured, api_error,
-    run_failed, bad_body, timeout.
+    run_failed, bad_body, timeout, missing_extra (an optional extra is not installed).
     """
     from cml_magic.api.masking import mask_text
 
@@ -63,6 +63,7 @@ _TYPED = {
     "model": "model",
     "model_opt": "model",
     "app": "application",
+    "registered_model": "registered model",
 }
 _IN_A_PROJECT = {"job", "model", "application"}
 # kind -> the client's collection of it.
@@ -71,6 +72,7 @@ _COLLECTIONS = {
     "job": "jobs",
     "model": "models",
     "application": "applications",
+    "registered model": "registry",
 }
 
 
@@ -99,6 +101,8 @@ def scope_of(magic: Any, handler_args: tuple[Any, ...]) -> Scope:
         collection = getattr(magic.client(), _COLLECTIONS[kind])
         if kind == "project":
             items = collection.list(include_public=True, limit=500)
+        elif kind == "registered model":  # the workspace's, not a project's
+            items = collection.list(limit=500)
         else:
             items = collection.list(project=project, limit=500)
         return [str(item.name) for item in items]

@@ -315,6 +315,27 @@ class CMLMagics(Magics, Configurable):
             self.user_ns[args.out] = result
         return None
 
+    @cell_magic
+    def cml_run(self, line: str, cell: str) -> Any:
+        """Run the cell on CML as a job run; its output shows here when the run ends.
+
+        ``%%cml_run [--project P] [--job NAME] [--runtime R] [--cpu N] [--memory GB]
+        [--gpu N] [--env K=V ...] [--timeout S] [--wait | --watch] [-o NAME]
+        [--sweep K=v1,v2,... ...] [--yes]``
+
+        A run that does not succeed fails the cell; ``--sweep`` starts one run per
+        combination of the values.
+        """
+        from cml_magic.magics import cellrun
+        from cml_magic.magics.context import Context
+
+        try:
+            args = cellrun.parse_line(line)
+            return self._call(cellrun.run, Context(self), args, cell)
+        except HelpRequested as shown:
+            print(shown.text)
+            return None
+
     def _call(self, handler: Any, *args: Any) -> Any:
         """Run a handler, turning API errors into one-line usage errors."""
         try:

@@ -23,6 +23,9 @@ def _group(item: Resource) -> str | None:
     serving = sys.modules.get("cml_magic.api.serving_objects")
     if serving is not None:
         groups += [(serving.Model, "models"), (serving.Application, "apps")]
+    registry = sys.modules.get("cml_magic.api.registry_objects")
+    if registry is not None:
+        groups.append((registry.RegisteredModel, "registered models"))
     return next((group for cls, group in groups if isinstance(item, cls)), None)
 
 

@@ -106,6 +106,8 @@ def help_text(topic: list[str]) -> str:
         "cell magic:",
         "  %%cml_job_env JOB [--project P] [--arguments A] [--wait|--watch] [-o NAME]",
         "      start a run of JOB with the cell's KEY=VALUE lines (or JSON) as its environment",
+        "  %%cml_run [--project P] [--job NAME] [--env K=V ...] [--sweep K=v1,v2 ...] [--wait]",
+        "      run the cell's code on CML as a job run; its output shows in the cell",
         "",
         "Every verb takes -o NAME (store the result in NAME) and --help.",
         "Listings return a pandas DataFrame: df = %cml jobs list",

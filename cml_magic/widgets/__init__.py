@@ -5,6 +5,7 @@ Importing this package is cheap: ipywidgets and the HTTP client load on first us
     from cml_magic import widgets
     widgets.watch(run, cml)              # a live RunWidget (or text progress outside Jupyter)
     widgets.panel(cml)                   # projects, jobs, models and applications as tabs
+    widgets.show_sweep(cml, [(combination, run), ...])   # one table for a sweep's runs
 
 See docs/widgets.md.
 """
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from cml_magic.widgets.panels.projects import ProjectBrowser
     from cml_magic.widgets.panels.run_form import RunJobForm
     from cml_magic.widgets.run_widget import RunWidget
-    from cml_magic.widgets.text import TextProgress
+    from cml_magic.widgets.sweep import SweepWidget, show_sweep
+    from cml_magic.widgets.text import SweepProgress, TextProgress
 
 __all__ = [
     "BuildWidget",
@@ -42,6 +44,9 @@ __all__ = [
     "project_browser",
     "run_job_form",
     "watch",
+    "SweepWidget",
+    "SweepProgress",
+    "show_sweep",
 ]
 
 _LAZY = {
@@ -49,6 +54,9 @@ _LAZY = {
     "BuildWidget": "cml_magic.widgets.build_widget",
     "DeploymentWidget": "cml_magic.widgets.deployment_widget",
     "TextProgress": "cml_magic.widgets.text",
+    "SweepWidget": "cml_magic.widgets.sweep",
+    "SweepProgress": "cml_magic.widgets.text",
+    "show_sweep": "cml_magic.widgets.sweep",
 }
 
 

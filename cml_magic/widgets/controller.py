@@ -8,7 +8,9 @@ used for web UI links) are cached per controller.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping
+import time
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
 
 from cml_magic.api.objects import Job, JobRun, Project
@@ -25,6 +27,8 @@ Watched: TypeAlias = JobRun | ModelBuild | ModelDeployment | Application
 Kind: TypeAlias = Literal["run", "build", "deployment", "application"]
 W = TypeVar("W", bound=Watched)
 Stoppable = TypeVar("Stoppable", JobRun, ModelDeployment, Application)  # CML cannot stop builds
+# Runs of a sweep looked up on their own in one look-up of API v1's job list, at most.
+ALONE_PER_LOOKUP = 3
 KINDS: tuple[tuple[type[Watched], Kind], ...] = (
     (JobRun, "run"),
     (ModelBuild, "build"),
@@ -215,6 +219,179 @@ class Controller:
             self._calls[dep.model_id] = found
         return found
 
+    # -- many runs at once (a sweep) ---------------------------------------------------------
+
+    def runs_fetcher(self, runs: Sequence[JobRun]) -> Callable[[], tuple[JobRun, ...]]:
+        """A function returning fresh copies of `runs`, all runs of one job, in their order.
+
+        One listing of the job's runs replaces one look-up per run: newest first (a sweep's
+        runs are among the newest), a page as large as the runs wanted, and further pages only
+        while some are missing. A run the listing lacks is looked up on its own (a deleted one
+        then fails as a look-up of it would).
+        """
+        if not runs:
+            raise ValueError("no runs to fetch")
+        job_id, project_id = runs[0].job_id, runs[0].project_id
+        if any((run.job_id, run.project_id) != (job_id, project_id) for run in runs):
+            raise ValueError("runs_fetcher takes runs of one job")
+        from cml_magic.api.transport import single_attempt  # loaded with the client already
+
+        wanted = [run.id for run in runs]
+        page = max(10, len(wanted))
+
+        def fetch() -> tuple[JobRun, ...]:
+            found: dict[str, JobRun] = {}
+            with single_attempt():  # the poller retries on its own schedule, and says so
+                listed = self.cml.runs.iter(
+                    job_id, project=project_id, sort="-created_at", page_size=page
+                )
+                for run in listed:
+                    if run.id in wanted:
+                        found[run.id] = run
+                        if len(found) == len(wanted):
+                            break
+                for run in runs:
+                    if run.id not in found:
+                        found[run.id] = self.cml.refresh(run)
+            return tuple(found[run_id] for run_id in wanted)
+
+        return fetch
+
+    def follow_runs(
+        self, runs: Sequence[JobRun], listener: Listener, poller: Poller
+    ) -> list[Subscription]:
+        """Have `poller` tell `listener` about fresh copies of `runs`, until each is final.
+
+        Runs are grouped by job: a job with one run watched is one item of the poller (shared
+        with any run widget of the same run; its `update` gets a `JobRun`), a job with several
+        is one item looked up by one listing of the job's runs (its `update` gets a tuple of
+        `JobRun`s). CML has no call returning runs of different jobs, so that is the fewest
+        requests: one per job per interval, under the poller's rate cap.
+        """
+        groups: dict[tuple[str, str], list[JobRun]] = {}
+        for run in runs:
+            groups.setdefault((run.project_id, run.job_id), []).append(run)
+        subs = []
+        if self.cml.has_legacy_key:
+            # With a legacy key, the runs that are alone in their job are watched through the
+            # v1 job list of their project instead: one request for all of them.
+            by_project: dict[str, list[JobRun]] = {}
+            for group in groups.values():
+                if len(group) == 1:
+                    by_project.setdefault(group[0].project_id, []).append(group[0])
+            for project_id, alone in by_project.items():
+                page = self.project_page(project_id)
+                if len(alone) < 2 or page is None:
+                    continue
+                for run in alone:
+                    del groups[(run.project_id, run.job_id)]
+                subs.append(
+                    self._watch_runs(
+                        self.latest_runs_fetcher(alone, *page), alone, listener, poller
+                    )
+                )
+        for group in groups.values():
+            if len(group) == 1:
+                subs.append(self.follow(group[0], listener, poller))
+                continue
+            subs.append(self._watch_runs(self.runs_fetcher(group), group, listener, poller))
+        return subs
+
+    def _watch_runs(
+        self,
+        fetch: Callable[[], tuple[JobRun, ...]],
+        runs: Sequence[JobRun],
+        listener: Listener,
+        poller: Poller,
+    ) -> Subscription:
+        return poller.watch(
+            self.runs_key(runs),
+            fetch,
+            listener,
+            activity=_runs_activity,
+            status_of=lambda found: tuple(run.status for run in found),
+            group=self.host,
+            transitional=lambda found: any(phase("run", run.status).transitional for run in found),
+        )
+
+    def runs_key(self, runs: Sequence[JobRun]) -> Hashable:
+        """Identifies one look-up of several runs on one server."""
+        return (self.host, "runs", frozenset(run.id for run in runs))
+
+    def latest_runs_fetcher(
+        self, runs: Sequence[JobRun], owner: str, slug: str
+    ) -> Callable[[], tuple[JobRun, ...]]:
+        """A function returning fresh copies of `runs` (each the newest run of its job, all in
+        the project `owner/slug`) from one request: API v1's job list, where each job comes
+        with its newest run (`latest`: id, status, times).
+
+        A run whose copy there is not its own (a newer run of its job hides it) or whose status
+        word is not one of API v2's is looked up on its own, `ALONE_PER_LOOKUP` of them a look-up
+        at most (the longest unseen first); a final run is not looked up again.
+        """
+        from cml_magic.api.convert import timestamp
+        from cml_magic.api.statuses import RUN
+        from cml_magic.api.transport import single_attempt  # loaded with the client already
+
+        current = {run.id: run for run in runs}
+        asked: dict[str, float] = {}  # when a run the list did not vouch for was last looked up
+
+        def fetch() -> tuple[JobRun, ...]:
+            with single_attempt():  # the poller retries on its own schedule, and says so
+                jobs = self.cml.legacy.jobs(owner, slug)
+                latest = {
+                    str(job.get("public_identifier") or ""): job.get("latest") for job in jobs
+                }
+                alone = []
+                for run_id, run in list(current.items()):
+                    if RUN.is_final(run.status):
+                        continue  # it will not change again
+                    seen = latest.get(run.job_id)
+                    if not (isinstance(seen, dict) and str(seen.get("id") or "") == run_id):
+                        alone.append(run)
+                        continue
+                    status = "ENGINE_" + str(seen.get("status") or "").upper()
+                    if status not in RUN.active | RUN.final:
+                        alone.append(run)
+                    elif status != run.status:
+                        current[run_id] = replace(
+                            run,
+                            status=status,
+                            scheduling_at=timestamp(seen.get("scheduling_at")) or run.scheduling_at,
+                            running_at=timestamp(seen.get("running_at")) or run.running_at,
+                            finished_at=timestamp(seen.get("finished_at")) or run.finished_at,
+                        )
+                # A few a look-up, the longest unseen first: one look-up of the poller stays a
+                # few requests, under its rate cap, however many runs the list cannot vouch for.
+                alone.sort(key=lambda run: asked.get(run.id, 0.0))
+                for run in alone[:ALONE_PER_LOOKUP]:
+                    asked[run.id] = time.monotonic()
+                    current[run.id] = self.cml.refresh(run)
+            return tuple(current[run.id] for run in runs)
+
+        return fetch
+
+    def stop_runs(self, runs: Iterable[JobRun]) -> tuple[list[JobRun], list[str]]:
+        """Stop every run of `runs` still active (one `:stop` each: CML has no call for many).
+
+        Returns the runs as CML answered them and one line per run that could not be stopped.
+        A run already stopping, or final, is left alone.
+        """
+        from cml_magic.widgets.failures import one_line
+
+        stopped: list[JobRun] = []
+        failed: list[str] = []
+        for run in runs:
+            if run.status == "ENGINE_STOPPING" or phase("run", run.status).activity is not (
+                Activity.ACTIVE
+            ):
+                continue
+            try:
+                stopped.append(self.cml.stop(run))
+            except Exception as exc:  # one run's failure must not keep the others running
+                failed.append(f"{run.id}: {one_line(exc)}")
+        return stopped, failed
+
     # -- links ----------------------------------------------------------------------------
 
     def job_name(self, run: JobRun) -> str:
@@ -260,6 +437,12 @@ class Controller:
         if isinstance(obj, Application):
             return links.application_url(self.host, *page, obj.id)
         return links.model_url(self.host, *page, obj.model_id)
+
+
+def _runs_activity(found: tuple[JobRun, ...]) -> Activity:
+    """Final once every run of the group is; active while any is."""
+    activities = {phase("run", run.status).activity for run in found}
+    return Activity.FINAL if activities == {Activity.FINAL} else Activity.ACTIVE
 
 
 # What widgets and panels accept: a client, or a controller already wrapping one.

@@ -114,18 +114,7 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
         something that stays current; as the value of the cell that showed it, it is not
         shown a second time (shown from a later cell, it is drawn as usual).
         """
-        from IPython.display import display
-
-        display(self)  # type: ignore[no-untyped-call]
-        shown_in = _execution_count()
-
-        def once() -> None:
-            del self._ipython_display_  # later displays are the usual ones
-            if _execution_count() != shown_in:
-                display(self)  # type: ignore[no-untyped-call]
-
-        # IPython looks `_ipython_display_` up on the instance before the class's reprs.
-        self._ipython_display_ = once
+        show_once(self)
 
     def follow(self) -> None:
         """(Re)start live updates unless the item is final."""
@@ -212,6 +201,22 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
 
     def render_more(self, obj: W, info: Phase) -> None:
         """Subclasses update their own rows and buttons here."""
+
+
+def show_once(widget: w.Widget) -> None:
+    """Display `widget` now; as the value of the cell that showed it, it is not shown again."""
+    from IPython.display import display
+
+    display(widget)  # type: ignore[no-untyped-call]
+    shown_in = _execution_count()
+
+    def once() -> None:
+        del widget._ipython_display_  # later displays are the usual ones
+        if _execution_count() != shown_in:
+            display(widget)  # type: ignore[no-untyped-call]
+
+    # IPython looks `_ipython_display_` up on the instance before the class's reprs.
+    widget._ipython_display_ = once
 
 
 def _execution_count() -> int | None:

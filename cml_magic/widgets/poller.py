@@ -13,7 +13,8 @@ the look-ups due. When the watched items want more look-ups a second than the bu
 them, their intervals are stretched just enough (`pace`: the interval of an active item in
 effect). Items in a short step (scheduling, starting, stopping) are looked up first and
 stretched last; items in a long step (running) keep at least half the rate when they need it.
-CML has no call returning several runs of different jobs, so look-ups cannot be merged.
+CML has no call returning several runs of different jobs, so look-ups of single runs cannot be
+merged; a sweep's items each cover several runs (`Controller.follow_runs`).
 When a look-up fails the item waits longer after each failure (its listeners hear
 "reconnecting"), every item of the same server waits with it, and a rate limit's `Retry-After`
 is honoured; the first success resumes normal polling by itself. Listeners that report

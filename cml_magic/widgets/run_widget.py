@@ -8,6 +8,7 @@ import ipywidgets as w
 
 from cml_magic.api.masking import mask_text
 from cml_magic.api.objects import JobRun
+from cml_magic.runlog import missing_hint
 from cml_magic.widgets.controller import ClientOrController
 from cml_magic.widgets.live import LiveWidget, reporting
 from cml_magic.widgets.parts import CODE_BOX, MUTED, button, environment_line, esc, html_widget
@@ -114,9 +115,8 @@ class RunWidget(LiveWidget[JobRun]):
     def set_output(self, text: str | None) -> None:
         """Show the last lines of the run's output, masked (keys, secret values)."""
         if text is None:
-            self.output.value = (
-                f'<span style="color:{MUTED}">no output available through the API</span>'
-            )
+            hint = missing_hint(self.obj.id)
+            self.output.value = f'<span style="color:{MUTED}">{esc(hint)}</span>'
             return
         lines = text[-TAIL_CHARS:].rstrip("\n").splitlines()[-OUTPUT_LINES:]
         tail = mask_text("\n".join(lines))

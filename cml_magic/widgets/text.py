@@ -9,13 +9,18 @@ from __future__ import annotations
 import contextvars
 import sys
 import threading
-from typing import TextIO
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from cml_magic.api.masking import mask_text
+from cml_magic.api.objects import JobRun
 from cml_magic.widgets.controller import Controller, Watched, kind_of
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
 from cml_magic.widgets.status import Activity, phase
 from cml_magic.widgets.timefmt import elapsed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NOUNS = {"run": "job run", "build": "model build", "deployment": "model deployment"}
 
@@ -126,6 +131,109 @@ class TextProgress:
         def write() -> None:
             stream = self._stream or sys.stdout
             print(line, file=stream, flush=True)
+
+        if threading.current_thread() is threading.main_thread():
+            write()
+        else:
+            self._context.copy().run(write)
+
+
+class SweepProgress:
+    """A sweep's runs as text: one line now, one per status change of a run, and the summary
+    once every run ended; `wait()` blocks until then, `frame()` is the runs as a DataFrame."""
+
+    def __init__(
+        self,
+        runs: Sequence[tuple[Mapping[str, str], JobRun]],
+        controller: Controller,
+        poller: Poller | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
+        from cml_magic.widgets.sweep_feed import SweepFeed
+
+        self._stream = stream
+        self._context = contextvars.copy_context()  # ipykernel routes output by context
+        self._done = threading.Event()
+        self._closed = False
+        self._labels: dict[str, str] = {}
+        self._trouble: str | None = None
+        self.feed = SweepFeed(
+            runs,
+            controller,
+            poller or get_poller(),
+            on_change=self._changed,
+            alive=lambda: not self._closed,
+            on_trouble=self.trouble,
+        )
+        self._print(f"[cml] sweep of {self.feed.summary()}")
+        for run_id, row in self.feed.rows.items():
+            self._labels[run_id] = row.phase.label
+        if self.feed.finished:
+            self._done.set()
+        self.feed.follow()
+
+    def __repr__(self) -> str:
+        return f"<SweepProgress {self.feed.summary()}>"
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def runs(self) -> list[JobRun]:
+        return [row.run for row in self.feed.rows.values()]
+
+    def frame(self) -> pd.DataFrame:
+        """The runs as a DataFrame: the sweep keys, run_id, status, duration, last_line."""
+        return self.feed.frame()
+
+    def wait(self, timeout: float | None = None) -> list[JobRun]:
+        """Block until every run ended (at most `timeout` seconds); returns the runs."""
+        self._context = contextvars.copy_context()
+        self._done.wait(timeout)
+        return self.runs
+
+    def stop_all(self) -> tuple[int, list[str]]:
+        """Stop every run still active (see `SweepFeed.stop_all`)."""
+        return self.feed.stop_all()
+
+    def close(self) -> None:
+        """Stop printing."""
+        self._closed = True
+        self.feed.close()
+        self._done.set()
+
+    def trouble(self, message: str, retry_in: float | None) -> None:
+        first = self._trouble is None
+        self._trouble = message
+        if retry_in is None:
+            self._print(f"[cml] sweep: {message}; stopped watching")
+            self._done.set()
+        elif first:  # one line per outage, not one per retry
+            self._print(f"[cml] sweep: reconnecting… ({message})")
+
+    def _changed(self, run_ids: list[str]) -> None:
+        self._trouble = None
+        for run_id in run_ids:
+            row = self.feed.rows[run_id]
+            label = row.phase.label
+            if label == self._labels.get(run_id):
+                continue  # a duration or an output line: no line of its own
+            self._labels[run_id] = label
+            values = ", ".join(f"{k}={v}" for k, v in row.combination.items())
+            parts = [f"[cml] job run {run_id} ({values}): {label}"]
+            if row.final and row.duration:
+                parts.append(row.duration)
+            self._print(" · ".join(parts))
+        if self.feed.finished and not self._done.is_set():
+            self._print(f"[cml] sweep of {self.feed.summary()}")
+            self._done.set()
+
+    def _print(self, line: str) -> None:
+        line = mask_text(line)
+
+        def write() -> None:
+            print(line, file=self._stream or sys.stdout, flush=True)
 
         if threading.current_thread() is threading.main_thread():
             write()

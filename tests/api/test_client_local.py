@@ -24,6 +24,7 @@ from cml_magic.api import (
     WaitTimeout,
 )
 from cml_magic.local import LocalCML
+from cml_magic.runlog import SNIPPET
 
 WAIT = 60.0  # bound of every wait; runs of the demo scripts take about a second
 
@@ -179,7 +180,7 @@ def test_run_stop_and_wait_timeout(cml: CML, project: Project) -> None:
 
 
 def test_run_of_failing_script(cml: CML, project: Project) -> None:
-    cml.files.upload("bad.py", "raise SystemExit('boom')\n", project=project.id)
+    cml.files.upload("bad.py", SNIPPET + "raise SystemExit('boom')\n", project=project.id)
     cml.jobs.create("bad", "bad.py", project=project.id)
     run = cml.wait_for_run(
         cml.runs.create("bad", project=project.id), timeout=WAIT, poll_interval=0.1

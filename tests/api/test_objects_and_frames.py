@@ -20,6 +20,7 @@ from cml_magic.api import (
     Runtime,
 )
 from cml_magic.api.convert import environment, timestamp
+from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
 from cml_magic.frames import COLUMNS, to_frame
 
 RUN = {
@@ -125,7 +126,23 @@ SAMPLES = {
     "application": Application.from_json({"id": "a", "status": "APPLICATION_RUNNING"}),
     "runtime": Runtime.from_json({"image_identifier": "img"}),
     "file": FileInfo.from_json({"path": "x", "file_size": "3"}),
+    "registered model": RegisteredModel.from_json({"model_id": "r", "count": 2}),
+    "model version": RegisteredModelVersion.from_json(
+        {"model_version_id": "v", "number": 1, "tags": [{"key": "a", "value": "b"}]}
+    ),
 }
+
+
+def test_registry_objects_read_cmls_names_and_tag_lists() -> None:
+    version = SAMPLES["model version"]
+    assert isinstance(version, RegisteredModelVersion)
+    assert (version.id, version.number, version.tags) == ("v", 1, {"a": "b"})
+    assert "'a': 'b'" in repr(version)  # a tag's name is not taken for a secret
+    model = RegisteredModel.from_json(
+        {"model_id": "r", "model_versions": [{"number": 2}, {"number": 1}]}
+    )
+    assert model.id == "r" and [v.number for v in model.versions] == [1, 2]
+    assert model.latest is not None and model.latest.number == 2
 
 
 @pytest.mark.parametrize("kind", sorted(COLUMNS))

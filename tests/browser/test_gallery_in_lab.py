@@ -15,18 +15,9 @@ from pathlib import Path
 
 import pytest
 import test_widgets_in_lab as in_lab
+from support.lab import CONTRAST, artifacts, save, wait_kernel
 from support.waits import wait_for
-from test_widgets_in_lab import (
-    CHROMIUM,
-    CONTRAST,
-    FINISH_MS,
-    LAB_LOAD_MS,
-    RENDER_MS,
-    artifacts,
-    pytestmark,
-    save,
-    wait_kernel,
-)
+from test_widgets_in_lab import CHROMIUM, FINISH_MS, LAB_LOAD_MS, RENDER_MS, pytestmark
 
 lab = in_lab.lab  # JupyterLab on this module's `cml_server`
 assert pytestmark  # its skips (no Chromium) apply here too

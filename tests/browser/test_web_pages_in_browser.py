@@ -5,8 +5,9 @@ form to open a private project; open an application from its project and go back
 from __future__ import annotations
 
 import pytest
+from support.lab import artifacts, save
 from support.waits import wait_for
-from test_widgets_in_lab import CHROMIUM, artifacts, pytestmark, save  # noqa: F401 - the skips
+from test_widgets_in_lab import CHROMIUM, pytestmark  # noqa: F401 - the skips
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect

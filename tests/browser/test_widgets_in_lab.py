@@ -15,9 +15,7 @@ or set CHROMIUM=/path); skips saying so when it is missing.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -28,20 +26,15 @@ pytest.importorskip("jupyterlab")
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
-from support.lab import Lab  # noqa: E402  (after the skips: it needs nothing, but reads better here)
-
-
-def find_chromium() -> str | None:
-    for candidate in (
-        os.environ.get("CHROMIUM"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-    ):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
+from support.lab import (  # noqa: E402  (after the skips: it needs nothing, but reads better here)
+    CONTRAST,
+    THEME_NAME,
+    Lab,
+    artifacts,
+    find_chromium,
+    save,
+    wait_kernel,
+)
 
 CHROMIUM = find_chromium()
 pytestmark = [
@@ -84,12 +77,6 @@ MAGIC_WATCH_CELL = """\
 %cml jobs run quick-check --watch
 """
 
-KERNEL_READY = """() => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-  return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
-}"""
-
 LAB_LOAD_MS = 90_000
 RENDER_MS = 60_000
 FINISH_MS = 40_000
@@ -116,38 +103,6 @@ def lab(tmp_path, cml_server):
         yield server.start()
     finally:
         server.stop()
-
-
-def artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("BROWSER_TEST_ARTIFACTS") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def save(element, path: Path, **options) -> None:
-    """A screenshot of `element` (a locator or a page) cropped to it, as a small palette PNG
-    (docs/img keeps them at a few tens of KB) where Pillow is there."""
-    if hasattr(element, "scroll_into_view_if_needed"):
-        element.scroll_into_view_if_needed()
-    element.screenshot(path=str(path), animations="disabled", **options)
-    with contextlib.suppress(ImportError):
-        from PIL import Image
-
-        with Image.open(path) as image:
-            small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
-        small.save(path, optimize=True)
-
-
-def wait_kernel(page, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        dialog = page.locator(".jp-Dialog")
-        if dialog.count() and dialog.first.is_visible():
-            dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click()
-        if page.evaluate(KERNEL_READY):
-            return
-        page.wait_for_timeout(250)
-    raise AssertionError(f"kernel not connected and idle within {timeout_s}s")
 
 
 def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
@@ -252,43 +207,6 @@ live.add_class("t-theme")
 live
 """
 
-# The WCAG 2 contrast ratio of an element's text against what is really behind it: the first
-# opaque background up its ancestors, with the translucent ones on the way (and the text's own
-# alpha) composed over it.
-CONTRAST = """(el) => {
-  const parse = (c) => {
-    // rgb()/rgba() in 0-255, or color(srgb ...) in 0-1 (what a color-mix() computes to).
-    const m = c.match(/rgba?\\(([^)]*)\\)/) || c.match(/color\\(srgb ([^)]*)\\)/);
-    if (!m) throw new Error('unparsed colour ' + c);
-    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
-    const scale = c.startsWith('color(') ? 255 : 1;
-    return [p[0] * scale, p[1] * scale, p[2] * scale, p.length > 3 ? p[3] : 1];
-  };
-  const over = (top, below) => [0, 1, 2].map((i) => top[i] * top[3] + below[i] * (1 - top[3]));
-  const layers = [];
-  for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
-    const c = parse(getComputedStyle(n).backgroundColor);
-    if (c[3] > 0) layers.push(c);
-    if (c[3] >= 1) break;
-  }
-  let bg = [255, 255, 255];
-  for (const layer of layers.reverse()) bg = over(layer, bg);
-  const fg = over(parse(getComputedStyle(el).color), bg);
-  const lum = (rgb) => {
-    const [r, g, b] = rgb.map((v) => {
-      v /= 255;
-      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
-    });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
-  const box = el.getBoundingClientRect();
-  return {ratio: (hi + 0.05) / (lo + 0.05), fg: fg.map(Math.round), bg: bg.map(Math.round),
-          width: box.width, height: box.height, text: el.textContent};
-}"""
-
-THEME_NAME = "() => document.body.dataset.jpThemeName"
-
 
 def check_readable(widget, theme: str) -> list[str]:
     """Each part of a finished run widget that cannot be read in `theme`, with its colours."""
@@ -350,6 +268,127 @@ def test_widgets_read_in_the_light_and_the_dark_theme(lab, tmp_path):
         except Exception:
             with contextlib.suppress(Exception):
                 page.screenshot(path=str(shots / "FAILED-themes.png"), full_page=True)
+            print("=== jupyter lab log ===", lab.log(), sep="\n")
+            raise
+        finally:
+            browser.close()
+
+
+# A sweep of four runs, each in a job of its own (CML runs a job once at a time): one ends at
+# once, one fails, two run on until Stop all. Each run writes its own log.
+SWEEP_CELL = '''\
+import itertools
+from cml_magic.api import CML
+from cml_magic.widgets.sweep import show_sweep
+
+cml = CML.from_env()
+cml.files.upload("sweep.py", """\\
+import os, sys, time
+from pathlib import Path
+log = Path(".cml/runs") / (os.environ["CDSW_ENGINE_ID"] + ".log")
+log.parent.mkdir(parents=True, exist_ok=True)
+def say(text):
+    with log.open("a") as out:
+        out.write(text + "\\\\n")
+say("epoch 1 LR=" + os.environ["LR"])
+time.sleep(float(os.environ["SECONDS"]))
+say("loss=0.%s%s SWEEP_TOKEN=t0k" % (os.environ["LR"][-1], os.environ["LAYERS"]))
+sys.exit(int(os.environ["EXIT"]))
+""", overwrite=True)
+plan = {("0.1", "2"): ("1", "0"), ("0.1", "3"): ("1", "1"), ("0.2", "2"): ("120", "0"),
+        ("0.2", "3"): ("120", "0")}
+runs = []
+for (lr, layers), (seconds, code) in plan.items():
+    job = cml.jobs.create(f"sweep-lr{lr}-l{layers}", "sweep.py")
+    env = {"LR": lr, "LAYERS": layers, "SECONDS": seconds, "EXIT": code}
+    runs.append(({"LR": lr, "LAYERS": layers}, cml.runs.create(job.id, environment=env)))
+sweep = show_sweep(cml, runs)
+sweep.add_class("t-sweep")
+sweep
+'''
+
+
+def check_sweep_readable(widget, theme: str) -> list[str]:
+    """Each part of the sweep table that cannot be read in `theme`, with its colours."""
+    problems = []
+    parts = [(cell, 4.5) for cell in widget.locator("th").all()]
+    parts += [(cell, 4.5) for cell in widget.locator("td code").all()]
+    parts += [(badge, 3.0) for badge in widget.locator(".cml-badge").all()]
+    parts += [(widget.locator(".cml-counts"), 4.5), (widget.locator(".cml-title"), 4.5)]
+    for part, least in parts:
+        seen = part.evaluate(CONTRAST)
+        if not (seen["width"] > 0 and seen["height"] > 0 and seen["ratio"] >= least):
+            problems.append(f"{theme}: {seen} (needs {least}:1)")
+    return problems
+
+
+def test_the_sweep_table_renders_in_light_and_dark_and_stops_all(lab, tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SWEEP_CELL)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}  # fmt: skip
+    nbformat.write(nb, lab.root / "sweep.ipynb")
+    shots = artifacts(tmp_path)
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{lab.url}/lab/tree/sweep.ipynb?token={lab.token}",
+                      wait_until="domcontentloaded", timeout=LAB_LOAD_MS)  # fmt: skip
+            page.locator(".jp-NotebookPanel").wait_for(timeout=LAB_LOAD_MS)
+            wait_kernel(page)
+            assert page.evaluate(THEME_NAME) == "JupyterLab Light"
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            widget = page.locator(".jp-OutputArea-output .t-sweep")
+            rows = widget.locator("tr.cml-sweep-row")
+            rows.first.wait_for(timeout=RENDER_MS)
+            expect(rows).to_have_count(4)
+            expect(widget.locator("th")).to_have_text(
+                ["LR", "LAYERS", "run", "status", "duration", "last output line"]
+            )
+            counts = widget.locator(".cml-counts")
+            # Rows change with nobody touching the page: two end, two run on.
+            expect(counts).to_have_text("2 running · 1 succeeded · 1 failed", timeout=FINISH_MS)
+            expect(widget.locator("tr[data-status=ENGINE_FAILED] .cml-badge")).to_have_text(
+                "failed"
+            )
+            expect(widget.locator("tr[data-status=ENGINE_SUCCEEDED] .cml-last-line")).to_have_text(
+                "loss=0.12 SWEEP_TOKEN=******", timeout=FINISH_MS
+            )
+            expect(widget.locator("tr[data-status=ENGINE_FAILED] .cml-last-line")).to_have_text(
+                "loss=0.13 SWEEP_TOKEN=******", timeout=FINISH_MS
+            )
+            expect(widget).not_to_contain_text("t0k")  # masked
+            problems = check_sweep_readable(widget, "light")
+            save(widget, shots / "sweep-widget-light.png")
+
+            page.evaluate(
+                "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
+                " {theme: 'JupyterLab Dark'}); }"
+            )
+            page.wait_for_function(
+                "() => document.body.dataset.jpThemeName === 'JupyterLab Dark' &&"
+                " getComputedStyle(document.body).getPropertyValue('--jp-layout-color0')"
+                ".trim() === '#111'",
+                timeout=RENDER_MS,
+            )
+            page.wait_for_timeout(500)  # the theme's stylesheet applied to every node
+            problems += check_sweep_readable(widget, "dark")
+            save(widget, shots / "sweep-widget-dark.png")
+            assert not problems, "\n".join(problems)
+
+            widget.locator("button.cml-stop-all").click()
+            expect(counts).to_have_text(
+                "0 running · 1 succeeded · 1 failed · 2 stopped", timeout=FINISH_MS
+            )
+            expect(widget.locator("button.cml-stop-all")).to_be_hidden()
+            expect(widget.locator(".cml-message")).to_contain_text("stop requested for 2 runs")
+            assert not errors, f"errors in the page: {errors}"
+        except Exception:
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(shots / "FAILED-sweep.png"), full_page=True)
             print("=== jupyter lab log ===", lab.log(), sep="\n")
             raise
         finally:

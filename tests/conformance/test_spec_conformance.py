@@ -31,13 +31,15 @@ from support.waits import wait_for
 
 from cml_magic.api import CML, BadRequestError, CMLError, NotFoundError
 from cml_magic.local import LocalCML
+from cml_magic.runlog import SNIPPET
 
 FAST = 0.05  # seconds between polls
 WAIT = 60.0  # bound of every wait
 # Public methods of `CML` that are setting up, not talking to CML.
 NOT_CALLS = {"from_env", "from_settings", "close", "default_project_ref"}
 SLEEPER = "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"
-JOB = "import os\nprint('hello', os.environ.get('GREETING'), flush=True)\n"
+# It saves its output in the project (cml_magic.runlog), where `cml.runs.output` reads it.
+JOB = SNIPPET + "print('hello', os.environ.get('GREETING'), flush=True)\n"
 
 
 class CallLog:
@@ -327,6 +329,36 @@ def _scenario(cml: CML) -> None:
     assert standard and all(r.edition == "Standard" for r in standard)
     full = standard[0].image_identifier
     assert cml.runtimes.identifier(full.rpartition("/")[2].removeprefix("ml-runtime-")) == full
+
+    # The model registry: a build registered, a file and a run's model as next versions, the
+    # versions read and changed, and a version deployed and called.
+    first = cml.registry.register_build(f"reg-{tag}", build, tags={"stage": "dev"})
+    registered = cml.registry.create(f"reg-{tag}", "predict.py", notes="two", visibility="public")
+    assert registered.count == 2 and cml.registry.newest_version(registered).number == 2
+    third = cml.registry.register_run(f"reg-{tag}", "exp-1", "run-1", "predict.py")
+    assert third.run_id == "run-1" and third.model_version_metadata
+    assert [m.id for m in cml.registry.list(search=f"reg-{tag}")] == [registered.id]
+    assert [m.name for m in cml.registry.iter(page_size=1, limit=1)]
+    assert cml.registry.get(f"reg-{tag}").count == 3 == cml.refresh(registered).count
+    assert cml.registry.resolve(f"reg-{tag}") == registered.id
+    assert cml.registry.update(registered, description="d").description == "d"
+    assert [v.number for v in cml.registry.versions(registered.id, page_size=1)] == [1, 2, 3]
+    assert cml.registry.get_version(registered, 1).id == first.id
+    assert cml.registry.get_version(registered.id, first.id).build_id == build.id
+    assert cml.registry.update_version(registered, "v2", notes="n").notes == "n"
+    cml.registry.delete_version(registered, third)
+    with pytest.raises(NotFoundError):
+        cml.registry.get_version(registered, third.id)
+    served = cml.models.create(f"served-{tag}", registered_model=registered)
+    again = cml.builds.create(served.id, registered_model_version=first)
+    assert cml.wait_for_build(again, timeout=WAIT, poll_interval=FAST).succeeded
+    dep2 = cml.deployments.create(again.id, served.id)
+    assert cml.wait_for_deployment(dep2, timeout=WAIT, poll_interval=FAST).succeeded
+    assert cml.models.predict(served.id, {"x": 1}) == {"prediction": 2.0}
+    cml.deployments.stop(dep2.id, served.id, again.id)
+    with pytest.raises(BadRequestError):
+        cml.registry.create(f"reg-{tag}", "no-such-file.py")
+    cml.registry.delete(registered)
 
     # Deleting, in the order CML allows.
     wait_for(lambda: cml.deployments.refresh(dep).status == "stopped", timeout=WAIT)

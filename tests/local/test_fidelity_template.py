@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -33,16 +34,24 @@ def _python_project(alice: Api) -> dict[str, Any]:
     )
 
 
-def _log_line(alice: Api, pid: str, path: str, pattern: str) -> re.Match[str]:
-    """Wait for a line of the log at `path` matching `pattern`."""
+def _log_line(read: Callable[[], str], pattern: str) -> re.Match[str]:
+    """Wait for a line of the log `read` answers matching `pattern`."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        resp = alice.download(pid, path)
-        found = re.search(pattern, resp.text) if resp.status_code == 200 else None
+        text = read()
+        found = re.search(pattern, text)
         if found:
             return found
-        assert time.monotonic() < deadline, f"{path}: no {pattern!r} in {resp.text!r}"
+        assert time.monotonic() < deadline, f"no {pattern!r} in {text!r}"
         time.sleep(0.05)
+
+
+def _project_log(alice: Api, pid: str, path: str) -> Callable[[], str]:
+    def read() -> str:
+        resp = alice.download(pid, path)
+        return resp.text if resp.status_code == 200 else ""
+
+    return read
 
 
 def test_the_python_template_holds_every_file_the_examples_use(alice: Api) -> None:
@@ -64,6 +73,9 @@ def test_the_template_scripts_run_as_jobs(alice: Api) -> None:
         run, seen = wait_run(alice, start_run(alice, job))
         assert run["status"] == "ENGINE_SUCCEEDED", (script, seen, run_log(alice, run))
         assert says in run_log(alice, run), script
+        # The demo jobs save their output in the project themselves (cml_magic.runlog).
+        saved = alice.download(project["id"], f".cml/runs/{run['id']}.log")
+        assert saved.status_code == 200 and says in saved.text, script
 
 
 def test_entry_py_as_a_job_serves_until_stopped(alice: Api) -> None:
@@ -73,7 +85,7 @@ def test_entry_py_as_a_job_serves_until_stopped(alice: Api) -> None:
     run = start_run(alice, job)
     path = f"/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
     wait_status(lambda: alice.get(path), lambda r: r["status"] == "ENGINE_RUNNING")
-    port = _log_line(alice, project["id"], f".cml/runs/{run['id']}.log", r"serving on [\d.]+:(\d+)")
+    port = _log_line(lambda: run_log(alice, run), r"serving on [\d.]+:(\d+)")
     page = requests.get(f"http://127.0.0.1:{port[1]}/", timeout=10)
     assert page.status_code == 200 and "entry.py" in page.text
     alice.post(path + ":stop")
@@ -100,7 +112,7 @@ def test_entry_py_and_app_py_serve_as_applications(alice: Api) -> None:
         apath = f"/projects/{pid}/applications/{app['id']}"
         wait_status(partial(alice.get, apath), lambda a: a["status"] == "APPLICATION_RUNNING")
         log = f".cml/applications/{app['id']}.log"
-        port = _log_line(alice, pid, log, r"serving on [\d.]+:(\d+)")[1]
+        port = _log_line(_project_log(alice, pid, log), r"serving on [\d.]+:(\d+)")[1]
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200 and project["slug"] in page.text, script
         alice.post(apath + ":stop")

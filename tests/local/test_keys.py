@@ -13,11 +13,19 @@ from typing import Any
 
 import pytest
 import requests
-from support.rest import Api, make_job, make_project, run_log, start_run, wait_run
+from support.rest import (
+    Api,
+    console_text,
+    make_job,
+    make_project,
+    run_log,
+    start_run,
+    wait_run,
+)
 from support.waits import wait_status
 
 from cml_magic.local import LocalCML
-from cml_magic.local.store import Store
+from cml_magic.local.store import Store, run_console_path
 
 # Prints its keys, then waits for the test to write `go` (its exit code) into the project.
 WAITING_JOB = """
@@ -91,8 +99,7 @@ def waiting_run(api: Api, **job_fields: Any) -> tuple[dict[str, Any], dict[str, 
     project = make_project(api, {"wait.py": WAITING_JOB})
     job = make_job(api, project, script="wait.py", **job_fields)
     run = start_run(api, job)
-    path = f".cml/runs/{run['id']}.log"
-    v2, legacy = keys_in_log(lambda: log_text(api, project["id"], path))
+    v2, legacy = keys_in_log(lambda: console_text(api.server, run["id"]))
     return project, run, v2, legacy
 
 
@@ -331,7 +338,7 @@ def test_the_state_folder_is_0700_and_its_files_0600(local_cml: LocalCML, alice:
     written = [
         *database,
         folder / "hello.py",  # uploaded
-        folder / ".cml" / "runs" / f"{run['id']}.log",  # the run's log
+        run_console_path(data, run["id"]),  # the run's console
         *(p for p in (data / "projects").rglob("*") if p.is_file()),  # templates, seeds
     ]
     assert {p: oct(_mode(p)) for p in written if _mode(p) != 0o600} == {}

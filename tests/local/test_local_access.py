@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from support.rest import Api, make_job, make_project, start_run, wait_run
+from support.rest import Api, make_job, make_project, run_log, start_run, wait_run
 
 from cml_magic.local import LocalCML
 
@@ -77,7 +77,7 @@ def test_runs_get_the_key_of_the_user_who_started_them(local_cml_factory) -> Non
     )
     project = make_project(carol, {"k.py": script})
     final, _ = wait_run(carol, start_run(carol, make_job(carol, project, script="k.py")))
-    log = carol.download(project["id"], f".cml/runs/{final['id']}.log").text
+    log = run_log(carol, final)
     run_key, username = log.split()[:2]
     assert username == "carol" and run_key != carol_key, log
     assert carol.post("/auth/validate_key", json={})["username"] == "carol"

@@ -35,6 +35,25 @@ def test_run_walks_every_phase_to_succeeded(alice: Api) -> None:
     assert run_log(alice, final) == "done\n"
 
 
+def test_the_console_stays_with_the_server_and_a_script_saves_its_own_output(
+    alice: Api,
+) -> None:
+    """As on CML: the API reaches a run's output only where its script saves it in the project
+    (`.cml/runs/<run id>.log`, cml_magic.runlog's convention); the server writes no such file."""
+    from cml_magic.runlog import SNIPPET
+
+    project = make_project(
+        alice, {"plain.py": "print('plain')\n", "saved.py": SNIPPET + "print('saved')\n"}
+    )
+    plain, _ = wait_run(alice, start_run(alice, make_job(alice, project, script="plain.py")))
+    saved, _ = wait_run(alice, start_run(alice, make_job(alice, project, script="saved.py")))
+    assert plain["status"] == saved["status"] == "ENGINE_SUCCEEDED"
+    assert run_log(alice, plain) == "plain\n" and run_log(alice, saved) == "saved\n"
+    missing = alice.download(project["id"], f".cml/runs/{plain['id']}.log")
+    assert missing.status_code == 404
+    assert alice.download(project["id"], f".cml/runs/{saved['id']}.log").text == "saved\n"
+
+
 def test_a_watcher_sees_each_phase(local_cml_factory) -> None:
     # Phases last a second here, so a 20 ms poll cannot miss one.
     api = Api(local_cml_factory(phase_delay=1.0))

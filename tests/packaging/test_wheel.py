@@ -89,5 +89,5 @@ def test_the_wheel_installs_into_a_fresh_venv_and_the_extension_loads(
     site = fresh_venv.parent.parent / "lib"
     assert f"file {site}" in out, out  # the installed copy, not the clone
     assert "line magics ['cml']" in out
-    assert "cell magics ['cml_file', 'cml_job_env']" in out
+    assert "cell magics ['cml_file', 'cml_job_env', 'cml_run']" in out
     assert "%cml RESOURCE VERB" in out  # the magic runs, not only registers

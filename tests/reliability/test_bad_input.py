@@ -1,5 +1,6 @@
-"""Property tests: whatever is typed after `%cml` or into a `%%cml_job_env` cell, only a
-one-line UsageError comes out, and input the magic refuses sends nothing to the server."""
+"""Property tests: whatever is typed after `%cml` or into a `%%cml_job_env` or `%%cml_run`
+cell, only a one-line UsageError comes out, and input the magic refuses sends nothing to the
+server."""
 
 from __future__ import annotations
 
@@ -117,6 +118,25 @@ def test_any_job_env_cell_is_handled_or_one_usage_error(
     shell: Any, httpserver: HTTPServer, body: str, line: str
 ) -> None:
     _check(httpserver, lambda: shell.run_cell_magic("cml_job_env", line, body))
+
+
+RUN_FLAGS = ["--sweep", "--yes", "--runtime", "--memory", "--cpu", "--gpu", "--job", "--env",
+             "--timeout", "--wait", "--watch", "-o", "--project", "--swep", "--"]  # fmt: skip
+RUN_VALUES = ["K=1,2", "K=", "K=1,,2", "K=1,1", "1X=2", "A=1", "=", "0", "-1", "soon", "x",
+              "risk-analysis", "'unclosed", "é", ",".join(map(str, range(250)))]  # fmt: skip
+run_lines = st.lists(
+    st.one_of(st.sampled_from(RUN_FLAGS), st.sampled_from(RUN_VALUES), st.text(max_size=6)),
+    max_size=7,
+).map(" ".join)
+run_cells = st.sampled_from(["print(1)", "", "   ", "!ls", "%time x", "print(1", "x = 1\0"])
+
+
+@PROPERTY
+@given(line=run_lines, cell=run_cells)
+def test_any_cml_run_cell_is_handled_or_one_usage_error(
+    shell: Any, httpserver: HTTPServer, line: str, cell: str
+) -> None:
+    _check(httpserver, lambda: shell.run_cell_magic("cml_run", line, cell))
 
 
 def test_the_request_count_sees_what_a_valid_line_sends(shell: Any, httpserver: HTTPServer) -> None:

@@ -22,6 +22,7 @@ from nbclient import NotebookClient
 from cml_magic.api import CML
 from cml_magic.api.masking import MASK, PIECE
 from cml_magic.local import LocalCML
+from cml_magic.runlog import SNIPPET
 
 PASSWORD = "pw-" + "h" * 20  # a job's DB_PASSWORD
 FINAL = ("SUCCEEDED", "FAILED", "STOPPED", "TIMEDOUT")
@@ -55,8 +56,11 @@ def server(local_cml_factory: Any) -> LocalCML:
 # A job printing its environment every way a script might: assignments, `env`, the
 # `os.environ` repr, JSON; and the key it was given under a harmless name as is, as HTTP Basic
 # and Bearer, and in pieces (last, so that a widget's tail of the log holds them). It leaves
-# the run's own keys in a file, so that the test knows what to look for.
-PRINT_ENV = """\
+# the run's own keys in a file, so that the test knows what to look for. It saves its output in
+# the project (cml_magic.runlog), where `%cml runs logs` and the widgets read it.
+PRINT_ENV = (
+    SNIPPET
+    + """\
 import base64, json, os, subprocess, sys
 from pathlib import Path
 
@@ -77,6 +81,7 @@ print("Authorization: Bearer " + given)
 print("pieces", given[:8], given[9:30], given[-8:])
 print("done printing")
 """
+)
 USER_PW = "userpw-" + "u" * 16  # CML injects CML_USER_PW in sessions
 PAT = "ghp_" + "p" * 20
 MYSQL_PWD = "mysql-" + "m" * 16

@@ -1,4 +1,6 @@
-"""JupyterLab on loopback for the browser tests: start, wait for it, stop it with its kernels.
+"""JupyterLab on loopback for the browser tests: start, wait for it, stop it with its kernels;
+finding Chromium, waiting for the page's kernel, the contrast of text in the page, and small
+screenshots.
 
 Own process group, private Jupyter/IPython folders, no news toast, and the app exposed to the
 page so that kernel readiness can be read from it.
@@ -10,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +24,95 @@ from typing import Any
 from .servers import free_port
 
 START_S = 60
+
+
+def find_chromium() -> str | None:
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+KERNEL_READY = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+}"""
+
+
+def artifacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("BROWSER_TEST_ARTIFACTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save(element: Any, path: Path, **options: Any) -> None:
+    """A screenshot of `element` (a locator or a page) cropped to it, as a small palette PNG
+    (docs/img keeps them at a few tens of KB) where Pillow is there."""
+    if hasattr(element, "scroll_into_view_if_needed"):
+        element.scroll_into_view_if_needed()
+    element.screenshot(path=str(path), animations="disabled", **options)
+    with contextlib.suppress(ImportError):
+        from PIL import Image
+
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+        small.save(path, optimize=True)
+
+
+def wait_kernel(page, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and dialog.first.is_visible():
+            dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click()
+        if page.evaluate(KERNEL_READY):
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"kernel not connected and idle within {timeout_s}s")
+
+
+# The WCAG 2 contrast ratio of an element's text against what is really behind it: the first
+# opaque background up its ancestors, with the translucent ones on the way (and the text's own
+# alpha) composed over it.
+CONTRAST = """(el) => {
+  const parse = (c) => {
+    // rgb()/rgba() in 0-255, or color(srgb ...) in 0-1 (what a color-mix() computes to).
+    const m = c.match(/rgba?\\(([^)]*)\\)/) || c.match(/color\\(srgb ([^)]*)\\)/);
+    if (!m) throw new Error('unparsed colour ' + c);
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    const scale = c.startsWith('color(') ? 255 : 1;
+    return [p[0] * scale, p[1] * scale, p[2] * scale, p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, below) => [0, 1, 2].map((i) => top[i] * top[3] + below[i] * (1 - top[3]));
+  const layers = [];
+  for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+    const c = parse(getComputedStyle(n).backgroundColor);
+    if (c[3] > 0) layers.push(c);
+    if (c[3] >= 1) break;
+  }
+  let bg = [255, 255, 255];
+  for (const layer of layers.reverse()) bg = over(layer, bg);
+  const fg = over(parse(getComputedStyle(el).color), bg);
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  const box = el.getBoundingClientRect();
+  return {ratio: (hi + 0.05) / (lo + 0.05), fg: fg.map(Math.round), bg: bg.map(Math.round),
+          width: box.width, height: box.height, text: el.textContent};
+}"""
+
+THEME_NAME = "() => document.body.dataset.jpThemeName"
 
 
 class Lab:

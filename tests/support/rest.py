@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from cml_magic.local import LocalCML
+from cml_magic.local.store import run_console_path
 
 from .waits import RUN_FINAL, wait_status
 
@@ -95,6 +96,11 @@ def start_run(api: Api, job: dict[str, Any], **body: Any) -> dict[str, Any]:
 
 
 def run_log(api: Api, run: dict[str, Any]) -> str:
-    resp = api.download(run["project_id"], f".cml/runs/{run['id']}.log")
-    assert resp.status_code == 200, resp.text
-    return resp.text
+    """The run's console as the server keeps it (outside the project, as CML does)."""
+    return console_text(api.server, run["id"])
+
+
+def console_text(server: LocalCML, run_id: str) -> str:
+    """The console of run `run_id` so far ("" before it wrote anything)."""
+    path = run_console_path(server.data_dir, run_id)
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""

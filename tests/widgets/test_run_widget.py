@@ -3,7 +3,9 @@ reconnecting after the server went away, and the text progress used outside Jupy
 
 from __future__ import annotations
 
+import html
 import re
+import time
 
 import pytest
 from support.clients import client
@@ -195,3 +197,17 @@ def test_stop_shows_while_the_run_goes_on_and_goes_once_it_ended(cml, poller):
     wait_for(lambda: widget.status == "ENGINE_STOPPED", what="run to stop")
     assert widget.stop_button.layout.display == "none"  # not a faded button left behind
     assert "ended " in widget.times.value and "–" not in widget.times.value
+
+
+def test_a_run_whose_script_saved_no_output_says_how_to_turn_it_on(cml, poller):
+    """No `.cml/runs/<run id>.log`: the tail is the one line of cml_magic.runlog."""
+    from cml_magic.runlog import missing_hint
+
+    cml.files.upload("quiet.py", "print('not saved')\n", overwrite=True)
+    job = cml.jobs.create(f"quiet-{time.monotonic_ns()}", "quiet.py")
+    done = cml.wait_for_run(cml.runs.create(job.id), timeout=30, poll_interval=0.05)
+    widget = RunWidget(done, cml, poller=poller)
+    hint = html.escape(missing_hint(done.id), quote=True)
+    wait_for(lambda: hint in widget.output.value, what="the hint in place of the tail")
+    assert "not saved" not in widget.output.value
+    widget.close()

@@ -98,7 +98,9 @@ class Runs(Workloads):
         project = self.store.get("project", run["project_id"])
         user = self.store.user(run["creator"])
         folder = self.project_dir(run["project_id"])
-        log_path = folder / ".cml" / "runs" / f"{run_id}.log"
+        # The console stays with the server, as CML's does: the API reaches a run's output
+        # only where the job saves it in the project itself (`cml_magic.runlog`).
+        log_path = self.store.run_console(run_id)
         if job is None or project is None or user is None:
             return self._finish(run_id, "ENGINE_FAILED")
         if path_problem(folder, job["script"]) is not None:

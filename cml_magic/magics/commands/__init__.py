@@ -179,6 +179,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "apps": ("apps", "app", "applications", "application"),
     "runtimes": ("runtimes", "runtime"),
     "files": ("files", "file"),
+    "registry": ("registry",),
 }
 _MODULE_OF = {spelling: module for module, names in MODULES.items() for spelling in names}
 

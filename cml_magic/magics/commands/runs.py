@@ -10,12 +10,13 @@ from cml_magic.api.statuses import RUN_FILTERS
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.context import Context
 from cml_magic.magics.errors import usage_error
-from cml_magic.magics.parsing import CommandParser
+from cml_magic.magics.parsing import CommandParser, positive_int
 
 if TYPE_CHECKING:
     from cml_magic.api.objects import JobRun
 
 STATUSES = RUN_FILTERS
+PLOT_LAST = 50  # runs in `%cml runs plot` by default: bars stay wide enough to read
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
@@ -96,13 +97,50 @@ def _logs(ctx: Context, args: argparse.Namespace) -> None:
     run = ctx.cml.runs.get(args.run, job, project=project)
     text = ctx.cml.runs.output(run)
     if text is None:
-        print(f"Run {run.id} left no output file in the project (.cml/runs/{run.id}.log).")
+        from cml_magic.runlog import missing_hint
+
+        print(missing_hint(run.id))
         return
     from cml_magic.api.masking import mask_text
 
     # A job that prints its environment prints CDSW_APIV2_KEY and whatever it was given.
     text = mask_text(text)
     print(text, end="" if text.endswith("\n") else "\n")
+
+
+def _plot(ctx: Context, args: argparse.Namespace) -> Any:
+    from cml_magic.magics.charts import chart
+
+    def draw() -> Any:
+        from cml_magic import frames, plots
+        from cml_magic.api.names import is_id, is_numeric
+
+        project = ctx.project(args)
+        runs = ctx.cml.runs.list(
+            args.job, project=project, limit=args.last, page_size=ctx.magic.page_size or None
+        )
+        if not runs:
+            raise plots.NothingToPlot(
+                f"job {args.job} has no runs to plot yet; start one: %cml jobs run {args.job}"
+            )
+        ctx.magic.names.remember(runs)
+        names = ctx.magic.names.ids()
+        if not (is_id(args.job) or is_numeric(args.job)):  # the job's name, as typed
+            names.update({r.job_id: args.job for r in runs})
+        return plots.run_durations_figure(frames.to_frame(runs, job_names=names))
+
+    return chart(draw)
+
+
+def _plot_args(parser: CommandParser) -> None:
+    parser.add_argument("--job", required=True, help="job name or id")
+    parser.add_argument(
+        "--last",
+        type=positive_int,
+        default=PLOT_LAST,
+        metavar="N",
+        help=f"the job's latest N runs (default {PLOT_LAST})",
+    )
 
 
 def _list_args(parser: CommandParser) -> None:
@@ -138,6 +176,13 @@ RESOURCE = Resource(
             _logs,
             _run_args,
             example="%cml runs logs <run> --job nightly",
+        ),
+        Verb(
+            "plot",
+            "chart a job's latest runs: duration of each, coloured by final status",
+            _plot,
+            _plot_args,
+            example="%cml runs plot --job nightly --last 20",
         ),
     ),
 )

@@ -1,8 +1,27 @@
 """Demo job: report the settings it was given, work a little, write a result file."""
 
-import json
+# Save this run's output to .cml/runs/<run id>.log in the project (cml_magic.runlog).
 import os
+import subprocess
 import sys
+
+_engine = os.environ.get("CDSW_ENGINE_ID")
+if __name__ == "__main__" and _engine and not os.environ.get("CML_RUNLOG_CHILD"):
+    os.makedirs(".cml/runs", exist_ok=True)
+    env = {**os.environ, "CML_RUNLOG_CHILD": "1", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, *sys.argv]
+    read_end, write_end = os.pipe()
+    child = subprocess.Popen(command, stdout=write_end, stderr=write_end, env=env)
+    os.close(write_end)
+    with open(f".cml/runs/{_engine}.log", "ab") as log:
+        for chunk in iter(lambda: os.read(read_end, 1 << 16), b""):
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+            log.write(chunk)
+            log.flush()
+    sys.exit(child.wait())
+
+import json
 import time
 from pathlib import Path
 
