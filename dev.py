@@ -1,4 +1,5 @@
-"""Developer entry point: `python3 dev.py demo` and `python3 dev.py test`.
+"""Developer entry point: `python3 dev.py demo`, `python3 dev.py test` and
+`python3 dev.py screenshots` (the docs' screenshots, taken again in headless Chromium).
 
 Needs only Python 3.11+: it creates `.venv/` beside this file, installs the project
 into it (with the `test` extra) when pyproject.toml changed, then runs the command there.
@@ -119,14 +120,20 @@ def test(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test"}:
+    if not argv or argv[0] not in {"demo", "test", "screenshots"}:
         print(__doc__)
-        print("usage: python3 dev.py demo [--lab] | python3 dev.py test [pytest args]")
+        print(
+            "usage: python3 dev.py demo [--lab] | python3 dev.py test [pytest args]"
+            " | python3 dev.py screenshots [pytest args]"
+        )
         return 2
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "demo":
         return run_in_foreground(BIN / "cml-magic", "demo", *rest)
+    if command == "screenshots":
+        ensure_system_packages()  # Chromium
+        return run(PY, ROOT / "tests" / "browser" / "screenshots.py", *rest, check=False)
     return test(rest)
 
 

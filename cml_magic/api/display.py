@@ -39,6 +39,9 @@ def summary(obj: Resource) -> list[tuple[str, str]]:
         value = getattr(obj, name)
         if name == "environment":
             value = mask_environment(value)
+        elif name == "job_id" and (job_name := getattr(obj, "job_name", "")):
+            # A run names its job as the user knows it; the id stays beside it.
+            name, value = "job", f"{job_name} ({value})"
         text = mask_text(shown(value))
         if text:
             rows.append((name, text))

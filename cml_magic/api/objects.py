@@ -308,7 +308,8 @@ class Job(Resource):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class JobRun(Resource):
-    """One run of a job (CML's engine)."""
+    """One run of a job (CML's engine). `job_name` is filled by the client where it knows the
+    name (the job was given by name to this client); CML sends only `job_id`."""
 
     kind: ClassVar[str] = "run"
     SUMMARY: ClassVar[tuple[str, ...]] = (
@@ -339,6 +340,7 @@ class JobRun(Resource):
     creator: User | None = None
     runtime_identifier: str = ""
     resource_group_id: int = 0
+    job_name: str = field(default="", compare=False, metadata={"json": False})
 
     @property
     def finished(self) -> bool:

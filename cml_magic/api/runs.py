@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cml_magic.api.collection import ChildCollection, ListOptions
 from cml_magic.api.errors import NotFoundError
+from cml_magic.api.names import is_numeric
 from cml_magic.api.objects import JobRun, Listing
 from cml_magic.api.statuses import run_filter
 
 if TYPE_CHECKING:
     from typing import Unpack
+
+    from cml_magic.api.client import CML
 
 NEWEST_FIRST = "-created_at"
 
@@ -38,6 +41,23 @@ class Runs(ChildCollection[JobRun]):
     named = False
     searched = None
     sort = NEWEST_FIRST
+
+    def __init__(self, cml: CML) -> None:
+        super().__init__(cml)
+        # Job id -> the name this client resolved it from: its runs name their job, with no
+        # request of their own (CML's run carries only the id).
+        self._job_names: dict[str, str] = {}
+
+    def _scope(self, refs: Sequence[str | int], project: str | None) -> tuple[str, ...]:
+        ids = super()._scope(refs, project)
+        ref = str(refs[0]) if refs else ""
+        if len(ids) > 1 and ref and ref != ids[1] and not is_numeric(ref):
+            self._job_names[ids[1]] = ref  # resolved by exact name: the job's name
+        return ids
+
+    def _extra(self, parent_ids: Sequence[str]) -> dict[str, Any]:
+        name = self._job_names.get(parent_ids[1], "") if len(parent_ids) > 1 else ""
+        return {"job_name": name} if name else {}
 
     def iter(
         self, job: str | int, /, project: str | None = None, **options: Unpack[RunListOptions]

@@ -43,6 +43,7 @@ body { font-family: sans-serif; margin: 2em; color: #222; background: #fff; }
 table { border-collapse: collapse; } td, th { padding: 2px 10px; text-align: left;
 white-space: nowrap; border-bottom: 1px solid #ddd; } pre { background: #f4f4f4; padding: 8px;
 overflow-x: auto; } .status { font-weight: bold; } nav { margin-bottom: 1em; }
+nav > span { float: right; }
 @media (prefers-color-scheme: dark) {
   body { color: #e6e6e6; background: #1e1e1e; } a { color: #8ab4f8; }
   pre { background: #2b2b2b; } td, th { border-bottom-color: #444; }

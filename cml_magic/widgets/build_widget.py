@@ -9,7 +9,7 @@ from cml_magic.api.serving_objects import ModelBuild
 from cml_magic.widgets.controller import ClientOrController
 from cml_magic.widgets.deployment_widget import DeploymentWidget
 from cml_magic.widgets.live import LiveWidget, reporting
-from cml_magic.widgets.parts import button, esc, html_widget
+from cml_magic.widgets.parts import MUTED, button, esc, html_widget
 from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.status import Activity, Phase
 
@@ -33,8 +33,9 @@ class BuildWidget(LiveWidget[ModelBuild]):
         self.deployment: DeploymentWidget | None = None
         self._log_asked = False
         self.log_tail = html_widget(cls="cml-output")
+        # Blue: white on JupyterLab's green "success" is 4.1:1.
         self.deploy_button = button(
-            "Deploy", "cml-deploy", self._on_deploy, button_style="success", icon="rocket"
+            "Deploy", "cml-deploy", self._on_deploy, button_style="primary", icon="rocket"
         )
         super().__init__(build, cml, project=project, poller=poller)
         self.buttons.children = (self.deploy_button,)
@@ -54,6 +55,7 @@ class BuildWidget(LiveWidget[ModelBuild]):
     def render_more(self, obj: ModelBuild, info: Phase) -> None:
         self.deploy_button.disabled = not info.succeeded or self.deployment is not None
         failed = info.activity is Activity.FINAL and not info.succeeded
+        self.deploy_button.layout.display = "none" if failed else None  # never deployable
         if failed and not self._log_asked:
             self._log_asked = True  # a finished build's log does not change: fetched once
             self.poller.later(self._fetch_log)
@@ -71,7 +73,7 @@ class BuildWidget(LiveWidget[ModelBuild]):
         """Show the last lines of the build's log, masked (keys, secret values)."""
         if text is None:
             self.log_tail.value = (
-                '<span style="color:#8c959f">no build log available through the API</span>'
+                f'<span style="color:{MUTED}">no build log available through the API</span>'
             )
             return
         lines = text[-TAIL_CHARS:].rstrip("\n").splitlines()[-LOG_LINES:]

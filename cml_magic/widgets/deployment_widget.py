@@ -20,8 +20,9 @@ class DeploymentWidget(LiveWidget[ModelDeployment]):
     ) -> None:
         self.environment = html_widget(cls="cml-env")
         self.call = html_widget(cls="cml-call")
+        # Red, not JupyterLab's orange "warning", whose white label is 2.7:1.
         self.stop_button = button(
-            "Stop", "cml-stop", self._on_stop, button_style="warning", icon="stop"
+            "Stop", "cml-stop", self._on_stop, button_style="danger", icon="stop"
         )
         self.restart_button = button("Restart", "cml-restart", self._on_restart, icon="redo")
         super().__init__(deployment, cml, poller=poller)

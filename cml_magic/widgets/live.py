@@ -138,6 +138,7 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
             self.say(f"stopped watching: {message}", error=True)
         else:
             self.say(f"reconnecting… ({message}; next try in {retry_in:.0f} s)", error=True)
+            self.show_times(self.obj)  # the elapsed time goes on while no answer comes
 
     def close(self) -> None:
         """Stop live updates and close the widget and its parts."""
@@ -168,7 +169,7 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
         info = phase(self.kind, obj.status)
         link = (
             f' · <a href="{esc(self.link)}" target="_blank" rel="noopener" '
-            f'style="color:{LINK};text-decoration:underline">'
+            f'style="color:{LINK};text-decoration:underline;white-space:nowrap">'
             "open in CML ↗</a>"
             if self.link
             else ""
@@ -178,7 +179,12 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
         )
         self.status_html.value = badge(info)
         self.stepper.value = stepper(self.kind, info)
-        final = info.activity is Activity.FINAL
+        self.show_times(obj)
+        self.render_more(obj, info)
+
+    def show_times(self, obj: W) -> None:
+        """Start, end and elapsed time of `obj` (elapsed counted up to now while it goes on)."""
+        final = phase(self.kind, obj.status).activity is Activity.FINAL
         spent = elapsed(obj, final)
         parts = [f"started {clock(started(obj))}"]
         # A failed build has no built_at: its last update is when it ended. Nothing is said
@@ -189,7 +195,6 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
         if spent:
             parts.append(f"elapsed {spent}")
         self.times.value = f'<span style="color:{MUTED}">{" · ".join(parts)}</span>'
-        self.render_more(obj, info)
 
     def subtitle(self, obj: W) -> str:
         return ""

@@ -35,11 +35,12 @@ CODE_BOX = (
     "font-family:var(--jp-code-font-family, monospace)"
 )
 # A status badge's background and text, by its text colour: the darker shade of each theme
-# colour under white text (black on orange), at least 4:1 in JupyterLab Light and Dark.
+# colour under white text (black on orange), at least 4.5:1 in JupyterLab Light and Dark
+# (Dark's green is darkened by a fifth of black: white on it alone is 4.1:1).
 PILLS = {
     GREY: ("var(--jp-layout-color3, #6c757d)", "var(--jp-ui-font-color0, #fff)"),
     BLUE: ("var(--jp-brand-color0, #1f6feb)", "#fff"),
-    GREEN: ("var(--jp-success-color0, #1a7f37)", "#fff"),
+    GREEN: ("color-mix(in srgb, var(--jp-success-color0, #1a7f37) 80%, #000)", "#fff"),
     RED: ("var(--jp-error-color0, #cf222e)", "#fff"),
     ORANGE: ("var(--jp-warn-color0, #bf8700)", "#000"),
 }
@@ -55,8 +56,20 @@ def badge(info: Phase) -> str:
     background, colour = PILLS.get(info.colour, PILLS[GREY])
     return (
         f'<span class="cml-badge" style="background:{background};color:{colour};'
-        f'padding:1px 8px;border-radius:9px;font-weight:600">{esc(info.label)}</span>'
+        f'padding:1px 8px;border-radius:9px;font-weight:600;white-space:nowrap">'
+        f"{esc(info.label)}</span>"
     )
+
+
+SHORT_ID = 8  # a UUID's first characters: unique among a model's builds and deployments
+
+
+def short_id(value: str) -> str:
+    """A long id (a UUID) as its first characters, the whole id in the tooltip; so that a
+    table of them fits a notebook's width. Shorter ids are shown whole."""
+    if len(value) <= 2 * SHORT_ID:
+        return f"<code>{esc(value)}</code>"
+    return f'<code title="{esc(value)}">{esc(value[:SHORT_ID])}…</code>'
 
 
 def status_badge(kind: str, status: str | None) -> str:

@@ -48,8 +48,9 @@ class RunWidget(LiveWidget[JobRun]):
         self._output_queued = False
         self.environment = html_widget(cls="cml-env")
         self.output = html_widget(cls="cml-output")
+        # Red, not JupyterLab's orange "warning", whose white label is 2.7:1.
         self.stop_button = button(
-            "Stop", "cml-stop", self._on_stop, button_style="warning", icon="stop"
+            "Stop", "cml-stop", self._on_stop, button_style="danger", icon="stop"
         )
         super().__init__(run, cml, poller=poller)
         self.buttons.children = (self.stop_button,)
@@ -119,6 +120,10 @@ class RunWidget(LiveWidget[JobRun]):
             return
         lines = text[-TAIL_CHARS:].rstrip("\n").splitlines()[-OUTPUT_LINES:]
         tail = mask_text("\n".join(lines))
+        if not tail.strip():  # said in words: an empty box read as a drawing fault
+            said = "the run wrote no output" if self._output_final else "no output yet"
+            self.output.value = f'<span style="color:{MUTED}">{said}</span>'
+            return
         self.output.value = (
             '<pre class="cml-log" style="max-height:16em;overflow:auto;margin:2px 0;padding:4px;'
             f'{CODE_BOX};font-size:85%">{esc(tail)}</pre>'

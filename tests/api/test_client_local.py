@@ -145,6 +145,24 @@ def test_run_with_environment_waits_and_output(cml: CML) -> None:
     assert cml.runs.get(done.id, "nightly") == done
 
 
+def test_a_run_names_its_job_where_the_client_was_given_the_name(
+    cml: CML, local_cml: LocalCML
+) -> None:
+    run = cml.runs.create("quick-check")
+    done = cml.wait_for_run(run, timeout=WAIT, poll_interval=0.1)
+    for seen in (run, done, cml.runs.get(run.id, "quick-check"), cml.runs.list("quick-check")[0]):
+        assert seen.job_name == "quick-check" and seen.job_id == run.job_id != "quick-check"
+    card = dict(done.summary())
+    assert card["job"] == f"quick-check ({run.job_id})" and "job_id" not in card
+    row = "<th style='text-align:left'>job</th><td style='text-align:left'>quick-check ("
+    assert row in done._repr_html_()
+    # A client given only the id has no name to show: the row says what it holds.
+    with CML(local_cml.url, local_cml.api_key, project="risk-analysis") as fresh:
+        by_id = fresh.runs.get(run.id, run.job_id)
+    assert by_id.job_name == "" and by_id == done
+    assert dict(by_id.summary())["job_id"] == run.job_id
+
+
 def test_run_stop_and_wait_timeout(cml: CML, project: Project) -> None:
     cml.files.upload("slow.py", b"import time\ntime.sleep(30)\n", project=project.id)
     job = cml.jobs.create("slow", "slow.py", project=project.id)

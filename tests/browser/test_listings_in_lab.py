@@ -8,7 +8,7 @@ import re
 
 import pytest
 import test_widgets_in_lab as in_lab
-from test_widgets_in_lab import CHROMIUM, LAB_LOAD_MS, artifacts, pytestmark, wait_kernel
+from test_widgets_in_lab import CHROMIUM, LAB_LOAD_MS, artifacts, pytestmark, save, wait_kernel
 
 # The widget test's fixtures: JupyterLab on a local CML server of its own.
 lab = in_lab.lab
@@ -55,6 +55,6 @@ def test_a_run_listing_keeps_ids_on_one_line_and_an_empty_one_says_so(lab, tmp_p
             text = table.inner_text()
             assert "+00:00" not in text
             assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?!\.)", text), text
-            page.screenshot(path=str(shots / "listing-runs.png"), full_page=True)
+            save(listing, shots / "listing-runs.png")
         finally:
             browser.close()

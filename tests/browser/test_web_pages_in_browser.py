@@ -1,16 +1,30 @@
 """The local server's web pages ("open in CML") in headless Chromium: follow the links from a
-project to a job and its run, read the masked environment and the log, and sign in through the
-form to open a private project."""
+project to a job and its run, read the masked environment and the log, sign in through the
+form to open a private project; open an application from its project and go back."""
 
 from __future__ import annotations
 
 import pytest
-from test_widgets_in_lab import CHROMIUM, artifacts, pytestmark  # noqa: F401 - the skips
+from support.lab import artifacts, save
+from support.waits import wait_for
+from test_widgets_in_lab import CHROMIUM, pytestmark  # noqa: F401 - the skips
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 PAGE_MS = 20_000
+# Narrow, so that a screenshot of the whole page is about as wide as what it shows.
+VIEWPORT = {"width": 960, "height": 200}
+
+
+def both_themes(page, name: str, shots) -> None:
+    """`name.png` and `name-dark.png`: the whole page in the light and the dark scheme."""
+    save(page, shots / f"{name}.png", full_page=True)
+    page.emulate_media(color_scheme="dark")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(30, 30, 30)"
+    save(page, shots / f"{name}-dark.png", full_page=True)
+    page.emulate_media(color_scheme="light")
 
 
 @pytest.fixture
@@ -35,9 +49,10 @@ def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport=VIEWPORT)
             page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
             expect(page.locator("h1")).to_have_text("Project risk-analysis")
+            both_themes(page, "web-project-page", shots)
             page.get_by_role("link", name="nightly").first.click()
             expect(page.locator("h1")).to_have_text("Job nightly")
             page.get_by_role("link", name=run.id).click()
@@ -48,12 +63,7 @@ def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
             assert "hunter2-secret" not in page.content()
             expect(page.locator("pre")).not_to_have_text("nothing yet")
             expect(page.locator("tr", has_text="took")).to_contain_text("s")
-            page.screenshot(path=str(shots / "web-run-page.png"), full_page=True)
-            page.emulate_media(color_scheme="dark")
-            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-            assert background == "rgb(30, 30, 30)"
-            page.screenshot(path=str(shots / "web-run-page-dark.png"), full_page=True)
-            page.emulate_media(color_scheme="light")
+            both_themes(page, "web-run-page", shots)
 
             page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
             expect(page.locator("h1")).to_have_text("Not found")
@@ -67,5 +77,61 @@ def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
             page.get_by_role("button", name="Sign out").click()
             page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
             expect(page.locator("h1")).to_have_text("Not found")
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def app_server(local_cml_factory):
+    """A server of its own, with one running application holding a secret (and a built
+    model, for its page's picture)."""
+    from cml_magic.api import CML
+
+    server = local_cml_factory()
+    with CML(server.url, server.api_key, project="risk-analysis") as cml:
+        model = cml.models.create("scorer", description="scores risk")
+        build = cml.builds.create(model.id, "predict.py", "predict")
+        cml.wait_for_build(build, timeout=60, poll_interval=0.1)
+        app = cml.applications.create(
+            "dashboard",
+            "app.py",
+            "dash",
+            environment={"DASH_TOKEN": "t0k-secret-value", "DASH_TITLE": "Risk"},
+        )
+        wait_for(
+            lambda: cml.applications.get(app.id).status == "APPLICATION_RUNNING",
+            "the application to run",
+            60,
+        )
+    return server, app
+
+
+def test_an_application_page_shows_its_status_masked_environment_and_project(
+    app_server, tmp_path
+) -> None:
+    server, app = app_server
+    shots = artifacts(tmp_path)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
+            page.get_by_role("link", name="scorer").click()
+            expect(page.locator("h1")).to_have_text("Model scorer")
+            expect(page.locator("table").nth(1)).to_contain_text("built")
+            both_themes(page, "web-model-page", shots)
+            page.go_back()
+            page.get_by_role("link", name="dashboard").click()
+            expect(page.locator("h1")).to_have_text("Application dashboard")
+            assert page.url.endswith(f"/alice/risk-analysis/applications/{app.id}")
+            expect(page.locator(".status")).to_have_text("APPLICATION_RUNNING")
+            expect(page.locator("tr", has_text="script")).to_contain_text("app.py")
+            expect(page.locator("tr", has_text="DASH_TITLE")).to_contain_text("Risk")
+            expect(page.locator("tr", has_text="DASH_TOKEN")).to_contain_text("******")
+            assert "t0k-secret-value" not in page.content()
+            both_themes(page, "web-app-page", shots)
+            page.locator("nav").get_by_role("link", name="alice/risk-analysis").click()
+            expect(page.locator("h1")).to_have_text("Project risk-analysis")
+            assert page.url == f"{server.url}/alice/risk-analysis"
         finally:
             browser.close()

@@ -32,6 +32,7 @@ from support.lab import (  # noqa: E402  (after the skips: it needs nothing, but
     Lab,
     artifacts,
     find_chromium,
+    save,
     wait_kernel,
 )
 
@@ -147,13 +148,13 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
             expect(status).to_have_text(re.compile("running"), timeout=FINISH_MS)
             expect(watch.locator(".cml-title")).to_contain_text("Job run")
             step("status: running")
-            watch.screenshot(path=str(shots / "run-widget-running.png"))
+            save(watch, shots / "run-widget-running.png")
             expect(status).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
             step("status: succeeded, with no user action")
             expect(watch.locator(".cml-output")).to_contain_text("ANALYSIS_SECONDS=6")
             expect(watch.locator(".cml-env")).not_to_contain_text("t0k")  # masked
             expect(watch.locator("button.cml-stop")).to_be_disabled()
-            watch.screenshot(path=str(shots / "run-widget-succeeded.png"))
+            save(watch, shots / "run-widget-succeeded.png")
 
             form = out.locator(".t-form")
             form.locator("button.cml-run").wait_for(timeout=RENDER_MS)
@@ -163,10 +164,10 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
             expect(started).to_have_count(1, timeout=FINISH_MS)
             expect(started).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
             step("the new run succeeded")
-            form.screenshot(path=str(shots / "run-form.png"))
+            save(form, shots / "run-form.png")
             tabs = out.locator(".t-tabs")
             expect(tabs.locator(".cml-projects")).to_be_visible(timeout=RENDER_MS)
-            tabs.screenshot(path=str(shots / "panel-projects.png"))
+            save(tabs, shots / "panel-projects.png")
             magic = page.locator(".jp-Notebook .jp-CodeCell").nth(3).locator(".jp-OutputArea")
             expect(magic.locator(".cml-live .cml-status")).to_have_text(
                 re.compile("succeeded"), timeout=FINISH_MS
@@ -175,7 +176,7 @@ def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
             expect(magic).not_to_contain_text("JobRun")  # no card frozen at scheduling
             expect(magic.locator(".jp-OutputPrompt")).not_to_contain_text("Out[")
             step("the magic's --watch: one live widget")
-            page.screenshot(path=str(shots / "notebook.png"), full_page=True)
+            save(page, shots / "notebook.png", full_page=True)
             assert not errors, f"errors in the page: {errors}"
         except Exception:
             failed = shots / "FAILED.png"
@@ -247,7 +248,7 @@ def test_widgets_read_in_the_light_and_the_dark_theme(lab, tmp_path):
             # Nothing is left to stop: the button goes (a faded one read as "still running").
             expect(widget.locator("button.cml-stop")).to_be_hidden()
             problems = check_readable(widget, "light")
-            widget.screenshot(path=str(shots / "run-widget-light.png"))
+            save(widget, shots / "run-widget-light.png")
 
             page.evaluate(
                 "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
@@ -261,7 +262,7 @@ def test_widgets_read_in_the_light_and_the_dark_theme(lab, tmp_path):
             )
             page.wait_for_timeout(500)  # the theme's stylesheet applied to every node
             problems += check_readable(widget, "dark")
-            widget.screenshot(path=str(shots / "run-widget-dark.png"))
+            save(widget, shots / "run-widget-dark.png")
             assert not problems, "\n".join(problems)
             assert not errors, f"errors in the page: {errors}"
         except Exception:
@@ -361,7 +362,7 @@ def test_the_sweep_table_renders_in_light_and_dark_and_stops_all(lab, tmp_path):
             )
             expect(widget).not_to_contain_text("t0k")  # masked
             problems = check_sweep_readable(widget, "light")
-            widget.screenshot(path=str(shots / "sweep-widget-light.png"))
+            save(widget, shots / "sweep-widget-light.png")
 
             page.evaluate(
                 "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
@@ -375,7 +376,7 @@ def test_the_sweep_table_renders_in_light_and_dark_and_stops_all(lab, tmp_path):
             )
             page.wait_for_timeout(500)  # the theme's stylesheet applied to every node
             problems += check_sweep_readable(widget, "dark")
-            widget.screenshot(path=str(shots / "sweep-widget-dark.png"))
+            save(widget, shots / "sweep-widget-dark.png")
             assert not problems, "\n".join(problems)
 
             widget.locator("button.cml-stop-all").click()

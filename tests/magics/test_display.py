@@ -73,6 +73,19 @@ def test_a_run_from_a_cell_shows_its_environment_with_secrets_masked(html_ip: An
     assert "environment: REGION=emea, DB_PASSWORD=******" in data["text/plain"]
 
 
+def test_runs_show_names_the_job_and_keeps_its_id(html_ip: Any, api: Any) -> None:
+    job = api.jobs.get("quick-check", project="risk-analysis")
+    run = api.runs.create(job.id, project="risk-analysis")  # this shell has seen no name
+    # By id with nothing seen before (the job asked once), then found among the jobs.
+    for line in (f"runs show {run.id} --job {job.id} --project risk-analysis",
+                 f"runs show {run.id} --project risk-analysis"):  # fmt: skip
+        shown = html_ip.run_line_magic("cml", line)
+        assert shown.job_id == job.id and shown.job_name == "quick-check"
+        data, _ = html_ip.display_formatter.format(shown, include=BOTH)
+        assert f"job: quick-check ({job.id})" in data["text/plain"]
+        assert "job_id" not in data["text/plain"] and "job_id" not in data["text/html"]
+
+
 @pytest.fixture
 def kolkata(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The kernel's local time is UTC+05:30 (no summer time), so local times can be checked."""

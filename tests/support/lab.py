@@ -1,5 +1,6 @@
 """JupyterLab on loopback for the browser tests: start, wait for it, stop it with its kernels;
-finding Chromium, waiting for the page's kernel, and the contrast of text in the page.
+finding Chromium, waiting for the page's kernel, the contrast of text in the page, and small
+screenshots.
 
 Own process group, private Jupyter/IPython folders, no news toast, and the app exposed to the
 page so that kernel readiness can be read from it.
@@ -50,6 +51,20 @@ def artifacts(tmp_path: Path) -> Path:
     return folder
 
 
+def save(element: Any, path: Path, **options: Any) -> None:
+    """A screenshot of `element` (a locator or a page) cropped to it, as a small palette PNG
+    (docs/img keeps them at a few tens of KB) where Pillow is there."""
+    if hasattr(element, "scroll_into_view_if_needed"):
+        element.scroll_into_view_if_needed()
+    element.screenshot(path=str(path), animations="disabled", **options)
+    with contextlib.suppress(ImportError):
+        from PIL import Image
+
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+        small.save(path, optimize=True)
+
+
 def wait_kernel(page, timeout_s: float = 90) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -67,10 +82,12 @@ def wait_kernel(page, timeout_s: float = 90) -> None:
 # alpha) composed over it.
 CONTRAST = """(el) => {
   const parse = (c) => {
-    const m = c.match(/rgba?\\(([^)]*)\\)/);
+    // rgb()/rgba() in 0-255, or color(srgb ...) in 0-1 (what a color-mix() computes to).
+    const m = c.match(/rgba?\\(([^)]*)\\)/) || c.match(/color\\(srgb ([^)]*)\\)/);
     if (!m) throw new Error('unparsed colour ' + c);
     const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
-    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    const scale = c.startsWith('color(') ? 255 : 1;
+    return [p[0] * scale, p[1] * scale, p[2] * scale, p.length > 3 ? p[3] : 1];
   };
   const over = (top, below) => [0, 1, 2].map((i) => top[i] * top[3] + below[i] * (1 - top[3]));
   const layers = [];

@@ -101,3 +101,20 @@ def test_a_lost_item_stops_the_watch_with_one_line(httpserver, status):
     finally:
         poller.stop()
     assert f"stopped watching: {status} gone" in widget.message.value
+
+
+def test_the_elapsed_time_goes_on_while_reconnecting(httpserver):
+    down = json.dumps({"message": "upstream down", "code": 14})
+    httpserver.expect_request(RUN_PATH, method="GET").respond_with_response(Response(down, 503))
+    httpserver.expect_request(re.compile(".*")).respond_with_json({"message": "nope"}, 404)
+    cml = CML(host=httpserver.url_for("/"), api_key="k" * 20, max_retries=0, backoff=0.01)
+    poller = Poller(interval=0.05, max_backoff=0.2)
+    try:
+        widget = RunWidget(JobRun.from_json(run_json("ENGINE_RUNNING")), cml, poller=poller)
+        wait_for(lambda: "reconnecting" in widget.message.value, what="the outage told")
+        widget.times.value = "as last drawn"
+        # Each failed look-up draws the times again, counted up to now.
+        wait_for(lambda: "elapsed" in widget.times.value, what="the times drawn again")
+        assert "reconnecting" in widget.message.value
+    finally:
+        poller.stop()

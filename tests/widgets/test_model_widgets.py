@@ -70,6 +70,7 @@ def test_failed_build_is_red_and_cannot_be_deployed(cml, poller, model):
     wait_for(lambda: widget.status == "build failed", timeout=30)
     assert "#cf222e" in widget.status_html.value  # red
     assert widget.deploy_button.disabled
+    assert widget.deploy_button.layout.display == "none"  # never deployable: no faded button
     # It says why: the end of the build's log, as a run widget shows its output.
     wait_for(lambda: "cannot load" in widget.log_tail.value, timeout=30, what="the build's log")
     assert "RuntimeError" in widget.log_tail.value

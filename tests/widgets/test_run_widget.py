@@ -69,6 +69,16 @@ def test_a_final_run_shows_at_once_and_its_log_follows_from_the_poller(cml, poll
     assert poller.lookups == 0
 
 
+def test_an_empty_log_is_said_in_words_not_an_empty_box(cml, poller):
+    run = start(cml, 0.1)
+    done = cml.wait_for_run(run, timeout=30, poll_interval=0.05)
+    widget = RunWidget(done, cml, poller=poller)
+    wait_for(lambda: "analysis starting" in widget.output.value, what="the log")
+    widget.set_output("\n  \n")
+    assert "<pre" not in widget.output.value
+    assert "the run wrote no output" in widget.output.value
+
+
 def test_a_failing_stop_is_one_line_in_the_widget(cml, poller):
     run = start(cml, 0.1)
     done = cml.wait_for_run(run, timeout=30, poll_interval=0.05)

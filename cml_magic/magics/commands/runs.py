@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from cml_magic.api.statuses import RUN_FILTERS
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.context import Context
 from cml_magic.magics.errors import usage_error
 from cml_magic.magics.parsing import CommandParser, positive_int
+
+if TYPE_CHECKING:
+    from cml_magic.api.objects import JobRun
 
 STATUSES = RUN_FILTERS
 PLOT_LAST = 50  # runs in `%cml runs plot` by default: bars stay wide enough to read
@@ -44,6 +48,7 @@ def locate(ctx: Context, args: argparse.Namespace) -> tuple[str, str | None]:
             run = cml.runs.get(args.run, job.id, project=project)
         except NotFoundError:
             continue
+        ctx.remember(job)
         ctx.remember(run)
         return job.id, project
     raise usage_error(
@@ -52,14 +57,30 @@ def locate(ctx: Context, args: argparse.Namespace) -> tuple[str, str | None]:
     )
 
 
+def named(ctx: Context, run: JobRun, look_up: bool = False) -> JobRun:
+    """`run` naming its job: the name the client knows, else one seen before, else (with
+    `look_up`) the job's own, asked once; the id stays in `job_id`."""
+    if run.job_name:
+        return run
+    name = ctx.magic.names.ids().get(run.job_id)
+    if name is None and look_up:
+        from cml_magic.api import CMLError
+
+        try:
+            name = ctx.cml.jobs.get(run.job_id, project=run.project_id or None).name
+        except CMLError:  # the name is a nicety: the run is shown with its job's id
+            name = None
+    return dataclasses.replace(run, job_name=name) if name else run
+
+
 def _show(ctx: Context, args: argparse.Namespace) -> Any:
     job, project = locate(ctx, args)
-    return ctx.remember(ctx.cml.runs.get(args.run, job, project=project))
+    return ctx.remember(named(ctx, ctx.cml.runs.get(args.run, job, project=project), True))
 
 
 def _stop(ctx: Context, args: argparse.Namespace) -> Any:
     job, project = locate(ctx, args)
-    run = ctx.acted(ctx.remember(ctx.cml.runs.stop(args.run, job, project=project)))
+    run = ctx.acted(ctx.remember(named(ctx, ctx.cml.runs.stop(args.run, job, project=project))))
     print(f"Asked CML to stop run {args.run} ({run.status}).")
     return run
 

@@ -17,6 +17,7 @@ from cml_magic.widgets.parts import (
     esc,
     grid,
     html_widget,
+    short_id,
     status_badge,
 )
 from cml_magic.widgets.poller import Poller
@@ -143,10 +144,11 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
             deploy = button("Deploy", "cml-build-deploy", calling(self.deploy, b))
             deploy.disabled = not phase("build", b.status).succeeded
             deploy_buttons[b.id] = deploy
+            deploy.layout.width = "auto"
             target = f"{b.file_path}:{b.function_name}"
             rows.append(
                 [
-                    f"<code>{esc(b.id)}</code>",
+                    short_id(b.id),
                     status_badge("build", b.status),
                     f"<code>{esc(target)}</code>",
                     clock(b.created_at),
@@ -164,10 +166,11 @@ class ModelPanel(w.VBox):  # type: ignore[misc]
             stop.disabled = phase("deployment", d.status).activity is Activity.FINAL
             restart = button("Restart", "cml-deployment-restart", calling(self.act, "restart", d))
             stop_buttons[d.id], restart_buttons[d.id] = stop, restart
+            stop.layout.width = restart.layout.width = "auto"  # the table fits the notebook
             drows.append(
                 [
-                    f"<code>{esc(d.id)}</code>",
-                    f"<code>{esc(d.build_id)}</code>",
+                    short_id(d.id),
+                    short_id(d.build_id),
                     status_badge("deployment", d.status),
                     clock(d.created_at),
                     w.HBox([stop, restart]),
