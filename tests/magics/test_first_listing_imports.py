@@ -28,6 +28,9 @@ NOT_FOR_A_JOB_LISTING = (
     "cml_magic.magics.commands.files",
     "cml_magic.widgets",
     "tomllib",
+    # The listing's HTML is `DataFrame.to_html`: a pandas Styler would import jinja2.
+    "pandas.io.formats.style",
+    "jinja2",
 )
 
 SCRIPT = f"""
@@ -35,6 +38,8 @@ import json, sys
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 shell.run_line_magic("load_ext", "cml_magic")
+# As a notebook shows a cell's result: its text and its HTML.
+shell.display_formatter.formatters["text/html"].enabled = True
 result = shell.run_cell("%cml jobs list --project risk-analysis")
 print(json.dumps({{
     "frame": isinstance(result.result, sys.modules["pandas"].DataFrame),
