@@ -45,6 +45,8 @@ print(json.dumps({{
     "frame": isinstance(result.result, sys.modules["pandas"].DataFrame),
     "rows": len(result.result),
     "loaded": sorted(m for m in {NOT_FOR_A_JOB_LISTING!r} if m in sys.modules),
+    # Masking's patterns compile on first use; a listing masks nothing.
+    "masking_patterns": sys.modules["cml_magic.api.masking"]._patterns.cache_info().currsize,
 }}))
 """
 
@@ -81,3 +83,4 @@ def test_first_job_listing_loads_only_what_it_needs(magic_server: Any, tmp_path:
     assert out["frame"] is True
     assert out["rows"] > 0
     assert out["loaded"] == []
+    assert out["masking_patterns"] == 0
