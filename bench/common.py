@@ -31,6 +31,34 @@ def _timed_send(self, request, **kw):
 requests.Session.send = _timed_send
 """
 
+# Child code: the floor of a listing of every job of a project, what any tool must do at least
+# for a DataFrame of them: a `requests.Session` loop over the pages (`page_size` asked for,
+# `next_page_token` followed), `json.loads` of each answer and `pandas.DataFrame` of the raw
+# dicts. Free of braces, like TIME_EXCHANGES.
+FLOOR_LISTING = """
+import json
+import pandas as pd
+import requests
+
+def floor_listing(url, key, project, page_size):
+    session = requests.Session()
+    rows, token = [], ""
+    while True:
+        answer = session.get(
+            url + "/api/v2/projects/" + project + "/jobs",
+            params=dict(page_size=page_size, page_token=token or None),
+            headers=dict(Authorization="Bearer " + key),
+            timeout=120,
+        )
+        answer.raise_for_status()
+        body = json.loads(answer.content)
+        rows += body["jobs"]
+        token = body.get("next_page_token")
+        if not token:
+            break
+    return pd.DataFrame(rows)
+"""
+
 
 @dataclass
 class Figure:
