@@ -16,7 +16,7 @@ from bench.common import (
     seed_jobs,
     verdict,
 )
-from bench.kernel_cells import CellRun, run_in_fresh_kernel
+from bench.kernel_cells import NEXT_FULL_LIMIT, CellRun, run_in_fresh_kernel
 
 SLACK = 0.025  # the target: at most the floor's time + 25 ms
 
@@ -90,6 +90,29 @@ import json
 print(json.dumps({"server": answer.elapsed.total_seconds(), "rows": len(_)}))
 """
 
+# What each cell leaves for the garbage collector to track: the objects alive after it, less
+# those before it, in a fresh process with collection off while counting (so none is freed
+# in between). A full collection falls due after a number of such objects.
+OBJECTS = (
+    """
+import gc, json
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+gc.collect()
+gc.disable()
+before = len(gc.get_objects())
+"""
+    + "{cell}"
+    + """
+print(json.dumps({{"made": len(gc.get_objects()) - before}}))
+"""
+)
+OBJECTS_OURS = 'shell.run_line_magic("load_ext", "cml_magic")\nshell.run_cell("%cml jobs list")\n'
+OBJECTS_FLOOR = (
+    FLOOR_GET + 'shell.user_ns["frame"] = pandas.DataFrame(answer.json()["jobs"])\n'
+    'shell.run_cell("frame")\n'
+)
+
 IMPORT = """
 import json, time
 t = time.perf_counter()
@@ -108,6 +131,16 @@ def cached_bytecode(cache: str) -> dict[str, str]:
 def _collections(runs: list[CellRun]) -> str:
     pauses = [p for r in runs for p in r.full_collections]
     return f"{len(pauses)} ({sum(pauses) * 1000:.0f} ms)"
+
+
+def _next_full(runs: list[CellRun]) -> str:
+    counts = [r.next_full for r in runs]
+    if all(c < 0 for c in counts):
+        return f"none within {NEXT_FULL_LIMIT:,}"
+    found = [c for c in counts if c >= 0]
+    return f"{median(found):,.0f}" + (
+        f" ({len(found)} of {len(counts)} runs)" if len(found) < len(counts) else ""
+    )
 
 
 def _less_collections(times: list[float], runs: list[CellRun]) -> list[float]:
@@ -161,6 +194,10 @@ def measure(server: object, repeats: int) -> Figure:
             name: median([run_python(IMPORT.format(name=name), env)["t"] for _ in range(repeats)])
             for name in ("pandas", "requests", "cml_magic.api")
         }
+        made = {
+            way: median([run_python(OBJECTS.format(cell=cell), env)["made"] for _ in range(3)])
+            for way, cell in (("ours", OBJECTS_OURS), ("floor", OBJECTS_FLOOR))
+        }
         kernel_ours, kernel_floor = _in_kernels(env, repeats)
     # Our modules compiled from source in every process (no bytecode cache anywhere).
     uncached = client_env(url, key, project) | {"PYTHONDONTWRITEBYTECODE": "1"}
@@ -197,6 +234,17 @@ def measure(server: object, repeats: int) -> Figure:
         "fresh kernel: full garbage collections inside the cell, all runs (their time)",
         _collections(kernel_ours),
         _collections(kernel_floor),
+    )
+    fig.row(
+        "fresh kernel: objects made after the cell until a full collection began",
+        _next_full(kernel_ours),
+        _next_full(kernel_floor),
+    )
+    fig.row(
+        "fresh process: objects the cell leaves for the collector to track",
+        f"{made['ours']:,.0f}",
+        f"{made['floor']:,.0f}",
+        f"+{made['ours'] - made['floor']:,.0f}",
     )
     fig.row(
         "fresh kernel: beyond the server's own time, less those full collections",

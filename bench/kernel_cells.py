@@ -21,6 +21,9 @@ class CellRun:
     result: dict[str, Any]  # the cell's execute_result data (mime type -> content)
     probe: Any  # what the untimed probe cell printed last, decoded from JSON
     full_collections: list[float]  # seconds of each full garbage collection during the cell
+    # Objects made after the cell until the kernel's next full collection began (how far the
+    # cell stopped short of one); -1 when none began within NEXT_FULL_LIMIT.
+    next_full: int
 
 
 # Garbage collections are timed by a callback set before the timed cell (a cell of its own, so
@@ -36,6 +39,19 @@ import json as _json
 _gc.callbacks.remove(_gc_watch)
 _full = [t for phase, generation, t in _gc_events if generation == 2]
 print(_json.dumps([end - start for start, end in zip(_full[::2], _full[1::2])]))
+"""
+# Untimed, after the cell: empty lists (each one object the collector tracks) are made and
+# kept until a full collection begins.
+NEXT_FULL_LIMIT = 100_000
+NEXT_FULL = f"""
+_kept, _began = [], []
+_gc_due = lambda phase, info: phase == "start" and info["generation"] == 2 and _began.append(1)
+_gc.callbacks.append(_gc_due)
+while not _began and len(_kept) < {NEXT_FULL_LIMIT}:
+    _kept.append([])
+_gc.callbacks.remove(_gc_due)
+print(len(_kept) if _began else -1)
+del _kept
 """
 
 
@@ -55,13 +71,19 @@ def run_in_fresh_kernel(cell: str, probe: str, env: dict[str, str]) -> CellRun:
         _timed(client, WATCH_GC)
         seconds, result, _ = _timed(client, cell)
         _, _, collections = _timed(client, FULL_COLLECTIONS)
+        _, _, next_full = _timed(client, NEXT_FULL)
         _, _, printed = _timed(client, probe)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     lines = [line for line in printed.splitlines() if line.strip()]
     return CellRun(
-        seconds - round_trip, round_trip, result, json.loads(lines[-1]), json.loads(collections)
+        seconds - round_trip,
+        round_trip,
+        result,
+        json.loads(lines[-1]),
+        json.loads(collections),
+        int(next_full.strip()),
     )
 
 
