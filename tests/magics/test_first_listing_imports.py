@@ -27,6 +27,8 @@ NOT_FOR_A_JOB_LISTING = (
     "cml_magic.magics.commands.apps",
     "cml_magic.magics.commands.files",
     "cml_magic.widgets",
+    "cml_magic.api.statuses",
+    "cml_magic.magics.session",
     "tomllib",
     # The listing's HTML is `DataFrame.to_html`: a pandas Styler would import jinja2.
     "pandas.io.formats.style",
