@@ -108,8 +108,8 @@ def _html_table(shown: Any) -> str:
     """The frame as HTML with no cell wrapped (ids and times stay on one line), floats to two
     places and missing numbers as `nan`, every value escaped.
 
-    `to_html`, not a pandas Styler: a Styler imports jinja2 and compiles its templates, a
-    fifth of the first listing's time in a fresh kernel.
+    `to_html`, not a pandas Styler: a Styler imports jinja2 and compiles its templates, about
+    40 ms of a first listing.
     """
     table = shown.to_html(
         classes="cml-listing", border=0, na_rep="nan", float_format="{:.2f}".format
