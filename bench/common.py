@@ -105,6 +105,13 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 30
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def cached_bytecode(cache: str) -> dict[str, str]:
+    """Child settings under which modules load from compiled bytecode, as in an installed
+    package, written to `cache` (this tree stays clean) even where PYTHONDONTWRITEBYTECODE
+    is set."""
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": cache}
+
+
 def client_env(url: str, key: str, project: str | None = None) -> dict[str, str]:
     """Environment for a fresh process whose `%cml` talks to `url` (no config file)."""
     env = {

@@ -9,6 +9,7 @@ from bench.common import (
     ROOT,
     TIME_EXCHANGES,
     Figure,
+    cached_bytecode,
     client_env,
     median,
     new_client,
@@ -141,13 +142,6 @@ t = time.perf_counter()
 import {name}
 print(json.dumps({{"t": time.perf_counter() - t}}))
 """
-
-
-def cached_bytecode(cache: str) -> dict[str, str]:
-    """Child settings under which modules load from compiled bytecode, as in an installed
-    package, written to `cache` (this tree stays clean) even where PYTHONDONTWRITEBYTECODE
-    is set."""
-    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": cache}
 
 
 def _collections(runs: list[list[float]]) -> str:
