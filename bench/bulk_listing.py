@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from bench.common import (
+    FLOOR_LISTING,
     TIME_EXCHANGES,
     Figure,
     median,
@@ -29,6 +30,7 @@ from cml_magic.frames import to_frame
 url, key, project, way = {url!r}, {key!r}, {project!r}, {way!r}
 """
     + TIME_EXCHANGES
+    + FLOOR_LISTING
     + """
 def client():
     cml = CML(url, key)
@@ -39,22 +41,7 @@ def client_max():
     return to_frame(cml.jobs.list(project=project, page_size={max_page}))
 
 def floor():
-    session = requests.Session()
-    rows, token = [], ""
-    while True:
-        answer = session.get(
-            url + "/api/v2/projects/" + project + "/jobs",
-            params={{"page_size": {max_page}, "page_token": token or None}},
-            headers={{"Authorization": "Bearer " + key}},
-            timeout=120,
-        )
-        answer.raise_for_status()
-        body = json.loads(answer.content)
-        rows += body["jobs"]
-        token = body.get("next_page_token")
-        if not token:
-            break
-    return pd.DataFrame(rows)
+    return floor_listing(url, key, project, {max_page})
 
 run = {{"client": client, "client_max": client_max, "floor": floor}}[way]
 t = time.perf_counter()

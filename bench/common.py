@@ -31,6 +31,34 @@ def _timed_send(self, request, **kw):
 requests.Session.send = _timed_send
 """
 
+# Child code: the floor of a listing of every job of a project, what any tool must do at least
+# for a DataFrame of them: a `requests.Session` loop over the pages (`page_size` asked for,
+# `next_page_token` followed), `json.loads` of each answer and `pandas.DataFrame` of the raw
+# dicts. Free of braces, like TIME_EXCHANGES.
+FLOOR_LISTING = """
+import json
+import pandas as pd
+import requests
+
+def floor_listing(url, key, project, page_size):
+    session = requests.Session()
+    rows, token = [], ""
+    while True:
+        answer = session.get(
+            url + "/api/v2/projects/" + project + "/jobs",
+            params=dict(page_size=page_size, page_token=token or None),
+            headers=dict(Authorization="Bearer " + key),
+            timeout=120,
+        )
+        answer.raise_for_status()
+        body = json.loads(answer.content)
+        rows += body["jobs"]
+        token = body.get("next_page_token")
+        if not token:
+            break
+    return pd.DataFrame(rows)
+"""
+
 
 @dataclass
 class Figure:
@@ -75,6 +103,13 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 30
     if done.returncode != 0:
         raise RuntimeError(f"child failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cached_bytecode(cache: str) -> dict[str, str]:
+    """Child settings under which modules load from compiled bytecode, as in an installed
+    package, written to `cache` (this tree stays clean) even where PYTHONDONTWRITEBYTECODE
+    is set."""
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": cache}
 
 
 def client_env(url: str, key: str, project: str | None = None) -> dict[str, str]:

@@ -21,21 +21,46 @@ class CellRun:
     result: dict[str, Any]  # the cell's execute_result data (mime type -> content)
     probe: Any  # what the untimed probe cell printed last, decoded from JSON
     full_collections: list[float]  # seconds of each full garbage collection during the cell
+    cpu: float  # the kernel process's CPU seconds from before the cell to after it
+    full_cpu: float  # the CPU seconds of its full garbage collections
+    # Objects made after the cell until the kernel's next full collection began (how far the
+    # cell stopped short of one); -1 when none began within NEXT_FULL_LIMIT.
+    next_full: int
 
 
 # Garbage collections are timed by a callback set before the timed cell (a cell of its own, so
-# the timed one is unchanged) and read after it.
+# the timed one is unchanged) and read after it; so is the kernel's CPU time, which a busy
+# machine disturbs less than the time seen from the client.
 WATCH_GC = """
 import gc as _gc, time as _time
 _gc_events = []
-_gc_watch = lambda phase, info: _gc_events.append((phase, info["generation"], _time.perf_counter()))
+_gc_watch = lambda phase, info: _gc_events.append(
+    (phase, info["generation"], _time.perf_counter(), _time.process_time())
+)
 _gc.callbacks.append(_gc_watch)
+_cpu_before = _time.process_time()
 """
 FULL_COLLECTIONS = """
+_cpu = _time.process_time() - _cpu_before
 import json as _json
 _gc.callbacks.remove(_gc_watch)
-_full = [t for phase, generation, t in _gc_events if generation == 2]
-print(_json.dumps([end - start for start, end in zip(_full[::2], _full[1::2])]))
+_full = [(t, c) for phase, generation, t, c in _gc_events if generation == 2]
+_pauses = [end[0] - start[0] for start, end in zip(_full[::2], _full[1::2])]
+_full_cpu = sum(end[1] - start[1] for start, end in zip(_full[::2], _full[1::2]))
+print(_json.dumps({"pauses": _pauses, "cpu": _cpu, "full_cpu": _full_cpu}))
+"""
+# Untimed, after the cell: empty lists (each one object the collector tracks) are made and
+# kept until a full collection begins.
+NEXT_FULL_LIMIT = 100_000
+NEXT_FULL = f"""
+_kept, _began = [], []
+_gc_due = lambda phase, info: phase == "start" and info["generation"] == 2 and _began.append(1)
+_gc.callbacks.append(_gc_due)
+while not _began and len(_kept) < {NEXT_FULL_LIMIT}:
+    _kept.append([])
+_gc.callbacks.remove(_gc_due)
+print(len(_kept) if _began else -1)
+del _kept
 """
 
 
@@ -55,13 +80,22 @@ def run_in_fresh_kernel(cell: str, probe: str, env: dict[str, str]) -> CellRun:
         _timed(client, WATCH_GC)
         seconds, result, _ = _timed(client, cell)
         _, _, collections = _timed(client, FULL_COLLECTIONS)
+        _, _, next_full = _timed(client, NEXT_FULL)
         _, _, printed = _timed(client, probe)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     lines = [line for line in printed.splitlines() if line.strip()]
+    watched = json.loads(collections)
     return CellRun(
-        seconds - round_trip, round_trip, result, json.loads(lines[-1]), json.loads(collections)
+        seconds - round_trip,
+        round_trip,
+        result,
+        json.loads(lines[-1]),
+        watched["pauses"],
+        watched["cpu"],
+        watched["full_cpu"],
+        int(next_full.strip()),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench.common import TIME_EXCHANGES, Figure, median, run_python, verdict
+from bench.common import FLOOR_LISTING, TIME_EXCHANGES, Figure, median, run_python, verdict
 
 PAGE = 100  # the server's cap here: cml-operator and CML's MCP server ask for pages of 100
 
@@ -23,28 +23,14 @@ from cml_magic.frames import to_frame
 url, key, project, page, reps = {url!r}, {key!r}, {project!r}, {page!r}, {reps!r}
 """
     + TIME_EXCHANGES
+    + FLOOR_LISTING
     + """
 
 def client():
     return to_frame(CML(url, key).jobs.list(project=project))
 
 def floor():
-    session = requests.Session()
-    rows, token = [], ""
-    while True:
-        answer = session.get(
-            url + "/api/v2/projects/" + project + "/jobs",
-            params={{"page_size": page, "page_token": token or None}},
-            headers={{"Authorization": "Bearer " + key}},
-            timeout=120,
-        )
-        answer.raise_for_status()
-        body = json.loads(answer.content)
-        rows += body["jobs"]
-        token = body.get("next_page_token")
-        if not token:
-            break
-    return pd.DataFrame(rows)
+    return floor_listing(url, key, project, page)
 
 ways = {{"client": client, "floor": floor}}
 out = {{w: {{"time": [], "cpu": [], "server": [], "requests": [], "rows": []}} for w in ways}}

@@ -23,7 +23,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 MASK = "******"
 PIECE = 8  # a piece of a key this long or longer is hidden; shorter ones cannot be told apart
@@ -49,9 +49,6 @@ _SECRET_WORDS = frozenset({"PW", "PAT", "AUTH"})
 # The shell's working folders, not passwords.
 _ORDINARY = frozenset({"PWD", "OLDPWD"})
 
-_PART = re.compile("|".join(_SECRET_PARTS), re.IGNORECASE)
-_WORD_BREAK = re.compile(r"[_.\-]+")
-
 
 def is_secret(name: str) -> bool:
     """True when a variable's name says its value must not be shown: API_KEY, DB_PASSWORD,
@@ -59,9 +56,10 @@ def is_secret(name: str) -> bool:
     upper = name.strip().upper()
     if upper in _ORDINARY:
         return False
-    if _PART.search(upper):
+    found = _patterns()
+    if found.part.search(upper):
         return True
-    return not _SECRET_WORDS.isdisjoint(_WORD_BREAK.split(upper))
+    return not _SECRET_WORDS.isdisjoint(found.word_break.split(upper))
 
 
 # -- known keys -------------------------------------------------------------------------------
@@ -171,26 +169,43 @@ _QUOTED = r"""(?:"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)"""  # to the end of 
 _SCHEMES = r"(?:Basic|Bearer|Token|Digest|Negotiate)"
 _FLAGS = re.IGNORECASE | re.MULTILINE
 
-# `NAME=value` starting a line (`env`, dotenv, `export`): the rest of the line is the value.
-_LINE_ASSIGNMENT = re.compile(
-    rf"^(?P<lead>[ \t]*(?:export[ \t]+)?){_MAYBE}(?P<name>{_NAME})(?P<sep>[ \t]*=[ \t]*)"
-    r"(?P<value>[^\n]+)",
-    _FLAGS,
-)
-# `"NAME": "value"`, `'NAME': 'value'`, `"NAME": 123` (JSON, a dict's repr).
-_QUOTED_NAME = re.compile(
-    rf"(?P<q>[\"']){_MAYBE}(?P<name>{_NAME})(?P=q)(?P<sep>[ \t]*[:=][ \t]*)"
-    rf"(?P<value>{_QUOTED}|[^\s,}}\]]+)",
-    _FLAGS,
-)
-# `NAME=value` and `NAME: value` within a line (the value: one quoted string or one word).
-_ASSIGNMENT = re.compile(
-    rf"(?<![A-Za-z0-9_.]){_MAYBE}(?P<name>{_NAME})(?P<sep>[ \t]*(?P<op>=(?!=)|:)[ \t]*"
-    rf"(?:{_SCHEMES}[ \t]+)?)(?P<value>{_QUOTED}|[^\s,;)\]}}'\"]\S*)",
-    _FLAGS,
-)
-# `scheme://user:password@host`
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:)[^\s/@]+(?=@)")
+
+class _Patterns(NamedTuple):
+    part: re.Pattern[str]  # a secret part of a name
+    word_break: re.Pattern[str]  # what separates the words of a name
+    # `NAME=value` starting a line (`env`, dotenv, `export`): the rest of the line is the value.
+    line_assignment: re.Pattern[str]
+    # `"NAME": "value"`, `'NAME': 'value'`, `"NAME": 123` (JSON, a dict's repr).
+    quoted_name: re.Pattern[str]
+    # `NAME=value` and `NAME: value` within a line (the value: one quoted string or one word).
+    assignment: re.Pattern[str]
+    url_password: re.Pattern[str]  # `scheme://user:password@host`
+
+
+@functools.cache
+def _patterns() -> _Patterns:
+    """The patterns, compiled on first use: importing the client (a first listing masks
+    nothing) skips their ~2 ms."""
+    return _Patterns(
+        part=re.compile("|".join(_SECRET_PARTS), re.IGNORECASE),
+        word_break=re.compile(r"[_.\-]+"),
+        line_assignment=re.compile(
+            rf"^(?P<lead>[ \t]*(?:export[ \t]+)?){_MAYBE}(?P<name>{_NAME})(?P<sep>[ \t]*=[ \t]*)"
+            r"(?P<value>[^\n]+)",
+            _FLAGS,
+        ),
+        quoted_name=re.compile(
+            rf"(?P<q>[\"']){_MAYBE}(?P<name>{_NAME})(?P=q)(?P<sep>[ \t]*[:=][ \t]*)"
+            rf"(?P<value>{_QUOTED}|[^\s,}}\]]+)",
+            _FLAGS,
+        ),
+        assignment=re.compile(
+            rf"(?<![A-Za-z0-9_.]){_MAYBE}(?P<name>{_NAME})(?P<sep>[ \t]*(?P<op>=(?!=)|:)[ \t]*"
+            rf"(?:{_SCHEMES}[ \t]+)?)(?P<value>{_QUOTED}|[^\s,;)\]}}'\"]\S*)",
+            _FLAGS,
+        ),
+        url_password=re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:)[^\s/@]+(?=@)"),
+    )
 
 
 # What help texts and errors write for a value (`--env KEY=VALUE`): nothing to hide.
@@ -256,10 +271,11 @@ def _masked(text: str, keys: _KeyMask | None) -> str:
     if keys is not None:
         text = keys(text)
     if "=" in text or ":" in text:  # every form of an assignment has one
-        text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
-        text = _LINE_ASSIGNMENT.sub(_line_assignment, text)
-        text = _QUOTED_NAME.sub(_quoted_name, text)
-        text = _ASSIGNMENT.sub(_assignment, text)
+        found = _patterns()
+        text = found.url_password.sub(lambda m: m["head"] + MASK, text)
+        text = found.line_assignment.sub(_line_assignment, text)
+        text = found.quoted_name.sub(_quoted_name, text)
+        text = found.assignment.sub(_assignment, text)
     return text
 
 

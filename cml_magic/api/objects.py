@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Self, TypeVar, overload
 
-from cml_magic.api import convert, statuses
+from cml_magic.api import convert
 
 Converter = Callable[[Any], Any]
 
@@ -345,11 +345,15 @@ class JobRun(Resource):
     @property
     def finished(self) -> bool:
         """True once the run stopped for good (succeeded, failed, timed out, stopped, skipped)."""
+        from cml_magic.api import statuses  # loaded on first use: a listing never asks
+
         return statuses.RUN.is_finished(self.status)
 
     @property
     def succeeded(self) -> bool:
         """True when the run finished successfully."""
+        from cml_magic.api import statuses
+
         return statuses.RUN.is_succeeded(self.status)
 
 

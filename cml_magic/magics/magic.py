@@ -354,12 +354,14 @@ class CMLMagics(Magics, Configurable):
             %cml jobs run nightly --env START_DATE=2017-01-01 --wait
             %cml runs list --job nightly --status failed
         """
-        from cml_magic.magics import router, session
+        from cml_magic.magics import router
         from cml_magic.magics.context import Context
 
         try:
             parsed = router.parse(line)
-            if isinstance(parsed, tuple):
+            if isinstance(parsed, tuple):  # a session command: help, use, config, login...
+                from cml_magic.magics import session
+
                 return session.run(self, *parsed)
             result = self._call(parsed.verb.run, Context(self), parsed.args)
         except HelpRequested as shown:

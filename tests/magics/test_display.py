@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -163,3 +164,23 @@ def test_runtimes_have_unique_short_names_that_runtime_takes(html_ip: Any, api: 
         assert str(caught.value).startswith("no runtime named 'jupyterlab-pyton3.12' (did you")
     finally:
         api.jobs.delete(job.id, project="risk-analysis")
+
+
+def test_a_listing_shows_markup_in_its_values_as_text(html_ip: Any, api: Any) -> None:
+    markup = '<img src="x" onerror="alert(1)"><b>bold</b>'
+    project = api.projects.create("markup-in-a-description", description=markup)
+    try:
+        frame = html_ip.run_line_magic("cml", "projects list --search markup-in-a-description")
+        assert list(frame["description"]) == [markup]  # the frame keeps the value as sent
+        data, _ = html_ip.display_formatter.format(frame, include=BOTH)
+        rich = data["text/html"]
+        assert "<img" not in rich and "<b>" not in rich
+        assert "&lt;b&gt;bold&lt;/b&gt;" in rich
+    finally:
+        api.projects.delete(project.id)
+
+
+def test_a_listing_shows_floats_to_two_places_and_missing_ones_as_nan(ip: Any) -> None:
+    frame = limit_display(pd.DataFrame({"cpu": [1.0, 0.125, float("nan")]}), 5)
+    data, _ = ip.display_formatter.format(frame, include=BOTH)
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", data["text/html"]) == ["1.00", "0.12", "nan"]
