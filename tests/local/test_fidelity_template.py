@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import pytest
 import requests
 from support.rest import Api, make_job, run_log, start_run, wait_run
 from support.waits import WAIT_SECONDS, wait_status
@@ -18,7 +19,7 @@ from support.waits import WAIT_SECONDS, wait_status
 from cml_magic.api.statuses import DEPLOYMENT
 from cml_magic.local import LocalCML
 
-TEMPLATE_FILES = {"analysis.py", "app.py", "entry.py", "fit.py", "pi.py", "predict.py"}
+TEMPLATE_FILES = {"analysis.py", "app.py", "entry.py", "fit.py", "pi.py", "predict.py", "train.py"}
 DEPLOYMENT_FINAL = DEPLOYMENT.final | DEPLOYMENT.settled
 
 
@@ -162,3 +163,34 @@ def test_pi_py_and_predict_py_serve_as_models(local_cml: LocalCML, alice: Api) -
     assert wait_run(alice, start_run(alice, job))[0]["status"] == "ENGINE_SUCCEEDED"
     predicted = _deploy_and_call(local_cml, alice, pid, "predict.py", {"x": 2})
     assert 3.5 < predicted["prediction"] < 4.5
+
+
+def test_train_py_as_a_job_logs_to_an_experiment_and_saves_a_model_file(alice: Api) -> None:
+    """What notebooks/experiments.ipynb relies on: train.py, standard library only, logs with
+    the run's own key and leaves a model file that defines `predict`."""
+    project = _python_project(alice)
+    experiments = f"/projects/{project['id']}/experiments"
+    experiment = alice.post(experiments, json={"name": "line-fit"})
+    job = make_job(
+        alice,
+        project,
+        script="train.py",
+        environment={"EXPERIMENT": experiment["id"], "LR": "0.05", "STEPS": "6"},
+    )
+    run, seen = wait_run(alice, start_run(alice, job))
+    output = run_log(alice, run)
+    assert run["status"] == "ENGINE_SUCCEEDED", (seen, output)
+    assert "lr=0.05: loss " in output and "after 6 steps" in output
+    runs = f"{experiments}/{experiment['id']}/runs"
+    (logged,) = alice.get(runs)["experiment_runs"]
+    assert (logged["name"], logged["status"]) == ("lr-0.05", "EXPERIMENT_RUN_FINISHED")
+    params = {p["key"]: p["value"] for p in logged["data"]["params"]}
+    assert params == {"lr": "0.05", "steps": "6"}
+    history = alice.get(f"{runs}/{logged['id']}/metrics/loss")["metrics"]
+    losses = [m["value"] for m in sorted(history, key=lambda m: int(m["step"]))]
+    assert len(losses) == 6 and losses == sorted(losses, reverse=True)
+    model = alice.download(project["id"], "models/lr-0.05.py")
+    assert model.status_code == 200
+    scope: dict[str, Any] = {}
+    exec(model.text, scope)  # noqa: S102 - the file the job just wrote
+    assert scope["predict"]({"x": 3})["prediction"] == pytest.approx(6.0, abs=1.5)

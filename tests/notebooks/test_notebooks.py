@@ -26,7 +26,7 @@ from cml_magic.local import LocalCML
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 SANITIZE = Path(__file__).with_name("sanitize.cfg")
-EXPECTED = ("quickstart", "models", "applications", "api", "run_on_cml")
+EXPECTED = ("quickstart", "models", "applications", "api", "run_on_cml", "experiments")
 NBVAL_TIMEOUT = 240  # seconds for a whole notebook; each takes a few
 
 
