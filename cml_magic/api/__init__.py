@@ -49,12 +49,18 @@ if TYPE_CHECKING:
         ModelBuild,
         ModelDeployment,
     )
+    from cml_magic.api.workspace_objects import (
+        ApiKey,
+        NewApiKey,
+        UsageRecord,
+        WorkloadExecution,
+    )
 
 
 def __getattr__(name: str) -> Any:
     # The client (and `requests` with it) loads on first use: the widgets read this package's
-    # status vocabulary without it. The model and application classes load on first use too
-    # (a job listing needs none).
+    # status vocabulary without it. The model, application, experiment, registry and
+    # workspace (keys, usage, workloads) classes load on first use too (a job listing needs none).
     if name == "CML":
         from cml_magic.api.client import CML
 
@@ -71,12 +77,17 @@ def __getattr__(name: str) -> Any:
         from cml_magic.api import registry_objects
 
         return getattr(registry_objects, name)
+    if name in ("ApiKey", "NewApiKey", "UsageRecord", "WorkloadExecution"):
+        from cml_magic.api import workspace_objects
+
+        return getattr(workspace_objects, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
     "CML",
     "AmbiguousNameError",
+    "ApiKey",
     "Application",
     "AuthError",
     "BadRequestError",
@@ -97,6 +108,7 @@ __all__ = [
     "ModelBuild",
     "ModelCallError",
     "ModelDeployment",
+    "NewApiKey",
     "NotFoundError",
     "Project",
     "RateLimitError",
@@ -106,6 +118,8 @@ __all__ = [
     "Runtime",
     "ServerError",
     "ShortProject",
+    "UsageRecord",
     "User",
     "WaitTimeout",
+    "WorkloadExecution",
 ]

@@ -181,14 +181,10 @@ def _unfiltered(params: ListParams, sort: str | None = None) -> ListParams:
 
 def check_experiment_run(ctx: Ctx, project_id: str, experiment_id: str, run_id: str) -> None:
     """A 400 unless a registration names both an experiment and its run, or neither; a 404
-    when this server keeps experiments (documents of kind `experiment`) and the project has
-    no such experiment, or the experiment no such run (`experiment_run`).
-
-    Where no experiment is kept yet, the ids are taken as given: tighten this once the
-    experiments store is in place."""
+    when the project has no such experiment, or the experiment no such run."""
     if bool(experiment_id) != bool(run_id):
         raise bad_request("experiment_id and run_id go together: give both, or neither")
-    if not experiment_id or not ctx.store.find("experiment"):
+    if not experiment_id:
         return
     experiment = ctx.store.get("experiment", experiment_id)
     if experiment is None or experiment.get("project_id") != project_id:

@@ -107,7 +107,7 @@ class Completer:
             return []
         if len(words) == 2:
             return list(resource.verbs)
-        verb = resource.verbs.get(words[1])
+        verb = resource.verb(words[1])
         if verb is None:
             return []
         return self._for_verb(resource.name, verb, resource.parser(verb.name), words[2:])

@@ -67,7 +67,7 @@ def parse(line: str) -> Invocation | tuple[str, list[str]]:
             f" (e.g. %cml {found.name} list; %cml {found.name} --help)",
             "bad_command",
         )
-    verb = found.verbs.get(rest[0])
+    verb = found.verb(rest[0])
     if verb is None:
         raise usage_error(
             f"%cml {found.name} has no verb {rest[0]!r}"
@@ -95,13 +95,14 @@ def help_text(topic: list[str]) -> str:
             )
         if len(topic) == 1:
             return resource.usage()
-        if topic[1] not in resource.verbs:
+        verb = resource.verb(topic[1])
+        if verb is None:
             raise usage_error(
                 f"%cml {resource.name} has no verb {topic[1]!r}; one of:"
                 f" {', '.join(resource.verbs)}",
                 "bad_command",
             )
-        return resource.parser(topic[1]).format_help()
+        return resource.parser(verb.name).format_help()
     lines = ["%cml RESOURCE VERB [options]: drive Cloudera Machine Learning", "", "resources:"]
     for name in _names(table):
         resource = table[name]

@@ -97,8 +97,9 @@ class SweepWidget(w.VBox):  # type: ignore[misc]
         self.messages = Messages()
         self.message = self.messages.widget
         self.say = self.messages.say
+        # Red, not JupyterLab's orange "warning", whose white label is 2.7:1.
         self.stop_button = button(
-            "Stop all", "cml-stop-all", self._on_stop_all, button_style="warning", icon="stop"
+            "Stop all", "cml-stop-all", self._on_stop_all, button_style="danger", icon="stop"
         )
         self.buttons = w.HBox([self.stop_button])
         self.buttons.add_class("cml-buttons")

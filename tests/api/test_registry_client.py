@@ -65,10 +65,12 @@ def test_a_build_registers_as_version_one_and_the_next_registrations_add_version
     assert isinstance(second, RegisteredModel)
     assert (second.name, second.count, second.description) == (name, 2, "the churn model")
     assert [v.number for v in second.versions] == [1, 2]
-    run = cml.registry.register_run(name, "exp-id", "run-id", "predict.py", project=project.id)
-    assert run.number == 3 and run.run_id == "run-id"
+    experiment = cml.experiments.create(unique("exp"), project=project.id)
+    logged = cml.experiment_runs.create(experiment.id, project=project.id, name="best")
+    run = cml.registry.register_run(name, experiment, logged, "predict.py", project=project.id)
+    assert run.number == 3 and run.run_id == logged.id
     assert run.model_version_metadata and run.model_version_metadata.mlops_type == "MLFLOW"
-    assert run.model_version_metadata.mlflow_metadata["experiment_id"] == "exp-id"
+    assert run.model_version_metadata.mlflow_metadata["experiment_id"] == experiment.id
 
     model = cml.registry.get(name)
     assert model.id == model.model_id == second.id and model.count == 3

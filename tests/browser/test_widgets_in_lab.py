@@ -315,6 +315,7 @@ def check_sweep_readable(widget, theme: str) -> list[str]:
     parts += [(cell, 4.5) for cell in widget.locator("td code").all()]
     parts += [(badge, 3.0) for badge in widget.locator(".cml-badge").all()]
     parts += [(widget.locator(".cml-counts"), 4.5), (widget.locator(".cml-title"), 4.5)]
+    parts += [(widget.locator("button.cml-stop-all"), 4.5)]  # its label against its own colour
     for part, least in parts:
         seen = part.evaluate(CONTRAST)
         if not (seen["width"] > 0 and seen["height"] > 0 and seen["ratio"] >= least):

@@ -381,8 +381,10 @@ def _scenario(cml: CML) -> None:
     first = cml.registry.register_build(f"reg-{tag}", build, tags={"stage": "dev"})
     registered = cml.registry.create(f"reg-{tag}", "predict.py", notes="two", visibility="public")
     assert registered.count == 2 and cml.registry.newest_version(registered).number == 2
-    third = cml.registry.register_run(f"reg-{tag}", "exp-1", "run-1", "predict.py")
-    assert third.run_id == "run-1" and third.model_version_metadata
+    experiment = cml.experiments.create(f"exp3-{tag}")
+    logged = cml.experiment_runs.create(experiment.id, name="registered")
+    third = cml.registry.register_run(f"reg-{tag}", experiment, logged, "predict.py")
+    assert third.run_id == logged.id and third.model_version_metadata
     assert [m.id for m in cml.registry.list(search=f"reg-{tag}")] == [registered.id]
     assert [m.name for m in cml.registry.iter(page_size=1, limit=1)]
     assert cml.registry.get(f"reg-{tag}").count == 3 == cml.refresh(registered).count
@@ -405,6 +407,7 @@ def _scenario(cml: CML) -> None:
     with pytest.raises(BadRequestError):
         cml.registry.create(f"reg-{tag}", "no-such-file.py")
     cml.registry.delete(registered)
+    cml.experiments.delete(experiment.id)
     # The caller's own keys, usage and workloads.
     made = cml.keys.create(comments=f"ci-{tag}", expiry_date="2099-01-01T00:00:00Z")
     assert made.key_id in {k.key_id for k in cml.keys.list()}

@@ -1,12 +1,11 @@
 """The local server's model registry over plain HTTP: bad input is a 4xx with a short message
 and stores nothing (no version, no copy of a file), registry state survives a restart, and the
-experiment fields are checked once the server keeps experiments."""
+experiment fields must name an experiment run the server keeps."""
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,6 @@ import requests
 from support.rest import Api, make_project
 
 from cml_magic.local import LocalCML
-from cml_magic.local.store import Store
 
 PREDICT = "def predict(args):\n    return {'prediction': args['x'] * 2}\n"
 REGISTRY = "/registry/models"
@@ -145,31 +143,32 @@ def test_registry_state_and_copies_survive_a_restart(
     assert not copy.parent.exists()
 
 
-def test_experiment_fields_are_checked_once_experiments_are_kept(
+def test_experiment_fields_must_name_a_run_the_server_keeps(
     local_cml_factory: Callable[..., LocalCML],
 ) -> None:
     server = local_cml_factory()
     alice = Api(server)
     project = make_project(alice, {"predict.py": PREDICT})
-    # No experiment kept: the ids are taken as given.
-    taken = register(alice, project, experiment_id="e-1", run_id="r-1")
-    meta = taken["model_versions"][0]["model_version_metadata"]
-    assert meta["mlops_type"] == "MLFLOW" and meta["mlflow_metadata"]["run_id"] == "r-1"
-    # Once the server keeps experiments, a registration must name one of them.
-    store = Store(server.data_dir)
-    try:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ")
-        store.put("experiment", {"id": "e-2", "project_id": project["id"], "created_at": stamp})
-        store.put("experiment_run", {"id": "r-2", "experiment_id": "e-2", "created_at": stamp})
-    finally:
-        store.close()
+    other = make_project(alice, {"predict.py": PREDICT})
+    # A server that keeps no experiment at all takes no made-up ids either.
     assert "experiment e-1 not found" in message(
         register(alice, project, 404, experiment_id="e-1", run_id="r-1")
     )
-    assert "run r-9 of experiment e-2" in message(
-        register(alice, project, 404, experiment_id="e-2", run_id="r-9")
+    experiments = f"/projects/{project['id']}/experiments"
+    experiment = alice.post(experiments, json={"name": "churn"})
+    run = alice.post(f"{experiments}/{experiment['id']}/runs", json={"name": "best"})
+    assert "run r-9 of experiment" in message(
+        register(alice, project, 404, experiment_id=experiment["id"], run_id="r-9")
     )
-    register(alice, project, experiment_id="e-2", run_id="r-2")
+    # The experiment is the project's: another project cannot register its run.
+    assert "not found in project" in message(
+        register(alice, other, 404, experiment_id=experiment["id"], run_id=run["id"])
+    )
+    taken = register(alice, project, experiment_id=experiment["id"], run_id=run["id"])
+    meta = taken["model_versions"][0]["model_version_metadata"]
+    assert meta["mlops_type"] == "MLFLOW" and meta["mlflow_metadata"]["run_id"] == run["id"]
+    # The refused registrations stored nothing: the server holds the one model.
+    assert [m["model_id"] for m in alice.get(REGISTRY)["models"]] == [taken["model_id"]]
 
 
 def test_registrations_at_once_make_one_model_and_distinct_numbers(

@@ -52,6 +52,26 @@ def test_ls_has_stable_columns_with_real_dtypes(cml_ip: Any, api: Any, here: str
     assert cml_ip.user_ns["listed"] is not None and len(empty) == 1
 
 
+def test_list_is_another_spelling_of_ls(cml_ip: Any, api: Any, here: str) -> None:
+    api.files.upload(f"{here}/a.csv", b"1,2\n", project=PROJECT)
+    listed = cml(cml_ip, f"files list {here}")
+    assert listed.equals(cml(cml_ip, f"files ls {here}"))
+    assert list(listed["path"]) == [f"{here}/a.csv"]
+    with pytest.raises(UsageError, match="%cml files ls: unknown flag '--nope'"):
+        cml(cml_ip, f"files list {here} --nope")  # ls's own parser
+    # Help names the verb once, by its name; help on the other spelling is ls's.
+    with capture_output() as shown:
+        cml_ip.run_line_magic("cml", "files --help")
+    firsts = [line.split()[0] for line in shown.stdout.splitlines() if line.startswith("  ")]
+    assert "ls" in firsts and "list" not in firsts
+    with capture_output() as shown:
+        cml_ip.run_line_magic("cml", "help files list")
+    assert "%cml files ls" in shown.stdout
+    with provisionalcompleter():
+        completions = [c.text for c in cml_ip.Completer.completions("%cml files ", 11)]
+    assert "ls" in completions and "list" not in completions
+
+
 def test_put_and_get_a_file_of_a_few_mb(
     cml_ip: Any, api: Any, here: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -35,6 +35,7 @@ class Verb:
     `arguments` adds the verb's own options; the flags add shared ones: `project`
     (-p/--project), `listing` (--search/--filter/--sort/--limit), `across`
     (--all-projects: CML's listing of every project), `follow` (--wait/--watch/--timeout).
+    `aliases` are other accepted spellings (help shows the name only).
     """
 
     name: str
@@ -47,6 +48,7 @@ class Verb:
     across: bool = False
     follow: bool = False
     example: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 class Resource:
@@ -72,10 +74,17 @@ class Resource:
         self.verbs: dict[str, Verb] = {verb.name: verb for verb in verbs}
         if len(self.verbs) != len(verbs):
             raise ValueError(f"%cml {name}: a verb is declared twice")
+        self._spellings = {a: verb for verb in verbs for a in verb.aliases} | self.verbs
+        if len(self._spellings) != len(verbs) + sum(len(verb.aliases) for verb in verbs):
+            raise ValueError(f"%cml {name}: a verb's alias is taken")
         self._parsers: dict[str, CommandParser] = {}
 
     def __repr__(self) -> str:
         return f"Resource({self.name!r}, verbs={list(self.verbs)})"
+
+    def verb(self, spelling: str) -> Verb | None:
+        """The verb called `spelling` (or one of its aliases)."""
+        return self._spellings.get(spelling)
 
     def parser(self, verb: str) -> CommandParser:
         """The parser of `verb`, built on first use."""

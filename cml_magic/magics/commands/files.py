@@ -243,7 +243,14 @@ RESOURCE = Resource(
     summary="files of a project",
     aliases=("file",),
     verbs=(
-        Verb("ls", "list a folder of the project", _ls, _path, example="%cml files ls data"),
+        Verb(
+            "ls",
+            "list a folder of the project",
+            _ls,
+            _path,
+            example="%cml files ls data",
+            aliases=("list",),  # as every other resource spells it
+        ),
         Verb(
             "get",
             "download a file or folder",
