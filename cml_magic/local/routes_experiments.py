@@ -73,6 +73,14 @@ def _status(word: str) -> str:
     return STATUS_PREFIX + short
 
 
+def _name(text: str, what: str) -> str:
+    """`text` without the blanks around it; a 400 when nothing is left."""
+    name = text.strip()
+    if not name:
+        raise bad_request(f"Problem with field Name: {what} needs a name")
+    return name
+
+
 def _merged(old: dict[str, str] | None, new: list[Any]) -> dict[str, str]:
     merged = dict(old or {})
     merged.update({t.key: t.value for t in new})
@@ -112,9 +120,7 @@ def list_all_experiments(ctx: V2, params: Listing) -> dict[str, Any]:
 @router.post("/projects/{project_id}/experiments", summary="Create an experiment")
 def post_experiment(ctx: V2, project_id: str, body: CreateExperiment) -> dict[str, Any]:
     ctx.project(project_id, write=True)
-    name = body.name.strip()
-    if not name:
-        raise bad_request("Problem with field Name: an experiment needs a name")
+    name = _name(body.name, "an experiment")
     stamp = now()
     experiment_id = ids.dashed_id()
     doc = {
@@ -148,9 +154,7 @@ def patch_experiment(
     ctx: V2, project_id: str, experiment_id: str, body: UpdateExperiment
 ) -> dict[str, Any]:
     _experiment(ctx, project_id, experiment_id, write=True)
-    name = body.name.strip() if body.name is not None else None
-    if name is not None and not name:
-        raise bad_request("Problem with field Name: an experiment needs a name")
+    name = _name(body.name, "an experiment") if body.name is not None else None
 
     def change(doc: Doc) -> None:
         if name is not None and name != doc["name"]:
@@ -339,9 +343,7 @@ def patch_run(
     _run(ctx, project_id, experiment_id, run_id, write=True)
     fields = body.model_dump(exclude_none=True)
     if "name" in fields:
-        fields["name"] = fields["name"].strip()
-        if not fields["name"]:
-            raise bad_request("Problem with field Name: a run needs a name")
+        fields["name"] = _name(fields["name"], "a run")
     if "status" in fields:
         fields["status"] = _status(fields["status"])
         if fields["status"].removeprefix(STATUS_PREFIX) in FINAL and "end_time" not in fields:

@@ -65,6 +65,12 @@ def test_bad_experiment_input_is_a_4xx_and_stores_nothing(alice: Api) -> None:
     assert "19 runes" in alice.get(f"{where}/nope", 400)["message"]
     alice.get(f"{where}/aaaa-bbbb-cccc-dddd", 404)
     assert [e["name"] for e in alice.get(where)["experiments"]] == ["churn"]
+    # A rename to blanks is refused the same way, and keeps the old name.
+    made = alice.get(where)["experiments"][0]
+    assert (
+        "needs a name" in alice.patch(f"{where}/{made['id']}", 400, json={"name": " "})["message"]
+    )
+    assert alice.get(f"{where}/{made['id']}")["name"] == "churn"
 
 
 def test_visibility_is_the_projects(alice: Api, bob: Api) -> None:
@@ -104,6 +110,9 @@ def test_runs_log_and_answer_their_latest_metrics(alice: Api) -> None:
     ended = alice.patch(f"{runs}/{run['id']}", json={"status": "EXPERIMENT_RUN_FINISHED"})
     assert ended["status"] == "EXPERIMENT_RUN_FINISHED" and ended["end_time"] != ZERO_TIME
     assert "Status" in alice.patch(f"{runs}/{run['id']}", 400, json={"status": "done"})["message"]
+    blank = alice.patch(f"{runs}/{run['id']}", 400, json={"name": "  "})["message"]
+    assert "a run needs a name" in blank
+    assert alice.get(f"{runs}/{run['id']}")["name"] == run["name"]
 
 
 def test_a_bad_batch_stores_nothing_of_itself(alice: Api) -> None:
