@@ -9,7 +9,7 @@ import hashlib
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -210,11 +210,11 @@ def settings_found(
     empty): what a settings listing shows when the client cannot be built."""
     env = os.environ if env is None else env
     try:
-        found = _gather(host, api_key, None, project, None, None, profile, env)
+        found = _gather(_Given(host, api_key, project=project), profile, env)
     except ConfigError:
         # No profile, no file: what the variables alone give.
         plain = {k: v for k, v in env.items() if k != profiles.PROFILE_VARIABLE}
-        found = _gather(host, api_key, None, project, None, None, None, plain, file={})
+        found = _gather(_Given(host, api_key, project=project), None, plain, file={})
     host = found["host"]
     return (
         normalize_host(str(host)) if host else None,
@@ -223,16 +223,20 @@ def settings_found(
     )
 
 
+@dataclass(frozen=True)
+class _Given:
+    """The settings passed as arguments: each wins over every other source."""
+
+    host: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    legacy_api_key: str | None = field(default=None, repr=False)
+    project: str | None = None
+    verify: bool | str | None = None
+    model_endpoint: str | None = None
+
+
 def _gather(
-    host: str | None,
-    api_key: str | None,
-    legacy_api_key: str | None,
-    project: str | None,
-    verify: bool | str | None,
-    model_endpoint: str | None,
-    profile: str | None,
-    env: Mapping[str, str],
-    file: dict[str, Any] | None = None,
+    given: _Given, profile: str | None, env: Mapping[str, str], file: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Every setting from its first source (None where none has it), with `profile` (its
     name, or "") and `key_source` (where the key came from)."""
@@ -240,19 +244,19 @@ def _gather(
     file = read_config_file(path) if file is None else file
     name = profiles.chosen(profile, env, file)
     if name is not None:
-        return _from_profile(profiles.find(name, file, path), host, api_key, legacy_api_key,
-                             project, verify, model_endpoint, env)  # fmt: skip
-    key, source = api_key, "argument"
+        return _from_profile(profiles.find(name, file, path), given, env)
+    key, source = given.api_key, "argument"
     for variable in ("CML_MAGIC_API_KEY", "CDSW_APIV2_KEY"):
         if not key and env.get(variable):
             key, source = env[variable], variable
     if not key and file.get("api_key"):
         key, source = file["api_key"], "config file"
-    host = first(host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
+    host = first(given.host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
     if not key and host:
         # Kept by `%cml login --save` without a profile: under the host's name.
         key = keystore.lookup(normalize_host(str(host)))
         source = "the keyring" if key else ""
+    verify = given.verify
     if verify is None:
         if env.get("CML_MAGIC_CA_BUNDLE"):
             verify = env["CML_MAGIC_CA_BUNDLE"]
@@ -267,17 +271,20 @@ def _gather(
         "api_key": key,
         "key_source": source if key else "",
         "legacy_api_key": first(
-            legacy_api_key,
+            given.legacy_api_key,
             env.get("CML_MAGIC_LEGACY_API_KEY"),
             env.get("CDSW_API_KEY"),
             file.get("legacy_api_key"),
         ),
         "project": first(
-            project, env.get("CML_MAGIC_PROJECT"), env.get("CDSW_PROJECT_ID"), file.get("project")
+            given.project,
+            env.get("CML_MAGIC_PROJECT"),
+            env.get("CDSW_PROJECT_ID"),
+            file.get("project"),
         ),
         "verify": verify,
         "model_endpoint": first(
-            model_endpoint, env.get("CML_MAGIC_MODEL_ENDPOINT"), file.get("model_endpoint")
+            given.model_endpoint, env.get("CML_MAGIC_MODEL_ENDPOINT"), file.get("model_endpoint")
         ),
         "profile": "",
         "missing_key": lambda: (
@@ -286,31 +293,23 @@ def _gather(
     }
 
 
-def _from_profile(
-    found: profiles.Profile,
-    host: str | None,
-    api_key: str | None,
-    legacy_api_key: str | None,
-    project: str | None,
-    verify: bool | str | None,
-    model_endpoint: str | None,
-    env: Mapping[str, str],
-) -> dict[str, Any]:
+def _from_profile(found: profiles.Profile, given: _Given, env: Mapping[str, str]) -> dict[str, Any]:
     """The settings of a profile: arguments, then the profile; nothing else (see `profiles`)."""
-    key, source = (api_key, "argument") if api_key else found.key(env)
+    key, source = (given.api_key, "argument") if given.api_key else found.key(env)
+    verify = given.verify
     if verify is None:
         if found.ca_bundle:
             verify = found.ca_bundle
         elif found.verify is not None:
             verify = _flag(found.verify, f"verify in profile {found.name}")
     return {
-        "host": first(host, found.host),
+        "host": first(given.host, found.host),
         "api_key": key,
         "key_source": source if key else "",
-        "legacy_api_key": first(legacy_api_key, found.legacy_key(env)),
-        "project": first(project, found.project),
+        "legacy_api_key": first(given.legacy_api_key, found.legacy_key(env)),
+        "project": first(given.project, found.project),
         "verify": verify,
-        "model_endpoint": first(model_endpoint, found.model_endpoint),
+        "model_endpoint": first(given.model_endpoint, found.model_endpoint),
         "profile": found.name,
         "missing_key": found.missing_key,  # asked only when it is missing: it asks the keyring
     }
@@ -333,7 +332,8 @@ def resolve(
     settings are the arguments, then the profile's (see `cml_magic.api.profiles`). The legacy
     key is optional (only API v1 needs it) and never taken from the v2 key."""
     env = os.environ if env is None else env
-    found = _gather(host, api_key, legacy_api_key, project, verify, model_endpoint, profile, env)
+    given = _Given(host, api_key, legacy_api_key, project, verify, model_endpoint)
+    found = _gather(given, profile, env)
     host, verify = found["host"], found["verify"]
     if verify is None:
         verify = True  # True lets requests apply REQUESTS_CA_BUNDLE itself.
