@@ -84,6 +84,14 @@ def test_missing_host_or_key_is_one_clear_line() -> None:
         resolve(host="h", api_key="k", verify="/no/such/ca.pem", env=NO_FILE)
 
 
+def test_the_given_arguments_show_no_key() -> None:
+    from cml_magic.api.config import _Given
+
+    given = _Given("https://ml.example.com", "abcdefghijklmnop", "legacy-secret-key")
+    assert "abcdefghijklmnop" not in repr(given) and "legacy-secret-key" not in repr(given)
+    assert "ml.example.com" in repr(given)
+
+
 def test_settings_repr_masks_the_key() -> None:
     settings = resolve(host="h", api_key="abcdefghijklmnopqrstuvwxyz", env=NO_FILE)
     assert "abcdefghijklmnop" not in repr(settings)
