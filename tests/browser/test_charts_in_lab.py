@@ -10,6 +10,7 @@ import re
 
 import pytest
 import test_widgets_in_lab as in_lab
+from support.lab import write_notebook
 from test_widgets_in_lab import CHROMIUM, LAB_LOAD_MS, artifacts, pytestmark, wait_kernel
 
 # The widget test's fixtures: JupyterLab on a local CML server of its own.
@@ -56,10 +57,7 @@ def text_contrast(png: bytes) -> tuple[tuple[int, ...], float]:
 
 
 def test_a_chart_shows_inline_and_reads_in_light_and_dark(lab, tmp_path) -> None:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}  # fmt: skip
-    nbformat.write(nb, lab.root / "charts.ipynb")
+    write_notebook(lab.root / "charts.ipynb", CELLS)
     shots = artifacts(tmp_path)
     seen = {}
     with sync_api.sync_playwright() as p:

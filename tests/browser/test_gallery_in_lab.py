@@ -9,13 +9,12 @@ at the right) and photographed, cropped to itself, into $BROWSER_TEST_ARTIFACTS
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
 
 import pytest
 import test_widgets_in_lab as in_lab
-from support.lab import CONTRAST, artifacts, save, wait_kernel
+from support.lab import CONTRAST, artifacts, notebook_in_lab, save, switch_to_dark, write_notebook
 from support.waits import wait_for
 from test_widgets_in_lab import CHROMIUM, FINISH_MS, LAB_LOAD_MS, RENDER_MS, pytestmark
 
@@ -190,94 +189,66 @@ def save_whole(page, element, path: Path) -> None:
 
 def test_every_widget_and_panel_reads_in_both_themes(lab, tmp_path) -> None:
     cells = [SETUP, *(cell for _, cell in CELLS)]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}  # fmt: skip
-    nbformat.write(nb, lab.root / "gallery.ipynb")
+    write_notebook(lab.root / "gallery.ipynb", cells)
     shots = artifacts(tmp_path)
-    errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            page.goto(f"{lab.url}/lab/tree/gallery.ipynb?token={lab.token}",
-                      wait_until="domcontentloaded", timeout=LAB_LOAD_MS)  # fmt: skip
-            page.locator(".jp-NotebookPanel").wait_for(timeout=LAB_LOAD_MS)
-            wait_kernel(page)
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-            out = page.locator(".jp-OutputArea-output")
-            shown = {name: out.locator(f".shot-{name}") for name, _ in CELLS[:-1]}
-            listing = (
-                page.locator(".jp-Notebook .jp-CodeCell")
-                .nth(len(CELLS))
-                .locator(".jp-OutputArea-output")
-            )
-            shown["listing-runs"] = listing.filter(has_text="times are local").first
-            for element in shown.values():
-                element.wait_for(timeout=RENDER_MS)
-            failed = shown["build-widget-failed"]
-            expect(failed.locator(".cml-status")).to_have_text("build failed", timeout=FINISH_MS)
-            expect(failed).to_contain_text("model file cannot load", timeout=FINISH_MS)
-            expect(shown["build-widget-built"].locator(".cml-status")).to_have_text("built")
-            expect(shown["build-widget-built"].locator("button.cml-deploy")).to_be_enabled()
-            deployment = shown["deployment-widget"]
-            expect(deployment.locator(".cml-status")).to_have_text("deployed", timeout=FINISH_MS)
-            expect(deployment).to_contain_text("curl")
-            form = shown["run-form"]
-            started = form.locator(".cml-started-runs .cml-status")
-            expect(started).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
-            models = shown["model-panel"]
-            expect(models.locator(".cml-deployments button.cml-deployment-stop")).to_be_visible()
-            expect(models.locator(".cml-deployments button.cml-deployment-restart")).to_be_visible()
-            expect(models.locator("button.cml-create-model")).to_be_visible()
-            apps = shown["apps-panel"]
-            expect(apps).to_contain_text("dashboard")
-            expect(apps.locator(".cml-badge")).to_have_text(
-                re.compile("running"), timeout=FINISH_MS
-            )
-            expect(shown["project-browser"].locator(".cml-runs-table")).to_contain_text("succeeded")
-            stopped = shown["run-widget-stopped"].locator(".cml-status")
-            expect(stopped).to_have_text("stopped", timeout=FINISH_MS)
-            expect(shown["run-form-refused"].locator(".cml-message")).to_contain_text("row 1")
-            expect(shown["panel-tabs"].locator(".cml-projects")).to_be_visible()
-            page.wait_for_timeout(500)  # the last updates drawn
+    viewport = {"width": 1100, "height": 900}
+    with notebook_in_lab(lab, "gallery.ipynb", CHROMIUM, viewport, shots, LAB_LOAD_MS) as (
+        page,
+        errors,
+    ):
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        out = page.locator(".jp-OutputArea-output")
+        shown = {name: out.locator(f".shot-{name}") for name, _ in CELLS[:-1]}
+        listing = (
+            page.locator(".jp-Notebook .jp-CodeCell")
+            .nth(len(CELLS))
+            .locator(".jp-OutputArea-output")
+        )
+        shown["listing-runs"] = listing.filter(has_text="times are local").first
+        for element in shown.values():
+            element.wait_for(timeout=RENDER_MS)
+        failed = shown["build-widget-failed"]
+        expect(failed.locator(".cml-status")).to_have_text("build failed", timeout=FINISH_MS)
+        expect(failed).to_contain_text("model file cannot load", timeout=FINISH_MS)
+        expect(shown["build-widget-built"].locator(".cml-status")).to_have_text("built")
+        expect(shown["build-widget-built"].locator("button.cml-deploy")).to_be_enabled()
+        deployment = shown["deployment-widget"]
+        expect(deployment.locator(".cml-status")).to_have_text("deployed", timeout=FINISH_MS)
+        expect(deployment).to_contain_text("curl")
+        form = shown["run-form"]
+        started = form.locator(".cml-started-runs .cml-status")
+        expect(started).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
+        models = shown["model-panel"]
+        expect(models.locator(".cml-deployments button.cml-deployment-stop")).to_be_visible()
+        expect(models.locator(".cml-deployments button.cml-deployment-restart")).to_be_visible()
+        expect(models.locator("button.cml-create-model")).to_be_visible()
+        apps = shown["apps-panel"]
+        expect(apps).to_contain_text("dashboard")
+        expect(apps.locator(".cml-badge")).to_have_text(re.compile("running"), timeout=FINISH_MS)
+        expect(shown["project-browser"].locator(".cml-runs-table")).to_contain_text("succeeded")
+        stopped = shown["run-widget-stopped"].locator(".cml-status")
+        expect(stopped).to_have_text("stopped", timeout=FINISH_MS)
+        expect(shown["run-form-refused"].locator(".cml-message")).to_contain_text("row 1")
+        expect(shown["panel-tabs"].locator(".cml-projects")).to_be_visible()
+        page.wait_for_timeout(500)  # the last updates drawn
 
-            problems: list[str] = []
-            boxes = "(el) => [el, ...el.querySelectorAll('.cml-live')].map((n) => [n.className,"
-            boxes += " n.getBoundingClientRect().right - (n.closest('.jp-OutputArea-output')"
-            boxes += " || n).getBoundingClientRect().right])"
-            for name, element in shown.items():  # a widget's frame fits the notebook, border too
-                for cls, over in element.evaluate(boxes):
-                    if over > 0.5:
-                        problems.append(f"{name}: {cls} is {over:.0f}px wider than the output")
-            for name, element in shown.items():  # a pill or a link is one word: never wrapped
-                for piece in element.locator(".cml-badge, a").all():
-                    if piece.evaluate("(el) => el.getClientRects().length") > 1:  # 0: hidden tab
-                        problems.append(f"{name}: {piece.text_content()!r} wraps")
-            for theme in ("light", "dark"):
-                if theme == "dark":
-                    page.evaluate(
-                        "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
-                        " {theme: 'JupyterLab Dark'}); }"
-                    )
-                    page.wait_for_function(
-                        "() => document.body.dataset.jpThemeName === 'JupyterLab Dark' &&"
-                        " getComputedStyle(document.body).getPropertyValue("
-                        "'--jp-layout-color0').trim() === '#111'",
-                        timeout=RENDER_MS,
-                    )
-                    page.wait_for_timeout(800)  # the theme's stylesheet applied to every node
-                for name, element in shown.items():
-                    problems += unreadable(element, name, theme)
-                    save_whole(page, element, shots / f"{name}-{theme}.png")
-            assert not problems, "\n".join(problems)
-            assert not errors, f"errors in the page: {errors}"
-        except Exception:
-            with contextlib.suppress(Exception):
-                page.screenshot(path=str(shots / "FAILED-gallery.png"), full_page=True)
-            print("=== jupyter lab log ===", lab.log(), sep="\n")
-            raise
-        finally:
-            browser.close()
+        problems: list[str] = []
+        boxes = "(el) => [el, ...el.querySelectorAll('.cml-live')].map((n) => [n.className,"
+        boxes += " n.getBoundingClientRect().right - (n.closest('.jp-OutputArea-output')"
+        boxes += " || n).getBoundingClientRect().right])"
+        for name, element in shown.items():  # a widget's frame fits the notebook, border too
+            for cls, over in element.evaluate(boxes):
+                if over > 0.5:
+                    problems.append(f"{name}: {cls} is {over:.0f}px wider than the output")
+        for name, element in shown.items():  # a pill or a link is one word: never wrapped
+            for piece in element.locator(".cml-badge, a").all():
+                if piece.evaluate("(el) => el.getClientRects().length") > 1:  # 0: hidden tab
+                    problems.append(f"{name}: {piece.text_content()!r} wraps")
+        for theme in ("light", "dark"):
+            if theme == "dark":
+                switch_to_dark(page, RENDER_MS, settle_ms=800)
+            for name, element in shown.items():
+                problems += unreadable(element, name, theme)
+                save_whole(page, element, shots / f"{name}-{theme}.png")
+        assert not problems, "\n".join(problems)
+        assert not errors, f"errors in the page: {errors}"

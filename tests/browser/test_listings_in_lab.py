@@ -8,6 +8,7 @@ import re
 
 import pytest
 import test_widgets_in_lab as in_lab
+from support.lab import write_notebook
 from test_widgets_in_lab import CHROMIUM, LAB_LOAD_MS, artifacts, pytestmark, save, wait_kernel
 
 # The widget test's fixtures: JupyterLab on a local CML server of its own.
@@ -28,10 +29,7 @@ CELLS = (
 
 
 def test_a_run_listing_keeps_ids_on_one_line_and_an_empty_one_says_so(lab, tmp_path) -> None:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}  # fmt: skip
-    nbformat.write(nb, lab.root / "listings.ipynb")
+    write_notebook(lab.root / "listings.ipynb", CELLS)
     shots = artifacts(tmp_path)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])

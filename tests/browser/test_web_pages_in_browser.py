@@ -5,7 +5,7 @@ form to open a private project; open an application from its project and go back
 from __future__ import annotations
 
 import pytest
-from support.lab import artifacts, save
+from support.lab import artifacts, chromium_page, save
 from support.waits import wait_for
 from test_widgets_in_lab import CHROMIUM, pytestmark  # noqa: F401 - the skips
 
@@ -46,39 +46,34 @@ def test_links_lead_from_project_to_run_and_signing_in_opens_a_private_project(
 ) -> None:
     server, run = pages_server
     shots = artifacts(tmp_path)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport=VIEWPORT)
-            page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
-            expect(page.locator("h1")).to_have_text("Project risk-analysis")
-            both_themes(page, "web-project-page", shots)
-            page.get_by_role("link", name="nightly").first.click()
-            expect(page.locator("h1")).to_have_text("Job nightly")
-            page.get_by_role("link", name=run.id).click()
-            expect(page.locator("h1")).to_have_text(f"Run {run.id}")
-            expect(page.locator(".status")).to_have_text("ENGINE_SUCCEEDED")
-            row = page.locator("tr", has_text="DB_PASSWORD")
-            expect(row).to_contain_text("******")
-            assert "hunter2-secret" not in page.content()
-            expect(page.locator("pre")).not_to_have_text("nothing yet")
-            expect(page.locator("tr", has_text="took")).to_contain_text("s")
-            both_themes(page, "web-run-page", shots)
+    with chromium_page(CHROMIUM, VIEWPORT) as page:
+        page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
+        expect(page.locator("h1")).to_have_text("Project risk-analysis")
+        both_themes(page, "web-project-page", shots)
+        page.get_by_role("link", name="nightly").first.click()
+        expect(page.locator("h1")).to_have_text("Job nightly")
+        page.get_by_role("link", name=run.id).click()
+        expect(page.locator("h1")).to_have_text(f"Run {run.id}")
+        expect(page.locator(".status")).to_have_text("ENGINE_SUCCEEDED")
+        row = page.locator("tr", has_text="DB_PASSWORD")
+        expect(row).to_contain_text("******")
+        assert "hunter2-secret" not in page.content()
+        expect(page.locator("pre")).not_to_have_text("nothing yet")
+        expect(page.locator("tr", has_text="took")).to_contain_text("s")
+        both_themes(page, "web-run-page", shots)
 
-            page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
-            expect(page.locator("h1")).to_have_text("Not found")
-            page.get_by_role("link", name="signing in").click()
-            page.locator("input[name=key]").fill(server.api_key)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.locator("h1")).to_have_text("Project churn-model")
-            expect(page.get_by_role("link", name="train")).to_be_visible()
-            assert page.url == f"{server.url}/alice/churn-model"  # no key in the address
-            assert page.evaluate("document.cookie") == ""  # the session cookie is HttpOnly
-            page.get_by_role("button", name="Sign out").click()
-            page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
-            expect(page.locator("h1")).to_have_text("Not found")
-        finally:
-            browser.close()
+        page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
+        expect(page.locator("h1")).to_have_text("Not found")
+        page.get_by_role("link", name="signing in").click()
+        page.locator("input[name=key]").fill(server.api_key)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("h1")).to_have_text("Project churn-model")
+        expect(page.get_by_role("link", name="train")).to_be_visible()
+        assert page.url == f"{server.url}/alice/churn-model"  # no key in the address
+        assert page.evaluate("document.cookie") == ""  # the session cookie is HttpOnly
+        page.get_by_role("button", name="Sign out").click()
+        page.goto(f"{server.url}/alice/churn-model", timeout=PAGE_MS)
+        expect(page.locator("h1")).to_have_text("Not found")
 
 
 @pytest.fixture
@@ -111,27 +106,22 @@ def test_an_application_page_shows_its_status_masked_environment_and_project(
 ) -> None:
     server, app = app_server
     shots = artifacts(tmp_path)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport=VIEWPORT)
-            page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
-            page.get_by_role("link", name="scorer").click()
-            expect(page.locator("h1")).to_have_text("Model scorer")
-            expect(page.locator("table").nth(1)).to_contain_text("built")
-            both_themes(page, "web-model-page", shots)
-            page.go_back()
-            page.get_by_role("link", name="dashboard").click()
-            expect(page.locator("h1")).to_have_text("Application dashboard")
-            assert page.url.endswith(f"/alice/risk-analysis/applications/{app.id}")
-            expect(page.locator(".status")).to_have_text("APPLICATION_RUNNING")
-            expect(page.locator("tr", has_text="script")).to_contain_text("app.py")
-            expect(page.locator("tr", has_text="DASH_TITLE")).to_contain_text("Risk")
-            expect(page.locator("tr", has_text="DASH_TOKEN")).to_contain_text("******")
-            assert "t0k-secret-value" not in page.content()
-            both_themes(page, "web-app-page", shots)
-            page.locator("nav").get_by_role("link", name="alice/risk-analysis").click()
-            expect(page.locator("h1")).to_have_text("Project risk-analysis")
-            assert page.url == f"{server.url}/alice/risk-analysis"
-        finally:
-            browser.close()
+    with chromium_page(CHROMIUM, VIEWPORT) as page:
+        page.goto(f"{server.url}/alice/risk-analysis", timeout=PAGE_MS)
+        page.get_by_role("link", name="scorer").click()
+        expect(page.locator("h1")).to_have_text("Model scorer")
+        expect(page.locator("table").nth(1)).to_contain_text("built")
+        both_themes(page, "web-model-page", shots)
+        page.go_back()
+        page.get_by_role("link", name="dashboard").click()
+        expect(page.locator("h1")).to_have_text("Application dashboard")
+        assert page.url.endswith(f"/alice/risk-analysis/applications/{app.id}")
+        expect(page.locator(".status")).to_have_text("APPLICATION_RUNNING")
+        expect(page.locator("tr", has_text="script")).to_contain_text("app.py")
+        expect(page.locator("tr", has_text="DASH_TITLE")).to_contain_text("Risk")
+        expect(page.locator("tr", has_text="DASH_TOKEN")).to_contain_text("******")
+        assert "t0k-secret-value" not in page.content()
+        both_themes(page, "web-app-page", shots)
+        page.locator("nav").get_by_role("link", name="alice/risk-analysis").click()
+        expect(page.locator("h1")).to_have_text("Project risk-analysis")
+        assert page.url == f"{server.url}/alice/risk-analysis"

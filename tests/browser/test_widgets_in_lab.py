@@ -14,7 +14,6 @@ or set CHROMIUM=/path); skips saying so when it is missing.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from pathlib import Path
@@ -27,13 +26,16 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 from support.lab import (  # noqa: E402  (after the skips: it needs nothing, but reads better here)
-    CONTRAST,
     THEME_NAME,
     Lab,
     artifacts,
     find_chromium,
+    notebook_in_lab,
     save,
+    switch_to_dark,
+    unreadable_parts,
     wait_kernel,
+    write_notebook,
 )
 
 CHROMIUM = find_chromium()
@@ -106,15 +108,9 @@ def lab(tmp_path, cml_server):
 
 
 def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
-    nb = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell(c)
-            for c in (WATCH_CELL, PANEL_CELL, TABS_CELL, MAGIC_WATCH_CELL)
-        ]
+    write_notebook(
+        lab.root / "widgets.ipynb", (WATCH_CELL, PANEL_CELL, TABS_CELL, MAGIC_WATCH_CELL)
     )
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}  # fmt: skip
-    nbformat.write(nb, lab.root / "widgets.ipynb")
     shots = artifacts(tmp_path)
     console: list[str] = []
     errors: list[str] = []
@@ -210,68 +206,37 @@ live
 
 def check_readable(widget, theme: str) -> list[str]:
     """Each part of a finished run widget that cannot be read in `theme`, with its colours."""
-    problems = []
     parts = [(widget.locator("pre.cml-log"), 4.5), (widget.locator(".cml-badge"), 3.0)]
     parts += [(step, 3.0) for step in widget.locator(".cml-step").all()]
     parts += [(widget.locator(".cml-times span"), 4.5), (widget.locator(".cml-title"), 4.5)]
-    for part, least in parts:
-        seen = part.evaluate(CONTRAST)
-        if not (seen["width"] > 0 and seen["height"] > 0 and seen["ratio"] >= least):
-            problems.append(f"{theme}: {seen} (needs {least}:1)")
-    return problems
+    return unreadable_parts(parts, theme)
 
 
 def test_widgets_read_in_the_light_and_the_dark_theme(lab, tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(THEME_CELL)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}  # fmt: skip
-    nbformat.write(nb, lab.root / "themes.ipynb")
+    write_notebook(lab.root / "themes.ipynb", [THEME_CELL])
     shots = artifacts(tmp_path)
-    errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            page.goto(f"{lab.url}/lab/tree/themes.ipynb?token={lab.token}",
-                      wait_until="domcontentloaded", timeout=LAB_LOAD_MS)  # fmt: skip
-            page.locator(".jp-NotebookPanel").wait_for(timeout=LAB_LOAD_MS)
-            wait_kernel(page)
-            assert page.evaluate(THEME_NAME) == "JupyterLab Light"
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-            widget = page.locator(".jp-OutputArea-output .t-theme")
-            status = widget.locator(".cml-status")
-            status.wait_for(timeout=RENDER_MS)
-            expect(status).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
-            expect(widget.locator("pre.cml-log")).to_contain_text("ANALYSIS_SECONDS=1")
-            # Nothing is left to stop: the button goes (a faded one read as "still running").
-            expect(widget.locator("button.cml-stop")).to_be_hidden()
-            problems = check_readable(widget, "light")
-            save(widget, shots / "run-widget-light.png")
+    viewport = {"width": 1100, "height": 800}
+    with notebook_in_lab(lab, "themes.ipynb", CHROMIUM, viewport, shots, LAB_LOAD_MS) as (
+        page,
+        errors,
+    ):
+        assert page.evaluate(THEME_NAME) == "JupyterLab Light"
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        widget = page.locator(".jp-OutputArea-output .t-theme")
+        status = widget.locator(".cml-status")
+        status.wait_for(timeout=RENDER_MS)
+        expect(status).to_have_text(re.compile("succeeded"), timeout=FINISH_MS)
+        expect(widget.locator("pre.cml-log")).to_contain_text("ANALYSIS_SECONDS=1")
+        # Nothing is left to stop: the button goes (a faded one read as "still running").
+        expect(widget.locator("button.cml-stop")).to_be_hidden()
+        problems = check_readable(widget, "light")
+        save(widget, shots / "run-widget-light.png")
 
-            page.evaluate(
-                "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
-                " {theme: 'JupyterLab Dark'}); }"
-            )
-            page.wait_for_function(
-                "() => document.body.dataset.jpThemeName === 'JupyterLab Dark' &&"
-                " getComputedStyle(document.body).getPropertyValue('--jp-layout-color0')"
-                ".trim() === '#111'",
-                timeout=RENDER_MS,
-            )
-            page.wait_for_timeout(500)  # the theme's stylesheet applied to every node
-            problems += check_readable(widget, "dark")
-            save(widget, shots / "run-widget-dark.png")
-            assert not problems, "\n".join(problems)
-            assert not errors, f"errors in the page: {errors}"
-        except Exception:
-            with contextlib.suppress(Exception):
-                page.screenshot(path=str(shots / "FAILED-themes.png"), full_page=True)
-            print("=== jupyter lab log ===", lab.log(), sep="\n")
-            raise
-        finally:
-            browser.close()
+        switch_to_dark(page, RENDER_MS)
+        problems += check_readable(widget, "dark")
+        save(widget, shots / "run-widget-dark.png")
+        assert not problems, "\n".join(problems)
+        assert not errors, f"errors in the page: {errors}"
 
 
 # A sweep of four runs, each in a job of its own (CML runs a job once at a time): one ends at
@@ -310,87 +275,54 @@ sweep
 
 def check_sweep_readable(widget, theme: str) -> list[str]:
     """Each part of the sweep table that cannot be read in `theme`, with its colours."""
-    problems = []
     parts = [(cell, 4.5) for cell in widget.locator("th").all()]
     parts += [(cell, 4.5) for cell in widget.locator("td code").all()]
     parts += [(badge, 3.0) for badge in widget.locator(".cml-badge").all()]
     parts += [(widget.locator(".cml-counts"), 4.5), (widget.locator(".cml-title"), 4.5)]
     parts += [(widget.locator("button.cml-stop-all"), 4.5)]  # its label against its own colour
-    for part, least in parts:
-        seen = part.evaluate(CONTRAST)
-        if not (seen["width"] > 0 and seen["height"] > 0 and seen["ratio"] >= least):
-            problems.append(f"{theme}: {seen} (needs {least}:1)")
-    return problems
+    return unreadable_parts(parts, theme)
 
 
 def test_the_sweep_table_renders_in_light_and_dark_and_stops_all(lab, tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SWEEP_CELL)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}  # fmt: skip
-    nbformat.write(nb, lab.root / "sweep.ipynb")
+    write_notebook(lab.root / "sweep.ipynb", [SWEEP_CELL])
     shots = artifacts(tmp_path)
-    errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            page.goto(f"{lab.url}/lab/tree/sweep.ipynb?token={lab.token}",
-                      wait_until="domcontentloaded", timeout=LAB_LOAD_MS)  # fmt: skip
-            page.locator(".jp-NotebookPanel").wait_for(timeout=LAB_LOAD_MS)
-            wait_kernel(page)
-            assert page.evaluate(THEME_NAME) == "JupyterLab Light"
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-            widget = page.locator(".jp-OutputArea-output .t-sweep")
-            rows = widget.locator("tr.cml-sweep-row")
-            rows.first.wait_for(timeout=RENDER_MS)
-            expect(rows).to_have_count(4)
-            expect(widget.locator("th")).to_have_text(
-                ["LR", "LAYERS", "run", "status", "duration", "last output line"]
-            )
-            counts = widget.locator(".cml-counts")
-            # Rows change with nobody touching the page: two end, two run on.
-            expect(counts).to_have_text("2 running · 1 succeeded · 1 failed", timeout=FINISH_MS)
-            expect(widget.locator("tr[data-status=ENGINE_FAILED] .cml-badge")).to_have_text(
-                "failed"
-            )
-            expect(widget.locator("tr[data-status=ENGINE_SUCCEEDED] .cml-last-line")).to_have_text(
-                "loss=0.12 SWEEP_TOKEN=******", timeout=FINISH_MS
-            )
-            expect(widget.locator("tr[data-status=ENGINE_FAILED] .cml-last-line")).to_have_text(
-                "loss=0.13 SWEEP_TOKEN=******", timeout=FINISH_MS
-            )
-            expect(widget).not_to_contain_text("t0k")  # masked
-            problems = check_sweep_readable(widget, "light")
-            save(widget, shots / "sweep-widget-light.png")
+    viewport = {"width": 1100, "height": 800}
+    with notebook_in_lab(lab, "sweep.ipynb", CHROMIUM, viewport, shots, LAB_LOAD_MS) as (
+        page,
+        errors,
+    ):
+        assert page.evaluate(THEME_NAME) == "JupyterLab Light"
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        widget = page.locator(".jp-OutputArea-output .t-sweep")
+        rows = widget.locator("tr.cml-sweep-row")
+        rows.first.wait_for(timeout=RENDER_MS)
+        expect(rows).to_have_count(4)
+        expect(widget.locator("th")).to_have_text(
+            ["LR", "LAYERS", "run", "status", "duration", "last output line"]
+        )
+        counts = widget.locator(".cml-counts")
+        # Rows change with nobody touching the page: two end, two run on.
+        expect(counts).to_have_text("2 running · 1 succeeded · 1 failed", timeout=FINISH_MS)
+        expect(widget.locator("tr[data-status=ENGINE_FAILED] .cml-badge")).to_have_text("failed")
+        expect(widget.locator("tr[data-status=ENGINE_SUCCEEDED] .cml-last-line")).to_have_text(
+            "loss=0.12 SWEEP_TOKEN=******", timeout=FINISH_MS
+        )
+        expect(widget.locator("tr[data-status=ENGINE_FAILED] .cml-last-line")).to_have_text(
+            "loss=0.13 SWEEP_TOKEN=******", timeout=FINISH_MS
+        )
+        expect(widget).not_to_contain_text("t0k")  # masked
+        problems = check_sweep_readable(widget, "light")
+        save(widget, shots / "sweep-widget-light.png")
 
-            page.evaluate(
-                "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
-                " {theme: 'JupyterLab Dark'}); }"
-            )
-            page.wait_for_function(
-                "() => document.body.dataset.jpThemeName === 'JupyterLab Dark' &&"
-                " getComputedStyle(document.body).getPropertyValue('--jp-layout-color0')"
-                ".trim() === '#111'",
-                timeout=RENDER_MS,
-            )
-            page.wait_for_timeout(500)  # the theme's stylesheet applied to every node
-            problems += check_sweep_readable(widget, "dark")
-            save(widget, shots / "sweep-widget-dark.png")
-            assert not problems, "\n".join(problems)
+        switch_to_dark(page, RENDER_MS)
+        problems += check_sweep_readable(widget, "dark")
+        save(widget, shots / "sweep-widget-dark.png")
+        assert not problems, "\n".join(problems)
 
-            widget.locator("button.cml-stop-all").click()
-            expect(counts).to_have_text(
-                "0 running · 1 succeeded · 1 failed · 2 stopped", timeout=FINISH_MS
-            )
-            expect(widget.locator("button.cml-stop-all")).to_be_hidden()
-            expect(widget.locator(".cml-message")).to_contain_text("stop requested for 2 runs")
-            assert not errors, f"errors in the page: {errors}"
-        except Exception:
-            with contextlib.suppress(Exception):
-                page.screenshot(path=str(shots / "FAILED-sweep.png"), full_page=True)
-            print("=== jupyter lab log ===", lab.log(), sep="\n")
-            raise
-        finally:
-            browser.close()
+        widget.locator("button.cml-stop-all").click()
+        expect(counts).to_have_text(
+            "0 running · 1 succeeded · 1 failed · 2 stopped", timeout=FINISH_MS
+        )
+        expect(widget.locator("button.cml-stop-all")).to_be_hidden()
+        expect(widget.locator(".cml-message")).to_contain_text("stop requested for 2 runs")
+        assert not errors, f"errors in the page: {errors}"

@@ -1,6 +1,6 @@
 """JupyterLab on loopback for the browser tests: start, wait for it, stop it with its kernels;
-finding Chromium, waiting for the page's kernel, the contrast of text in the page, and small
-screenshots.
+finding Chromium, a notebook written and opened in it, waiting for the page's kernel, the
+contrast of text in the page, the dark theme, and small screenshots.
 
 Own process group, private Jupyter/IPython folders, no news toast, and the app exposed to the
 page so that kernel readiness can be read from it.
@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,76 @@ class Lab:
                 with contextlib.suppress(Exception):
                     kernel.kill()
         self.proc = None
+
+
+def write_notebook(path: Path, cells: Iterable[str]) -> None:
+    """A notebook of code `cells` on the python3 kernel, written to `path`."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}  # fmt: skip
+    nbformat.write(nb, path)
+
+
+def unreadable_parts(parts: Iterable[tuple[Any, float]], theme: str) -> list[str]:
+    """Each of `parts` (a locator and the least contrast it needs) that is not drawn or cannot
+    be read in `theme`, with its colours."""
+    problems = []
+    for part, least in parts:
+        seen = part.evaluate(CONTRAST)
+        if not (seen["width"] > 0 and seen["height"] > 0 and seen["ratio"] >= least):
+            problems.append(f"{theme}: {seen} (needs {least}:1)")
+    return problems
+
+
+def switch_to_dark(page: Any, timeout_ms: float, settle_ms: float = 500) -> None:
+    """JupyterLab Dark, waited for until its stylesheet is applied."""
+    page.evaluate(
+        "() => { window.jupyterapp.commands.execute('apputils:change-theme',"
+        " {theme: 'JupyterLab Dark'}); }"
+    )
+    page.wait_for_function(
+        "() => document.body.dataset.jpThemeName === 'JupyterLab Dark' &&"
+        " getComputedStyle(document.body).getPropertyValue('--jp-layout-color0')"
+        ".trim() === '#111'",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(settle_ms)  # the theme's stylesheet applied to every node
+
+
+@contextlib.contextmanager
+def chromium_page(chromium: str, viewport: dict[str, int]) -> Iterator[Any]:
+    """A page of a headless Chromium, closed with its browser."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        try:
+            yield browser.new_page(viewport=viewport)
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def notebook_in_lab(
+    lab: Lab, notebook: str, chromium: str, viewport: dict[str, int], shots: Path, load_ms: float
+) -> Iterator[tuple[Any, list[str]]]:
+    """`notebook` open in `lab` with its kernel ready: the page and the errors seen in it. On a
+    failure, a screenshot of the page (FAILED-<notebook>.png) and the server's log."""
+    errors: list[str] = []
+    with chromium_page(chromium, viewport) as page:
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}",
+                      wait_until="domcontentloaded", timeout=load_ms)  # fmt: skip
+            page.locator(".jp-NotebookPanel").wait_for(timeout=load_ms)
+            wait_kernel(page)
+            yield page, errors
+        except Exception:
+            with contextlib.suppress(Exception):
+                name = notebook.removesuffix(".ipynb")
+                page.screenshot(path=str(shots / f"FAILED-{name}.png"), full_page=True)
+            print("=== jupyter lab log ===", lab.log(), sep="\n")
+            raise
