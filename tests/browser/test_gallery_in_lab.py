@@ -13,12 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
-import test_widgets_in_lab as in_lab
 from support.lab import CONTRAST, artifacts, notebook_in_lab, save, switch_to_dark, write_notebook
 from support.waits import wait_for
 from test_widgets_in_lab import CHROMIUM, FINISH_MS, LAB_LOAD_MS, RENDER_MS, pytestmark
 
-lab = in_lab.lab  # JupyterLab on this module's `cml_server`
 assert pytestmark  # its skips (no Chromium) apply here too
 
 nbformat = pytest.importorskip("nbformat")

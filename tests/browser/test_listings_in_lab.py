@@ -7,13 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import test_widgets_in_lab as in_lab
 from support.lab import write_notebook
 from test_widgets_in_lab import CHROMIUM, LAB_LOAD_MS, artifacts, pytestmark, save, wait_kernel
 
-# The widget test's fixtures: JupyterLab on a local CML server of its own.
-lab = in_lab.lab
-cml_server = in_lab.cml_server
 assert pytestmark  # its skips (no Chromium) apply here too
 
 nbformat = pytest.importorskip("nbformat")

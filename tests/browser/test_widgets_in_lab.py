@@ -27,7 +27,6 @@ expect = sync_api.expect
 
 from support.lab import (  # noqa: E402  (after the skips: it needs nothing, but reads better here)
     THEME_NAME,
-    Lab,
     artifacts,
     find_chromium,
     notebook_in_lab,
@@ -82,29 +81,6 @@ MAGIC_WATCH_CELL = """\
 LAB_LOAD_MS = 90_000
 RENDER_MS = 60_000
 FINISH_MS = 40_000
-
-
-@pytest.fixture
-def cml_server(local_cml_factory):
-    # Visible phases: the browser must be able to see "running".
-    return local_cml_factory(phase_delay=0.3)
-
-
-@pytest.fixture
-def lab(tmp_path, cml_server):
-    root = tmp_path / "root"
-    root.mkdir()
-    env = {
-        "CML_MAGIC_HOST": cml_server.url,
-        "CML_MAGIC_API_KEY": cml_server.api_key,
-        "CML_MAGIC_PROJECT": "risk-analysis",
-        "CML_MAGIC_CONFIG": str(tmp_path / "no-config.toml"),
-    }
-    server = Lab(root, tmp_path, env)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 def test_run_widget_goes_live_and_the_panel_starts_a_run(lab, tmp_path):
