@@ -228,10 +228,23 @@ def unreadable_parts(parts: Iterable[tuple[Any, float]], theme: str) -> list[str
     be read in `theme`, with its colours."""
     problems = []
     for part, least in parts:
-        seen = part.evaluate(CONTRAST)
+        seen = _measured(part)
         if not (seen["width"] > 0 and seen["height"] > 0 and seen["ratio"] >= least):
             problems.append(f"{theme}: {seen} (needs {least}:1)")
     return problems
+
+
+def _measured(part: Any, tries: int = 5) -> Any:
+    """`CONTRAST` of `part`; a live widget may redraw the element while it is measured (its old
+    node, detached, has no computed colour): then it is measured again on the new one."""
+    for attempt in range(tries):
+        try:
+            return part.evaluate(CONTRAST)
+        except Exception as exc:
+            if "unparsed colour ''" not in str(exc) or attempt == tries - 1:
+                raise
+            part.page.wait_for_timeout(200)
+    raise AssertionError("unreachable")
 
 
 def switch_to_dark(page: Any, timeout_ms: float, settle_ms: float = 500) -> None:
