@@ -106,8 +106,11 @@ def measure(server: object, jobs: int, repeats: int) -> Figure:
     project = seed_jobs(cml, "bench-bulk", jobs)
     seeding = time.perf_counter() - started
     results: dict[str, dict[str, list[float]]] = {w: {} for w in WAYS}
-    for _ in range(repeats):
-        for way in WAYS:  # interleaved, so drift hits every way alike
+    ways = list(WAYS)
+    for round_ in range(repeats):
+        # Interleaved, and each way takes its turn first: always first, the client's defaults
+        # measured 0.50 s against 0.40 s for the same single request at page_size=100000.
+        for way in ways[round_ % len(ways) :] + ways[: round_ % len(ways)]:
             out = run_python(
                 CHILD.format(url=url, key=key, project=project, way=way, max_page=MAX_PAGE)
             )

@@ -124,7 +124,7 @@ class Poller:
         idle_interval: float = 10.0,
         settled_interval: float = 30.0,
         max_backoff: float = 30.0,
-        max_rate: float = 15.0,
+        max_rate: float = 12.0,
     ) -> None:
         if not max_rate > 0:
             raise ValueError(f"max_rate must be a positive number of requests/s, not {max_rate}")
