@@ -23,6 +23,7 @@ class CellRun:
     full_collections: list[float]  # seconds of each full garbage collection during the cell
     cpu: float  # the kernel process's CPU seconds from before the cell to after it
     full_cpu: float  # the CPU seconds of its full garbage collections
+    system_cpu: float  # the part of `cpu` spent in the operating system (e.g. mapping memory)
     # Objects made after the cell until the kernel's next full collection began (how far the
     # cell stopped short of one); -1 when none began within NEXT_FULL_LIMIT.
     next_full: int
@@ -38,16 +39,19 @@ _gc_watch = lambda phase, info: _gc_events.append(
     (phase, info["generation"], _time.perf_counter(), _time.process_time())
 )
 _gc.callbacks.append(_gc_watch)
+import os as _os
+_system_before = _os.times().system
 _cpu_before = _time.process_time()
 """
 FULL_COLLECTIONS = """
 _cpu = _time.process_time() - _cpu_before
+_system = _os.times().system - _system_before
 import json as _json
 _gc.callbacks.remove(_gc_watch)
 _full = [(t, c) for phase, generation, t, c in _gc_events if generation == 2]
 _pauses = [end[0] - start[0] for start, end in zip(_full[::2], _full[1::2])]
 _full_cpu = sum(end[1] - start[1] for start, end in zip(_full[::2], _full[1::2]))
-print(_json.dumps({"pauses": _pauses, "cpu": _cpu, "full_cpu": _full_cpu}))
+print(_json.dumps({"pauses": _pauses, "cpu": _cpu, "full_cpu": _full_cpu, "system": _system}))
 """
 # Untimed, after the cell: empty lists (each one object the collector tracks) are made and
 # kept until a full collection begins.
@@ -95,6 +99,7 @@ def run_in_fresh_kernel(cell: str, probe: str, env: dict[str, str]) -> CellRun:
         watched["pauses"],
         watched["cpu"],
         watched["full_cpu"],
+        watched["system"],
         int(next_full.strip()),
     )
 

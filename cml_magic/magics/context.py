@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import sys
+import threading
 from collections.abc import Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml_magic.magics.errors import usage_error
@@ -14,6 +19,31 @@ if TYPE_CHECKING:
     from cml_magic.magics.magic import CMLMagics
 
 R = TypeVar("R", bound="Resource")
+
+
+def load_frames() -> ModuleType:
+    """`cml_magic.frames`, and so pandas; the first import runs on a thread of its own.
+
+    What the thread buys: importing pandas makes a great many Python calls, and CPython (3.11 and
+    3.12; later ones until the fix of python/cpython#142183) unmaps and maps again a 16 KiB block
+    of its frame stack on every call that crosses the end of one. Run from a magic deep in a
+    kernel's stack, pandas' import met that edge about 3,300 times (about 75 ms of the first
+    listing); a new thread imports from the bottom of its own stack, as `import pandas` in a
+    cell does.
+    """
+    if "cml_magic.frames" not in sys.modules:
+        loader = threading.Thread(target=_import_quietly, args=("cml_magic.frames",))
+        loader.start()
+        loader.join()
+    from cml_magic import frames as module  # a failed import above fails here, with its error
+
+    return module
+
+
+def _import_quietly(name: str) -> None:
+    # A failure is not lost: the caller's own import raises it again, where it belongs.
+    with contextlib.suppress(Exception):
+        importlib.import_module(name)
 
 
 class Context:
@@ -66,12 +96,11 @@ class Context:
     def listing(self, items: Sequence[Resource], job_names: dict[str, str] | None = None) -> Any:
         """A DataFrame of `items` (full), shown up to the display limit; runs name their job
         (`job_names`: job id -> name, else the names seen before). An empty one says so."""
-        from cml_magic import frames
         from cml_magic.magics.results import limit_display
 
         self.magic.names.remember(items)
         names = {**self.magic.names.ids(), **(job_names or {})}
-        frame = frames.to_frame(items, job_names=names)
+        frame = load_frames().to_frame(items, job_names=names)
         kind = getattr(items, "kind", None)
         empty = f"no {kind}s yet" if kind and kind != "object" else "nothing yet"
         return limit_display(frame, self.magic.display_limit, empty)

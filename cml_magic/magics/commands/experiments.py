@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml_magic.magics.commands import Resource, Verb
-from cml_magic.magics.context import Context
+from cml_magic.magics.context import Context, load_frames
 from cml_magic.magics.errors import did_you_mean, usage_error
 from cml_magic.magics.parsing import CommandParser
 
@@ -95,7 +95,7 @@ def _delete(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def _runs(ctx: Context, args: argparse.Namespace) -> Any:
-    from cml_magic import frames
+    frames = load_frames()
     from cml_magic.magics.results import limit_display
 
     experiment = experiment_of(ctx, args)
@@ -115,7 +115,7 @@ def _with_status(search_filter: Any, status: str) -> dict[str, Any]:
 
 
 def _metrics(ctx: Context, args: argparse.Namespace) -> Any:
-    from cml_magic import frames
+    frames = load_frames()
     from cml_magic.magics.results import limit_display
 
     experiment = experiment_of(ctx, args)
@@ -135,7 +135,9 @@ def _plot(ctx: Context, args: argparse.Namespace) -> Any:
     from cml_magic.magics.charts import chart
 
     def draw() -> Any:
-        from cml_magic import frames, plots
+        from cml_magic import plots
+
+        frames = load_frames()
 
         experiment = experiment_of(ctx, args)
         runs = ctx.cml.experiment_runs

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cml_magic.magics.commands import Resource, Verb
 from cml_magic.magics.commands import parse_cell_line as parse_cell_options
-from cml_magic.magics.context import Context
+from cml_magic.magics.context import Context, load_frames
 from cml_magic.magics.errors import usage_error
 from cml_magic.magics.parsing import CommandParser
 
@@ -67,7 +67,7 @@ def _entries(ctx: Context, path: str, project: str | None) -> tuple[bool, list[F
 
 
 def _ls(ctx: Context, args: argparse.Namespace) -> Any:
-    from cml_magic import frames
+    frames = load_frames()
     from cml_magic.magics.results import limit_display
 
     path = remote_path(args.path)

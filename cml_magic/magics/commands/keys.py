@@ -11,13 +11,13 @@ import argparse
 from typing import Any
 
 from cml_magic.magics.commands import Resource, Verb
-from cml_magic.magics.context import Context
+from cml_magic.magics.context import Context, load_frames
 from cml_magic.magics.errors import usage_error
 from cml_magic.magics.parsing import CommandParser, positive_int
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
-    from cml_magic import frames
+    frames = load_frames()
     from cml_magic.magics.results import limit_display
 
     return limit_display(

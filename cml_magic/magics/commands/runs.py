@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from cml_magic.api.statuses import RUN_FILTERS
 from cml_magic.magics.commands import Resource, Verb
-from cml_magic.magics.context import Context
+from cml_magic.magics.context import Context, load_frames
 from cml_magic.magics.errors import usage_error
 from cml_magic.magics.parsing import CommandParser, positive_int
 
@@ -112,7 +112,9 @@ def _plot(ctx: Context, args: argparse.Namespace) -> Any:
     from cml_magic.magics.charts import chart
 
     def draw() -> Any:
-        from cml_magic import frames, plots
+        from cml_magic import plots
+
+        frames = load_frames()
         from cml_magic.api.names import is_id, is_numeric
 
         project = ctx.project(args)

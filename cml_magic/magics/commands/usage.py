@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from cml_magic.magics.commands import Resource, Verb
-from cml_magic.magics.context import Context
+from cml_magic.magics.context import Context, load_frames
 from cml_magic.magics.parsing import CommandParser
 
 
@@ -24,7 +24,7 @@ def _arguments(parser: CommandParser) -> None:
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> Any:
-    from cml_magic import frames
+    frames = load_frames()
     from cml_magic.api.listing import merged_filter
     from cml_magic.magics.results import limit_display
 

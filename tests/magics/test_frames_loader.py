@@ -1,0 +1,76 @@
+"""The first listing imports pandas on a thread of its own (see `context.load_frames`), and a
+failed import still fails the cell with the import's own error, once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+SCRIPT = """
+import json, sys, threading
+seen = []
+
+class Spy:
+    # Records which thread imports pandas; with BLOCK set, pandas cannot be imported.
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas":
+            seen.append(threading.current_thread() is threading.main_thread())
+            if BLOCK:
+                raise ModuleNotFoundError("No module named 'pandas'", name="pandas")
+        return None
+
+BLOCK = {block}
+sys.meta_path.insert(0, Spy())
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.run_line_magic("load_ext", "cml_magic")
+result = shell.run_cell("%cml jobs list --project risk-analysis")
+error = result.error_in_exec
+print(json.dumps({{
+    "on_main_thread": seen,
+    "rows": None if error else len(result.result),
+    "error": type(error).__name__ if error else None,
+}}))
+"""
+
+
+def _first_listing(server: Any, tmp_path: Any, block: bool) -> tuple[dict[str, Any], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_MAGIC_", "CDSW_"))}
+    env |= {
+        "CML_MAGIC_HOST": server.url,
+        "CML_MAGIC_API_KEY": server.api_key,
+        "CML_MAGIC_CONFIG": str(tmp_path / "no-config.toml"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(block=block)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout + done.stderr
+
+
+def test_the_first_listing_imports_pandas_off_the_main_thread(
+    magic_server: Any, tmp_path: Any
+) -> None:
+    out, _ = _first_listing(magic_server, tmp_path, block=False)
+    assert out["error"] is None
+    assert out["rows"] > 0
+    assert out["on_main_thread"] == [False]
+
+
+def test_a_failed_pandas_import_fails_the_cell_with_its_own_error(
+    magic_server: Any, tmp_path: Any
+) -> None:
+    out, printed = _first_listing(magic_server, tmp_path, block=True)
+    assert out["error"] == "ModuleNotFoundError"
+    # Tried on the loader thread, then again where the cell sees it; the thread stays quiet.
+    assert out["on_main_thread"] == [False, True]
+    assert "Exception in thread" not in printed
+    assert printed.count("No module named 'pandas'") == 1
