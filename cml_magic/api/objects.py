@@ -115,7 +115,9 @@ def _converters(cls: type[Resource]) -> Mapping[str, Converter]:
     )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+# Not `slots=True`: it makes each class twice at import, the first left for the collector, and
+# a first listing builds no object whose memory slots would save.
+@dataclass(frozen=True, repr=False)
 class Resource:
     """Base of every result object.
 
@@ -181,7 +183,7 @@ class Resource:
         return display.html(self)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class User(Resource):
     """`ShortUser`: who created or owns something."""
 
@@ -192,7 +194,7 @@ class User(Resource):
     email: str = ""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class ShortProject(Resource):
     """The project a job or model belongs to."""
 
@@ -204,7 +206,7 @@ class ShortProject(Resource):
     slug: str = ""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class Project(Resource):
     """A CML project."""
 
@@ -242,7 +244,7 @@ class Project(Resource):
     )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class Job(Resource):
     """A job of a project."""
 
@@ -306,7 +308,7 @@ class Job(Resource):
         return self.project.public_identifier if self.project else ""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class JobRun(Resource):
     """One run of a job (CML's engine). `job_name` is filled by the client where it knows the
     name (the job was given by name to this client); CML sends only `job_id`."""
@@ -357,7 +359,7 @@ class JobRun(Resource):
         return statuses.RUN.is_succeeded(self.status)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class Runtime(Resource):
     """A runtime image; `image_identifier` is its id."""
 
@@ -380,7 +382,7 @@ class Runtime(Resource):
     register_user_id: int = 0
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class FileInfo(Resource):
     """A file or folder of a project; `path` is relative to the folder listed."""
 
@@ -391,7 +393,7 @@ class FileInfo(Resource):
     file_size: int = 0
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class KeyCheck(Resource):
     """The answer of `POST /api/v2/auth/validate_key`."""
 
