@@ -29,6 +29,9 @@ NOT_FOR_A_JOB_LISTING = (
     "cml_magic.widgets",
     "cml_magic.api.statuses",
     "cml_magic.magics.session",
+    # Settings from variables alone: no profile named, the key given.
+    "cml_magic.api.profiles",
+    "cml_magic.api.keystore",
     "tomllib",
     # The listing's HTML is `DataFrame.to_html`: a pandas Styler would import jinja2.
     "pandas.io.formats.style",
