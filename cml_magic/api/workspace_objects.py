@@ -1,5 +1,6 @@
 """The result objects of the workspace and its users: API keys (`ApiKey`, and `NewApiKey`, the
-one answer that holds a key), usage records, workloads and their executions.
+one answer that holds a key; `KeyCheck`, a key checked), usage records, workloads and their
+executions.
 
 Field names are CML's JSON names (`V2KeyDetails`, `CreateV2KeyResponse`, `UsageResponse`,
 `WorkloadDetails`, `ExecutionDetails`); `cml_magic.api.objects` has the machinery.
@@ -141,3 +142,14 @@ class WorkloadExecution(Resource):
     def active(self) -> bool:
         """Whether it runs now: not ended (a running application or a serving deployment is)."""
         return self.end_time is None and not statuses.ended(self.status)
+
+
+@dataclass(frozen=True, repr=False)
+class KeyCheck(Resource):
+    """The answer of `POST /api/v2/auth/validate_key`."""
+
+    kind: ClassVar[str] = "key"
+    SUMMARY: ClassVar[tuple[str, ...]] = ("valid", "username", "message")
+    valid: bool = False
+    username: str = ""
+    message: str = ""

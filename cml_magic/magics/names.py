@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 def _group(item: Resource) -> str | None:
     """The completion group an API result's name goes into, if any."""
     # Imported here: the magics load without the API, and these items come from it.
-    from cml_magic.api.objects import Job, JobRun, Project
+    from cml_magic.api.objects import Job, Project
+    from cml_magic.api.run_objects import JobRun
 
     groups: list[tuple[type[Resource], str]] = [(Project, "projects"), (Job, "jobs")]
     groups.append((JobRun, "runs"))
@@ -56,7 +57,7 @@ class NameCache:
 
     def remember(self, items: Iterable[Resource]) -> None:
         """Note every item's name (and, for runs, its job and project)."""
-        from cml_magic.api.objects import JobRun
+        from cml_magic.api.run_objects import JobRun
 
         now = time.monotonic()
         for item in items:
