@@ -33,6 +33,8 @@ NOT_FOR_A_JOB_LISTING = (
     "cml_magic.widgets",
     "cml_magic.api.statuses",
     "cml_magic.magics.session",
+    # Tab completion loads on the first Tab on a `%cml` line.
+    "cml_magic.magics.completion",
     # Settings from variables alone: no profile named, the key given.
     "cml_magic.api.profiles",
     "cml_magic.api.keystore",
