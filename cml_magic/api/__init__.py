@@ -29,12 +29,9 @@ from cml_magic.api.errors import (
 from cml_magic.api.objects import (
     FileInfo,
     Job,
-    JobRun,
-    KeyCheck,
     Listing,
     Project,
     Resource,
-    Runtime,
     ShortProject,
     User,
 )
@@ -43,6 +40,7 @@ if TYPE_CHECKING:
     from cml_magic.api.client import CML
     from cml_magic.api.experiment_objects import Experiment, ExperimentRun, Metric, MetricHistory
     from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
+    from cml_magic.api.run_objects import JobRun, Runtime
     from cml_magic.api.serving_objects import (
         Application,
         Model,
@@ -51,6 +49,7 @@ if TYPE_CHECKING:
     )
     from cml_magic.api.workspace_objects import (
         ApiKey,
+        KeyCheck,
         NewApiKey,
         UsageRecord,
         WorkloadExecution,
@@ -59,12 +58,17 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     # The client (and `requests` with it) loads on first use: the widgets read this package's
-    # status vocabulary without it. The model, application, experiment, registry and
-    # workspace (keys, usage, workloads) classes load on first use too (a job listing needs none).
+    # status vocabulary without it. The run, runtime, model, application, experiment, registry
+    # and workspace (keys, usage, workloads) classes load on first use too (a job listing needs
+    # none).
     if name == "CML":
         from cml_magic.api.client import CML
 
         return CML
+    if name in ("JobRun", "Runtime"):
+        from cml_magic.api import run_objects
+
+        return getattr(run_objects, name)
     if name in ("Application", "Model", "ModelBuild", "ModelDeployment"):
         from cml_magic.api import serving_objects
 
@@ -77,7 +81,7 @@ def __getattr__(name: str) -> Any:
         from cml_magic.api import registry_objects
 
         return getattr(registry_objects, name)
-    if name in ("ApiKey", "NewApiKey", "UsageRecord", "WorkloadExecution"):
+    if name in ("ApiKey", "KeyCheck", "NewApiKey", "UsageRecord", "WorkloadExecution"):
         from cml_magic.api import workspace_objects
 
         return getattr(workspace_objects, name)

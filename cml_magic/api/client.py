@@ -31,14 +31,16 @@ if TYPE_CHECKING:
     from cml_magic.api.keys import Keys
     from cml_magic.api.legacy import Legacy
     from cml_magic.api.models import Models
-    from cml_magic.api.objects import JobRun, KeyCheck, Resource
+    from cml_magic.api.objects import Resource
     from cml_magic.api.projects import Projects
     from cml_magic.api.registry import Registry
+    from cml_magic.api.run_objects import JobRun
     from cml_magic.api.runs import Runs
     from cml_magic.api.runtimes import Runtimes
     from cml_magic.api.serving_objects import ModelBuild, ModelDeployment
     from cml_magic.api.usage import Usage
     from cml_magic.api.workloads import Workloads
+    from cml_magic.api.workspace_objects import KeyCheck
 
     R = TypeVar("R", bound=Resource)
 
@@ -335,7 +337,7 @@ class CML:
             json_body={"audience": "API"},
             idempotent=True,
         )
-        from cml_magic.api.objects import KeyCheck
+        from cml_magic.api.workspace_objects import KeyCheck
 
         return KeyCheck.from_json(answer)
 

@@ -11,10 +11,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cml_magic.api import keystore, profiles
 from cml_magic.api.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cml_magic.api.profiles import Profile
 
 DEFAULT_CONFIG = Path("~/.config/cml_magic/config.toml")
 # The legacy key is a credential of its own: a v1 call never falls back to the v2 key.
@@ -41,6 +43,8 @@ SETTING_VARIABLES = (
     "CML_MAGIC_PROFILE",
     "XDG_CONFIG_HOME",
 )
+# Names the profile in effect (see `chosen_profile`).
+PROFILE_VARIABLE = "CML_MAGIC_PROFILE"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -144,6 +148,17 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read the config file {path}: {exc}") from None
 
 
+def chosen_profile(
+    profile: str | None, env: Mapping[str, str], file: Mapping[str, Any]
+) -> str | None:
+    """The name of the profile in effect: `profile`, else `$CML_MAGIC_PROFILE`, else the
+    file's top-level `profile`; None for none."""
+    for value in (profile, env.get(PROFILE_VARIABLE), file.get("profile")):
+        if value not in (None, ""):
+            return str(value).strip()
+    return None
+
+
 def _flag(value: Any, source: str) -> bool | str:
     if isinstance(value, bool):
         return value
@@ -188,9 +203,11 @@ def _profile_variables(path: Path, profile: str | None, env: Mapping[str, str]) 
     """The values of the key variables the profile in effect names (none without one)."""
     try:
         file = read_config_file(path)
-        name = profiles.chosen(profile, env, file)
+        name = chosen_profile(profile, env, file)
         if name is None:
             return []
+        from cml_magic.api import profiles  # only a file naming a profile needs it
+
         found = profiles.find(name, file, path)
     except ConfigError:
         return []
@@ -213,7 +230,7 @@ def settings_found(
         found = _gather(_Given(host, api_key, project=project), profile, env)
     except ConfigError:
         # No profile, no file: what the variables alone give.
-        plain = {k: v for k, v in env.items() if k != profiles.PROFILE_VARIABLE}
+        plain = {k: v for k, v in env.items() if k != PROFILE_VARIABLE}
         found = _gather(_Given(host, api_key, project=project), None, plain, file={})
     host = found["host"]
     return (
@@ -242,8 +259,11 @@ def _gather(
     name, or "") and `key_source` (where the key came from)."""
     path = config_path(env)
     file = read_config_file(path) if file is None else file
-    name = profiles.chosen(profile, env, file)
+    name = chosen_profile(profile, env, file)
     if name is not None:
+        # Loaded only with a profile in effect: most sessions name none.
+        from cml_magic.api import profiles
+
         return _from_profile(profiles.find(name, file, path), given, env)
     key, source = given.api_key, "argument"
     for variable in ("CML_MAGIC_API_KEY", "CDSW_APIV2_KEY"):
@@ -254,6 +274,8 @@ def _gather(
     host = first(given.host, env.get("CML_MAGIC_HOST"), _session_host(env), file.get("host"))
     if not key and host:
         # Kept by `%cml login --save` without a profile: under the host's name.
+        from cml_magic.api import keystore
+
         key = keystore.lookup(normalize_host(str(host)))
         source = "the keyring" if key else ""
     verify = given.verify
@@ -293,7 +315,7 @@ def _gather(
     }
 
 
-def _from_profile(found: profiles.Profile, given: _Given, env: Mapping[str, str]) -> dict[str, Any]:
+def _from_profile(found: Profile, given: _Given, env: Mapping[str, str]) -> dict[str, Any]:
     """The settings of a profile: arguments, then the profile; nothing else (see `profiles`)."""
     key, source = (given.api_key, "argument") if given.api_key else found.key(env)
     verify = given.verify

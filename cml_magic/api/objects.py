@@ -4,8 +4,10 @@ first access.
 
 Conversion undoes CML's quirks: timestamps become aware `datetime`s (None for CML's zero time),
 64-bit integers sent as strings become `int`, `environment` becomes a dict, nested users and
-projects become objects. Each object keeps the JSON as received in `.raw`. The model and
-application objects are in `serving_objects`; how objects are shown is in `display`.
+projects become objects. Each object keeps the JSON as received in `.raw`. Here are the objects
+of projects and jobs (what a job listing needs) and their files; the others are in the modules
+named for what they describe (`run_objects`, `serving_objects`, ...); how objects are shown is
+in `display`.
 """
 
 from __future__ import annotations
@@ -115,7 +117,10 @@ def _converters(cls: type[Resource]) -> Mapping[str, Converter]:
     )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+# Not `slots=True`: it makes each class twice at import (the first left for the collector) and a
+# descriptor per field, about 170 objects more for a first listing to track. What slots save is
+# memory per object built (about half of a `Job`'s), and a listing's frame builds none.
+@dataclass(frozen=True, repr=False)
 class Resource:
     """Base of every result object.
 
@@ -181,7 +186,7 @@ class Resource:
         return display.html(self)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class User(Resource):
     """`ShortUser`: who created or owns something."""
 
@@ -192,7 +197,7 @@ class User(Resource):
     email: str = ""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class ShortProject(Resource):
     """The project a job or model belongs to."""
 
@@ -204,7 +209,7 @@ class ShortProject(Resource):
     slug: str = ""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class Project(Resource):
     """A CML project."""
 
@@ -242,7 +247,7 @@ class Project(Resource):
     )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class Job(Resource):
     """A job of a project."""
 
@@ -306,81 +311,7 @@ class Job(Resource):
         return self.project.public_identifier if self.project else ""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class JobRun(Resource):
-    """One run of a job (CML's engine). `job_name` is filled by the client where it knows the
-    name (the job was given by name to this client); CML sends only `job_id`."""
-
-    kind: ClassVar[str] = "run"
-    SUMMARY: ClassVar[tuple[str, ...]] = (
-        "id",
-        "status",
-        "job_id",
-        "project_id",
-        "arguments",
-        "environment",
-        "created_at",
-        "finished_at",
-    )
-    id: str = ""
-    project_id: str = ""
-    job_id: str = ""
-    status: str = ""
-    created_at: datetime | None = None
-    scheduling_at: datetime | None = None
-    starting_at: datetime | None = None
-    running_at: datetime | None = None
-    finished_at: datetime | None = None
-    kernel: str = ""
-    cpu: float = 0.0
-    memory: float = 0.0
-    nvidia_gpu: int = 0
-    arguments: str = ""
-    environment: dict[str, str] = field(default_factory=dict)
-    creator: User | None = None
-    runtime_identifier: str = ""
-    resource_group_id: int = 0
-    job_name: str = field(default="", compare=False, metadata={"json": False})
-
-    @property
-    def finished(self) -> bool:
-        """True once the run stopped for good (succeeded, failed, timed out, stopped, skipped)."""
-        from cml_magic.api import statuses  # loaded on first use: a listing never asks
-
-        return statuses.RUN.is_finished(self.status)
-
-    @property
-    def succeeded(self) -> bool:
-        """True when the run finished successfully."""
-        from cml_magic.api import statuses
-
-        return statuses.RUN.is_succeeded(self.status)
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Runtime(Resource):
-    """A runtime image; `image_identifier` is its id."""
-
-    kind: ClassVar[str] = "runtime"
-    SUMMARY: ClassVar[tuple[str, ...]] = (
-        "image_identifier",
-        "editor",
-        "kernel",
-        "edition",
-        "full_version",
-        "status",
-    )
-    image_identifier: str = ""
-    editor: str = ""
-    kernel: str = ""
-    edition: str = ""
-    description: str = ""
-    full_version: str = ""
-    status: str = ""
-    register_user_id: int = 0
-
-
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class FileInfo(Resource):
     """A file or folder of a project; `path` is relative to the folder listed."""
 
@@ -389,17 +320,6 @@ class FileInfo(Resource):
     path: str = ""
     is_dir: bool = False
     file_size: int = 0
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class KeyCheck(Resource):
-    """The answer of `POST /api/v2/auth/validate_key`."""
-
-    kind: ClassVar[str] = "key"
-    SUMMARY: ClassVar[tuple[str, ...]] = ("valid", "username", "message")
-    valid: bool = False
-    username: str = ""
-    message: str = ""
 
 
 R = TypeVar("R", bound=Resource)

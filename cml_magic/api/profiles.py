@@ -1,5 +1,5 @@
-"""Workspace profiles: the `[profiles.NAME]` tables of the config file, which one is in
-effect, and where a profile's key comes from.
+"""Workspace profiles: the `[profiles.NAME]` tables of the config file and where a profile's
+key comes from (which one is in effect: `config.chosen_profile`).
 
 ```toml
 profile = "prod"                      # the profile in effect when none is chosen
@@ -38,7 +38,6 @@ FIELDS = (
     "ca_bundle",
     "model_endpoint",
 )
-PROFILE_VARIABLE = "CML_MAGIC_PROFILE"
 
 
 @dataclass(frozen=True)
@@ -87,15 +86,6 @@ def table(file: Mapping[str, Any], path: Path) -> dict[str, Any]:
 def names(file: Mapping[str, Any], path: Path) -> list[str]:
     """The profiles of the file, in its order."""
     return list(table(file, path))
-
-
-def chosen(profile: str | None, env: Mapping[str, str], file: Mapping[str, Any]) -> str | None:
-    """The name of the profile in effect: `profile`, else `$CML_MAGIC_PROFILE`, else the
-    file's top-level `profile`; None for none."""
-    for value in (profile, env.get(PROFILE_VARIABLE), file.get("profile")):
-        if value not in (None, ""):
-            return str(value).strip()
-    return None
 
 
 def find(name: str, file: Mapping[str, Any], path: Path) -> Profile:

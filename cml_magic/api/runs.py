@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from cml_magic.api.collection import ChildCollection, ListOptions
 from cml_magic.api.errors import NotFoundError
 from cml_magic.api.names import is_numeric
-from cml_magic.api.objects import JobRun, Listing
+from cml_magic.api.objects import Listing
+from cml_magic.api.run_objects import JobRun
 from cml_magic.api.statuses import run_filter
 
 if TYPE_CHECKING:

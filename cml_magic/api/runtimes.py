@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from cml_magic.api.collection import Collection, ListOptions
 from cml_magic.api.errors import AmbiguousNameError, NotFoundError
-from cml_magic.api.objects import Listing, Runtime
+from cml_magic.api.objects import Listing
+from cml_magic.api.run_objects import Runtime
 
 if TYPE_CHECKING:
     from typing import Unpack

@@ -21,7 +21,8 @@ from cml_magic.magics.parsing import CommandParser, count, env_pair, positive_fl
 from cml_magic.magics.sweeps import SweepError, combinations, job_name, parse_axis
 
 if TYPE_CHECKING:
-    from cml_magic.api.objects import Job, JobRun
+    from cml_magic.api.objects import Job
+    from cml_magic.api.run_objects import JobRun
 
 PROG = "%%cml_run"
 CELLS = ".cml/cells"

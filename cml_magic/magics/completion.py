@@ -28,35 +28,14 @@ _FIRST_ARGUMENT_GROUPS = {
 
 
 class Completer:
-    """Completes `%cml` and `%%cml_job_env` lines (see `matcher`)."""
+    """Completes `%cml`, `%%cml_job_env` and `%%cml_run` lines (IPython asks it through
+    `cml_magic.magics.completion_matcher`, which makes it on the first Tab on one)."""
 
     def __init__(self, magic: CMLMagics, fetch_after: float = 300.0) -> None:
         self.magic = magic
         self.fetch_after = fetch_after
         self._fetched: dict[str, float] = {}
         self._project: str | None = None  # the --project of the line being completed
-
-    def matcher(self) -> Any:
-        """An IPython matcher (for `Completer.custom_matchers`) that answers `%cml` lines.
-
-        It suppresses IPython's other matchers on those lines, so Python names and
-        keywords do not crowd out flags and verbs.
-        """
-        from IPython.core.completer import SimpleCompletion, context_matcher
-
-        @context_matcher()  # type: ignore[untyped-decorator]
-        def match_cml(context: Any) -> dict[str, Any]:
-            text = context.line_with_cursor.lstrip()
-            if not text.startswith(("%cml ", "%%cml_job_env ", "%%cml_run ")):
-                return {"completions": [], "suppress": False}
-            try:
-                words = self.complete(text)
-            except Exception:  # noqa: BLE001 - completion must never break typing
-                words = []
-            found = [SimpleCompletion(w, type="cml") for w in words if w.startswith(context.token)]
-            return {"completions": found, "suppress": bool(found)}
-
-        return match_cml
 
     def complete(self, text: str) -> list[str]:
         """Candidates for the last word of `text` (a line starting with %cml or %%cml_job_env)."""

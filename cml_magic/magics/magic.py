@@ -293,15 +293,14 @@ class CMLMagics(Magics, Configurable):
     def profile_in_effect(self, profile: str | None = None) -> str | None:
         """The name of the profile in effect (`profile`, else the setting, else the
         environment's or config file's); None for none. An unreadable file counts as none."""
-        from cml_magic.api import profiles
-        from cml_magic.api.config import config_path, read_config_file
+        from cml_magic.api.config import chosen_profile, config_path, read_config_file
         from cml_magic.api.errors import ConfigError
 
         try:
             file = read_config_file(config_path(os.environ))
         except ConfigError:
             file = {}
-        return profiles.chosen(profile or self.profile or None, os.environ, file)
+        return chosen_profile(profile or self.profile or None, os.environ, file)
 
     def ask(self, prompt: str) -> str:
         """Ask for a key with `ask_secret` (default `getpass.getpass`: never echoed, never in the

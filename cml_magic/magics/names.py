@@ -5,21 +5,24 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from cml_magic.api.objects import Resource
+    from cml_magic.api.run_objects import JobRun
 
 
 def _group(item: Resource) -> str | None:
     """The completion group an API result's name goes into, if any."""
     # Imported here: the magics load without the API, and these items come from it.
-    from cml_magic.api.objects import Job, JobRun, Project
+    from cml_magic.api.objects import Job, Project
 
     groups: list[tuple[type[Resource], str]] = [(Project, "projects"), (Job, "jobs")]
-    groups.append((JobRun, "runs"))
-    # No item is a model or an application unless their module was loaded (a job listing
-    # does not load it, and should not for this).
+    # No item is a run, a model or an application unless their module was loaded (a job
+    # listing does not load them, and should not for this).
+    runs = sys.modules.get("cml_magic.api.run_objects")
+    if runs is not None:
+        groups.append((runs.JobRun, "runs"))
     serving = sys.modules.get("cml_magic.api.serving_objects")
     if serving is not None:
         groups += [(serving.Model, "models"), (serving.Application, "apps")]
@@ -56,16 +59,15 @@ class NameCache:
 
     def remember(self, items: Iterable[Resource]) -> None:
         """Note every item's name (and, for runs, its job and project)."""
-        from cml_magic.api.objects import JobRun
-
         now = time.monotonic()
         for item in items:
             group = _group(item)
             if group is None:
                 continue
-            if isinstance(item, JobRun):
-                self._runs[item.id] = (item.job_id, item.project_id)
-                self._names.setdefault(group, {})[(item.id, None)] = now
+            if group == "runs":
+                run = cast("JobRun", item)
+                self._runs[run.id] = (run.job_id, run.project_id)
+                self._names.setdefault(group, {})[(run.id, None)] = now
                 continue
             name = getattr(item, "name", None)
             item_id = getattr(item, "id", None)

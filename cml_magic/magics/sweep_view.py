@@ -13,7 +13,7 @@ from cml_magic.magics.errors import usage_error
 from cml_magic.magics.sweeps import label
 
 if TYPE_CHECKING:
-    from cml_magic.api.objects import JobRun
+    from cml_magic.api.run_objects import JobRun
     from cml_magic.widgets.poller import Poller
     from cml_magic.widgets.text import SweepProgress
 

@@ -79,7 +79,7 @@ def watch(
     one line now and one per status change; its `.wait(timeout)` blocks until the item is final.
     `project` is needed only for a ModelBuild outside the client's default project.
     """
-    from cml_magic.api.objects import JobRun
+    from cml_magic.api.run_objects import JobRun
     from cml_magic.api.serving_objects import Application, ModelBuild
     from cml_magic.widgets.controller import as_controller, kind_of
 

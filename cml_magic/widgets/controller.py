@@ -13,7 +13,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
 
-from cml_magic.api.objects import Job, JobRun, Project
+from cml_magic.api.objects import Job, Project
+from cml_magic.api.run_objects import JobRun
 from cml_magic.api.serving_objects import Application, Model, ModelBuild, ModelDeployment
 from cml_magic.widgets import links
 from cml_magic.widgets.poller import Listener, Poller, Subscription

@@ -7,7 +7,7 @@ import time
 import ipywidgets as w
 
 from cml_magic.api.masking import mask_text
-from cml_magic.api.objects import JobRun
+from cml_magic.api.run_objects import JobRun
 from cml_magic.runlog import missing_hint
 from cml_magic.widgets.controller import ClientOrController
 from cml_magic.widgets.live import LiveWidget, reporting

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from cml_magic.api.objects import JobRun
+from cml_magic.api.run_objects import JobRun
 from cml_magic.widgets.controller import ClientOrController, as_controller
 from cml_magic.widgets.failures import one_line
 from cml_magic.widgets.frontend import in_widget_frontend

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cml_magic.api.masking import mask_text
-from cml_magic.api.objects import JobRun
+from cml_magic.api.run_objects import JobRun
 from cml_magic.widgets.controller import Controller
 from cml_magic.widgets.poller import Poller, Subscription
 from cml_magic.widgets.run_widget import TAIL_CHARS, output_every

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from cml_magic.api.masking import mask_text
-from cml_magic.api.objects import JobRun
+from cml_magic.api.run_objects import JobRun
 from cml_magic.widgets.controller import Controller, Watched, kind_of
 from cml_magic.widgets.poller import Poller, Subscription, get_poller
 from cml_magic.widgets.status import Activity, phase

@@ -18,7 +18,11 @@ CLASSES = (Job, JobRun, Project, User, ModelBuild, Application)
 
 
 def _class_attributes() -> dict[type, dict[str, object]]:
-    return {cls: {f.name: getattr(cls, f.name) for f in dataclasses.fields(cls)} for cls in CLASSES}
+    # A field with a default factory (`raw`, `environment`) has no class attribute.
+    return {
+        cls: {f.name: getattr(cls, f.name, dataclasses.MISSING) for f in dataclasses.fields(cls)}
+        for cls in CLASSES
+    }
 
 
 def test_class_attributes_and_defaults_stay_after_listings(cml: CML) -> None:

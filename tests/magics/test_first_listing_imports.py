@@ -22,6 +22,10 @@ NOT_FOR_A_JOB_LISTING = (
     "cml_magic.api.files",
     "cml_magic.api.legacy",
     "cml_magic.api.serving_objects",
+    "cml_magic.api.run_objects",
+    "cml_magic.api.experiment_objects",
+    "cml_magic.api.registry_objects",
+    "cml_magic.api.workspace_objects",
     "cml_magic.magics.commands.runs",
     "cml_magic.magics.commands.models",
     "cml_magic.magics.commands.apps",
@@ -29,6 +33,11 @@ NOT_FOR_A_JOB_LISTING = (
     "cml_magic.widgets",
     "cml_magic.api.statuses",
     "cml_magic.magics.session",
+    # Tab completion loads on the first Tab on a `%cml` line.
+    "cml_magic.magics.completion",
+    # Settings from variables alone: no profile named, the key given.
+    "cml_magic.api.profiles",
+    "cml_magic.api.keystore",
     "tomllib",
     # The listing's HTML is `DataFrame.to_html`: a pandas Styler would import jinja2.
     "pandas.io.formats.style",
@@ -51,6 +60,31 @@ print(json.dumps({{
     "masking_patterns": sys.modules["cml_magic.api.masking"]._patterns.cache_info().currsize,
 }}))
 """
+
+# With collection off, every class the result objects' module makes stays to be counted.
+CLASSES_MADE = """
+import gc, json
+gc.disable()
+import cml_magic.api.objects
+made = [o.__name__ for o in gc.get_objects()
+        if isinstance(o, type) and o.__module__ == "cml_magic.api.objects"]
+print(json.dumps(made))
+"""
+
+
+def test_first_job_listing_makes_each_result_class_once() -> None:
+    # `slots=True` would make each class twice, the first left for the collector to find.
+    done = subprocess.run(
+        [sys.executable, "-c", CLASSES_MADE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"Resource", "User", "ShortProject", "Project", "Job"} <= set(made)
+    assert sorted(made) == sorted(set(made))
 
 
 def test_the_module_index_matches_each_modules_names_and_aliases() -> None:

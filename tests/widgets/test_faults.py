@@ -12,7 +12,7 @@ from support.waits import wait_for
 from werkzeug import Response
 
 from cml_magic.api import CML
-from cml_magic.api.objects import JobRun
+from cml_magic.api.run_objects import JobRun
 from cml_magic.widgets.poller import Poller
 from cml_magic.widgets.run_widget import RunWidget
 

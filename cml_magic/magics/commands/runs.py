@@ -13,7 +13,7 @@ from cml_magic.magics.errors import usage_error
 from cml_magic.magics.parsing import CommandParser, positive_int
 
 if TYPE_CHECKING:
-    from cml_magic.api.objects import JobRun
+    from cml_magic.api.run_objects import JobRun
 
 STATUSES = RUN_FILTERS
 PLOT_LAST = 50  # runs in `%cml runs plot` by default: bars stay wide enough to read
