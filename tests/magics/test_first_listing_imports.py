@@ -61,31 +61,6 @@ print(json.dumps({{
 }}))
 """
 
-# With collection off, every class the result objects' module makes stays to be counted.
-CLASSES_MADE = """
-import gc, json
-gc.disable()
-import cml_magic.api.objects
-made = [o.__name__ for o in gc.get_objects()
-        if isinstance(o, type) and o.__module__ == "cml_magic.api.objects"]
-print(json.dumps(made))
-"""
-
-
-def test_first_job_listing_makes_each_result_class_once() -> None:
-    # `slots=True` would make each class twice, the first left for the collector to find.
-    done = subprocess.run(
-        [sys.executable, "-c", CLASSES_MADE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    made = json.loads(done.stdout.strip().splitlines()[-1])
-    assert {"Resource", "User", "ShortProject", "Project", "Job"} <= set(made)
-    assert sorted(made) == sorted(set(made))
-
 
 def test_the_module_index_matches_each_modules_names_and_aliases() -> None:
     for module, spellings in MODULES.items():
