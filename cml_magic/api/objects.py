@@ -117,9 +117,8 @@ def _converters(cls: type[Resource]) -> Mapping[str, Converter]:
     )
 
 
-# Not `slots=True`: it makes each class twice at import (the first left for the collector) and a
-# descriptor per field, about 170 objects more for a first listing to track. What slots save is
-# memory per object built (about half of a `Job`'s), and a listing's frame builds none.
+# Not `slots=True`: it makes each class twice at import, the first left for the collector, and
+# a first listing builds no object whose memory slots would save.
 @dataclass(frozen=True, repr=False)
 class Resource:
     """Base of every result object.
