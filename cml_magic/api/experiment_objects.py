@@ -65,7 +65,7 @@ def pairs(items: Any) -> dict[str, str]:
     return found
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class FieldMasked(Resource):
     """A result object whose `repr` masks each field by itself (see `_field_repr`)."""
 
@@ -73,7 +73,7 @@ class FieldMasked(Resource):
         return _repr(self)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Experiment(FieldMasked):
     """An experiment of a project: where the runs of one line of work are grouped."""
 
@@ -102,7 +102,7 @@ class Experiment(FieldMasked):
         return pairs(self.tags)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ExperimentRunData(FieldMasked):
     """`ExperimentRunData`: a run's metrics (their latest values), params, tags and files."""
 
@@ -114,7 +114,7 @@ class ExperimentRunData(FieldMasked):
     registered_model_metadata: tuple[dict[str, Any], ...] = ()
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ExperimentRun(FieldMasked):
     """One run of an experiment. `project_id` is filled by the client (CML does not send it);
     `metrics`, `params` and `tags` read its `data` as dicts."""
@@ -167,7 +167,7 @@ class ExperimentRun(FieldMasked):
         return self.status == "EXPERIMENT_RUN_FINISHED"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Metric(FieldMasked):
     """One logged value of a metric: `step` and `timestamp` place it in the metric's history."""
 
@@ -179,7 +179,7 @@ class Metric(FieldMasked):
     step: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetricHistory:
     """Every logged value of metric `key` in one run, in step order (`GetExperimentRunMetrics`);
     `frames.metric_history_frame` makes a DataFrame of one or several."""

@@ -117,9 +117,7 @@ def _converters(cls: type[Resource]) -> Mapping[str, Converter]:
     )
 
 
-# Not `slots=True`: it makes each class twice at import, the first left for the collector, and
-# a first listing builds no object whose memory slots would save.
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Resource:
     """Base of every result object.
 
@@ -185,7 +183,7 @@ class Resource:
         return display.html(self)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class User(Resource):
     """`ShortUser`: who created or owns something."""
 
@@ -196,7 +194,7 @@ class User(Resource):
     email: str = ""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ShortProject(Resource):
     """The project a job or model belongs to."""
 
@@ -208,7 +206,7 @@ class ShortProject(Resource):
     slug: str = ""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Project(Resource):
     """A CML project."""
 
@@ -246,7 +244,7 @@ class Project(Resource):
     )
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Job(Resource):
     """A job of a project."""
 
@@ -310,7 +308,7 @@ class Job(Resource):
         return self.project.public_identifier if self.project else ""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class FileInfo(Resource):
     """A file or folder of a project; `path` is relative to the folder listed."""
 

@@ -20,7 +20,7 @@ ORIGIN_BUILD = "cml.build_id"
 ORIGIN_FUNCTION = "cml.function_name"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ModelVersionMetadata(Resource):
     """Where a version came from: `mlops_type` `MLFLOW` (an experiment run: `mlflow_metadata`
     has its `experiment_id` and `run_id`) or `SIMPLE` (a project's file: `simple_metadata`)."""
@@ -36,7 +36,7 @@ class ModelVersionMetadata(Resource):
     simple_metadata: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class RegisteredModelVersion(Resource):
     """One version of a registered model (`number` counts from 1)."""
 
@@ -87,7 +87,7 @@ class RegisteredModelVersion(Resource):
         return self.tags.get(ORIGIN_BUILD, "")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class RegisteredModel(Resource):
     """A model of the registry: a name, an owner, a visibility and numbered versions.
 

@@ -13,7 +13,7 @@ from typing import ClassVar
 from cml_magic.api.objects import Resource, User
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class JobRun(Resource):
     """One run of a job (CML's engine). `job_name` is filled by the client where it knows the
     name (the job was given by name to this client); CML sends only `job_id`."""
@@ -64,7 +64,7 @@ class JobRun(Resource):
         return statuses.RUN.is_succeeded(self.status)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Runtime(Resource):
     """A runtime image; `image_identifier` is its id."""
 

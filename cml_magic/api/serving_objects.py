@@ -11,7 +11,7 @@ from cml_magic.api import statuses
 from cml_magic.api.objects import Resource, ShortProject, User
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Model(Resource):
     """A model (served by its deployments)."""
 
@@ -50,7 +50,7 @@ class Model(Resource):
         return self.project.public_identifier if self.project else ""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ModelBuild(Resource):
     """A build of a model. `project_id` is filled by the client (CML does not send it)."""
 
@@ -96,7 +96,7 @@ class ModelBuild(Resource):
         return statuses.BUILD.is_succeeded(self.status)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ModelDeployment(Resource):
     """A deployment of a model build."""
 
@@ -140,7 +140,7 @@ class ModelDeployment(Resource):
         return statuses.DEPLOYMENT.is_succeeded(self.status)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Application(Resource):
     """An application. `project_id` is filled by the client (CML does not send it)."""
 

@@ -16,7 +16,7 @@ from cml_magic.api import statuses
 from cml_magic.api.objects import Resource
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class ApiKey(Resource):
     """`V2KeyDetails`: one of a user's v2 keys, without the key (`key_id` names it)."""
 
@@ -35,7 +35,7 @@ class ApiKey(Resource):
     audiences: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class NewApiKey(ApiKey):
     """`CreateV2KeyResponse`: a key just made. `api_key` is the key itself, the one time CML
     sends it; no display shows it (nor any piece of it: the client's masking knows it)."""
@@ -44,7 +44,7 @@ class NewApiKey(ApiKey):
     api_key: str = field(default="", repr=False)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class UsageRecord(Resource):
     """`UsageResponse`: one workload run (a job run, an application, a deployment, a session)
     and what it used; `duration` in seconds."""
@@ -77,7 +77,7 @@ class UsageRecord(Resource):
     oom_killed: bool = False
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class WorkloadProject(Resource):
     """`ProjectDetails`: the project of a workload."""
 
@@ -89,7 +89,7 @@ class WorkloadProject(Resource):
     created_by_name: str = ""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Workload(Resource):
     """`WorkloadDetails`: what is started again and again (a job, an application, a model)."""
 
@@ -104,7 +104,7 @@ class Workload(Resource):
     deleted: bool = False
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class WorkloadExecution(Resource):
     """`ExecutionDetails`: one start of a workload (a run, an application's life, a
     deployment), with its `workload` (from the same answer; the client joins them by CRN)."""
@@ -144,7 +144,7 @@ class WorkloadExecution(Resource):
         return self.end_time is None and not statuses.ended(self.status)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class KeyCheck(Resource):
     """The answer of `POST /api/v2/auth/validate_key`."""
 
