@@ -157,7 +157,7 @@ def to_frame(
     if key is None:
         return pd.DataFrame()
     if key in _WORKSPACE_ROWS:
-        return typed(_WORKSPACE_ROWS[key](list(items)), COLUMNS[key])
+        return _typed(_WORKSPACE_ROWS[key](list(items)), COLUMNS[key])
     columns = COLUMNS[key]
     if project_column is None:
         project_column = bool(getattr(items, "across_projects", False))
@@ -169,7 +169,7 @@ def to_frame(
     else:
         data = {column: _object_column(rows, column) for column in fields}
     _derive(data, key, len(data[fields[0]]) if fields else 0, job_names or {})
-    frame = typed(data, columns)
+    frame = _typed(data, columns)
     if key in DURATIONS:
         end, starts = DURATIONS[key]
         start = frame[starts[0]]
@@ -179,7 +179,7 @@ def to_frame(
     return frame
 
 
-def typed(data: Mapping[str, list[Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+def _typed(data: Mapping[str, list[Any]], columns: tuple[str, ...]) -> pd.DataFrame:
     """A frame of `data` with exactly `columns`, each of its type: `TIME_COLUMNS` are
     datetime64[ns, UTC] (NaT for none), `DTYPES` theirs, every other column text."""
     frame = pd.DataFrame(data, columns=list(columns))
@@ -278,18 +278,18 @@ WORKLOAD_COLUMNS = COLUMNS["workload_execution"]
 
 def keys_frame(keys: Iterable[Any]) -> pd.DataFrame:
     """`%cml keys list`: `KEY_COLUMNS` (audiences joined by commas); never a key."""
-    return typed(_key_rows(list(keys)), KEY_COLUMNS)
+    return _typed(_key_rows(list(keys)), KEY_COLUMNS)
 
 
 def usage_frame(records: Iterable[Any]) -> pd.DataFrame:
     """`%cml usage`: `USAGE_COLUMNS`; `duration` from CML's seconds."""
-    return typed(_usage_rows(list(records)), USAGE_COLUMNS)
+    return _typed(_usage_rows(list(records)), USAGE_COLUMNS)
 
 
 def workloads_frame(executions: Iterable[Any]) -> pd.DataFrame:
     """`%cml workloads`: `WORKLOAD_COLUMNS`, one row per execution with its workload's name,
     type and project; `duration` until now while it runs."""
-    return typed(_workload_rows(list(executions)), WORKLOAD_COLUMNS)
+    return _typed(_workload_rows(list(executions)), WORKLOAD_COLUMNS)
 
 
 def _key_rows(rows: list[Any]) -> dict[str, list[Any]]:
