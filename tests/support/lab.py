@@ -241,7 +241,9 @@ def _measured(part: Any, tries: int = 5) -> Any:
         try:
             return part.evaluate(CONTRAST)
         except Exception as exc:
-            if "unparsed colour ''" not in str(exc) or attempt == tries - 1:
+            # CONTRAST says `unparsed colour ` and the colour: nothing after it for none.
+            uncoloured = str(exc).split("\n", 1)[0].rstrip().endswith("unparsed colour")
+            if not uncoloured or attempt == tries - 1:
                 raise
             part.page.wait_for_timeout(200)
     raise AssertionError("unreachable")
