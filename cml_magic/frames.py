@@ -65,18 +65,32 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "model_version_id", "model_id", "number", "version_name", "status", "user", "notes",
         "created_at", "updated_at",
     ),
+    # The workspace's listings (`%cml keys list`, `%cml usage`, `%cml workloads`): built by
+    # `keys_frame`, `usage_frame`, `workloads_frame` (which `to_frame` calls for them).
+    "api_key": ("key_id", "comments", "audiences", "created_at", "expiry_date"),
+    "usage": (
+        "id", "name", "workload_type", "status", "project_name", "creator", "cpu", "memory",
+        "nvidia_gpu", "created_at", "duration",
+    ),
+    "workload_execution": (
+        "name", "workload_type", "status", "active", "project", "user", "start_time",
+        "end_time", "duration", "cpu", "memory_gb", "gpu", "execution_crn",
+    ),
 }  # fmt: skip
 
 TIME_COLUMNS = frozenset(
     {
         "created_at", "updated_at", "scheduling_at", "starting_at", "running_at", "finished_at",
-        "built_at", "stopped_at",
+        "built_at", "stopped_at", "expiry_date", "start_time", "end_time",
     }
 )  # fmt: skip
 USER_COLUMNS = frozenset({"creator", "owner", "deployer", "user"})
-DTYPES: dict[str, Literal["bool", "int64", "float64"]] = {
-    "is_dir": "bool", "auth_enabled": "bool", "replicas": "int64", "file_size": "int64",
-    "cpu": "float64", "memory": "float64", "count": "int64", "number": "int64",
+# Every other column is text. A `duration` is timedelta64[ns] (NaT: not known, or not yet).
+DTYPES: dict[str, Literal["bool", "int64", "float64", "timedelta64[ns]"]] = {
+    "is_dir": "bool", "auth_enabled": "bool", "active": "bool", "replicas": "int64",
+    "file_size": "int64", "count": "int64", "number": "int64", "cpu": "float64",
+    "memory": "float64", "nvidia_gpu": "float64", "memory_gb": "float64", "gpu": "float64",
+    "duration": "timedelta64[ns]",
 }  # fmt: skip
 # Columns computed here, not fields of the API: kind -> column -> how.
 DURATIONS = {
@@ -94,6 +108,9 @@ KIND_ALIASES = {
     "registered_models": "registered model", "model_version": "model version",
     "model_versions": "model version", "registeredmodelversion": "model version",
     "registered_model_version": "model version",
+    "new_api_key": "api_key", "api_keys": "api_key", "keys": "api_key",
+    "usagerecord": "usage", "workloadexecution": "workload_execution",
+    "workload_executions": "workload_execution",
 }  # fmt: skip
 
 
@@ -131,12 +148,16 @@ def to_frame(
     `kind` ("job", "run", ... or the class, e.g. `JobRun`) is found from the listing or its
     items when not given; an empty plain list without `kind` gives an empty frame.
     `project_column` (default: the listing's `across_projects`) adds the `project` column.
-    `job_names` (job id -> name) fills a run's `job` column.
+    `job_names` (job id -> name) fills a run's `job` column. API keys, usage records and
+    workload executions give the frames of `keys_frame`, `usage_frame` and `workloads_frame`
+    (which name their project already: `project_column` does not apply to them).
     """
     rows = [] if isinstance(items, Listing) else list(items)  # a listing is read from its JSON
     key = _kind_of(items if hasattr(items, "kind") else rows, kind)  # type: ignore[arg-type]
     if key is None:
         return pd.DataFrame()
+    if key in _WORKSPACE_ROWS:
+        return _typed(_WORKSPACE_ROWS[key](list(items)), COLUMNS[key])
     columns = COLUMNS[key]
     if project_column is None:
         project_column = bool(getattr(items, "across_projects", False))
@@ -148,20 +169,29 @@ def to_frame(
     else:
         data = {column: _object_column(rows, column) for column in fields}
     _derive(data, key, len(data[fields[0]]) if fields else 0, job_names or {})
-    frame = pd.DataFrame(data, columns=list(columns))
-    for column in columns:
-        if column in TIME_COLUMNS:
-            frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
-        elif column in DTYPES:
-            frame[column] = frame[column].astype(DTYPES[column])
-        elif column != "duration":
-            frame[column] = frame[column].astype(str)
+    frame = _typed(data, columns)
     if key in DURATIONS:
         end, starts = DURATIONS[key]
         start = frame[starts[0]]
         for other in starts[1:]:
             start = start.fillna(frame[other])
         frame["duration"] = (frame[end] - start).astype("timedelta64[ns]")
+    return frame
+
+
+def _typed(data: Mapping[str, list[Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """A frame of `data` with exactly `columns`, each of its type: `TIME_COLUMNS` are
+    datetime64[ns, UTC] (NaT for none), `DTYPES` theirs, every other column text."""
+    frame = pd.DataFrame(data, columns=list(columns))
+    for column in columns:
+        if column in TIME_COLUMNS:
+            frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
+        elif DTYPES.get(column) == "timedelta64[ns]":
+            frame[column] = pd.to_timedelta(frame[column]).astype("timedelta64[ns]")
+        elif column in DTYPES:
+            frame[column] = frame[column].astype(DTYPES[column])
+        else:
+            frame[column] = frame[column].astype(str)
     return frame
 
 
@@ -240,66 +270,47 @@ def file_frame(entries: Iterable[Any]) -> pd.DataFrame:
 
 
 # The workspace's own listings (`%cml keys list`, `%cml usage`, `%cml workloads`): fixed
-# columns of fixed types, also when empty. Times are datetime64[ns, UTC] (NaT: never or not
-# yet), durations timedelta64[ns].
-KEY_COLUMNS = ("key_id", "comments", "audiences", "created_at", "expiry_date")
-USAGE_COLUMNS = (
-    "id", "name", "workload_type", "status", "project_name", "creator", "cpu", "memory",
-    "nvidia_gpu", "created_at", "duration",
-)  # fmt: skip
-WORKLOAD_COLUMNS = (
-    "name", "workload_type", "status", "active", "project", "user", "start_time", "end_time",
-    "duration", "cpu", "memory_gb", "gpu", "execution_crn",
-)  # fmt: skip
-_FLOATS = ("cpu", "memory", "nvidia_gpu", "memory_gb", "gpu")
-_TIMES = ("created_at", "expiry_date", "start_time", "end_time")
-
-
-def _typed(data: dict[str, list[Any]], columns: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame(data, columns=list(columns))
-    for column in columns:
-        if column in _TIMES:
-            frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
-        elif column in _FLOATS:
-            frame[column] = frame[column].astype("float64")
-        elif column == "active":
-            frame[column] = frame[column].astype("bool")
-        elif column == "duration":
-            frame[column] = pd.to_timedelta(frame[column]).astype("timedelta64[ns]")
-        else:
-            frame[column] = frame[column].astype(str)
-    return frame
+# columns of fixed types (`COLUMNS`, `TIME_COLUMNS`, `DTYPES`), also when empty.
+KEY_COLUMNS = COLUMNS["api_key"]
+USAGE_COLUMNS = COLUMNS["usage"]
+WORKLOAD_COLUMNS = COLUMNS["workload_execution"]
 
 
 def keys_frame(keys: Iterable[Any]) -> pd.DataFrame:
     """`%cml keys list`: `KEY_COLUMNS` (audiences joined by commas); never a key."""
-    rows = list(keys)
-    return _typed(
-        {
-            "key_id": [k.key_id for k in rows],
-            "comments": [k.comments for k in rows],
-            "audiences": [",".join(k.audiences) for k in rows],
-            "created_at": [k.created_at for k in rows],
-            "expiry_date": [k.expiry_date for k in rows],
-        },
-        KEY_COLUMNS,
-    )
+    return _typed(_key_rows(list(keys)), KEY_COLUMNS)
 
 
 def usage_frame(records: Iterable[Any]) -> pd.DataFrame:
     """`%cml usage`: `USAGE_COLUMNS`; `duration` from CML's seconds."""
-    rows = list(records)
-    data: dict[str, list[Any]] = {
-        c: [getattr(r, c) for r in rows] for c in USAGE_COLUMNS if c != "duration"
-    }
-    data["duration"] = [pd.Timedelta(seconds=r.duration) for r in rows]
-    return _typed(data, USAGE_COLUMNS)
+    return _typed(_usage_rows(list(records)), USAGE_COLUMNS)
 
 
 def workloads_frame(executions: Iterable[Any]) -> pd.DataFrame:
     """`%cml workloads`: `WORKLOAD_COLUMNS`, one row per execution with its workload's name,
     type and project; `duration` until now while it runs."""
-    rows = list(executions)
+    return _typed(_workload_rows(list(executions)), WORKLOAD_COLUMNS)
+
+
+def _key_rows(rows: list[Any]) -> dict[str, list[Any]]:
+    return {
+        "key_id": [k.key_id for k in rows],
+        "comments": [k.comments for k in rows],
+        "audiences": [",".join(k.audiences) for k in rows],
+        "created_at": [k.created_at for k in rows],
+        "expiry_date": [k.expiry_date for k in rows],
+    }
+
+
+def _usage_rows(rows: list[Any]) -> dict[str, list[Any]]:
+    data: dict[str, list[Any]] = {
+        c: [getattr(r, c) for r in rows] for c in USAGE_COLUMNS if c != "duration"
+    }
+    data["duration"] = [pd.Timedelta(seconds=r.duration) for r in rows]
+    return data
+
+
+def _workload_rows(rows: list[Any]) -> dict[str, list[Any]]:
     now = pd.Timestamp.now(tz="UTC")
 
     def duration(e: Any) -> Any:
@@ -310,26 +321,27 @@ def workloads_frame(executions: Iterable[Any]) -> pd.DataFrame:
     def of(e: Any, name: str) -> str:
         return str(getattr(e.workload, name, "") or "") if e.workload else ""
 
-    return _typed(
-        {
-            "name": [e.name for e in rows],
-            "workload_type": [of(e, "workload_type") for e in rows],
-            "status": [e.status for e in rows],
-            "active": [e.active for e in rows],
-            "project": [
-                e.workload.project.name if e.workload and e.workload.project else "" for e in rows
-            ],
-            "user": [e.run_as_user_name for e in rows],
-            "start_time": [e.start_time for e in rows],
-            "end_time": [e.end_time for e in rows],
-            "duration": [duration(e) for e in rows],
-            "cpu": [e.allocated_cpu_cores for e in rows],
-            "memory_gb": [e.allocated_memory_gb for e in rows],
-            "gpu": [e.allocated_gpu_cores for e in rows],
-            "execution_crn": [e.workload_execution_crn for e in rows],
-        },
-        WORKLOAD_COLUMNS,
-    )
+    return {
+        "name": [e.name for e in rows],
+        "workload_type": [of(e, "workload_type") for e in rows],
+        "status": [e.status for e in rows],
+        "active": [e.active for e in rows],
+        "project": [
+            e.workload.project.name if e.workload and e.workload.project else "" for e in rows
+        ],
+        "user": [e.run_as_user_name for e in rows],
+        "start_time": [e.start_time for e in rows],
+        "end_time": [e.end_time for e in rows],
+        "duration": [duration(e) for e in rows],
+        "cpu": [e.allocated_cpu_cores for e in rows],
+        "memory_gb": [e.allocated_memory_gb for e in rows],
+        "gpu": [e.allocated_gpu_cores for e in rows],
+        "execution_crn": [e.workload_execution_crn for e in rows],
+    }
+
+
+# kind -> its rows, for `to_frame`.
+_WORKSPACE_ROWS = {"api_key": _key_rows, "usage": _usage_rows, "workload_execution": _workload_rows}
 
 
 # -- experiments ---------------------------------------------------------------------------------
@@ -344,7 +356,6 @@ COLUMNS = {
     ),
     "experiment_run": ("id", "name", "status", "user", "start_time", "end_time", "experiment_id"),
 }  # fmt: skip
-TIME_COLUMNS = TIME_COLUMNS | {"start_time", "end_time"}
 USER_COLUMNS = USER_COLUMNS | {"user"}
 KIND_ALIASES = {
     **KIND_ALIASES,

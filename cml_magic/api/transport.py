@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 from urllib3.connectionpool import ConnectionPool
+from urllib3.poolmanager import PoolManager
 from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry, Timeout
 
@@ -41,6 +42,7 @@ from cml_magic.api.errors import (
     RateLimitError,
     error_for_status,
 )
+from cml_magic.api.head_deadline import bound_heads
 from cml_magic.api.masking import excerpt, mask_text
 
 log = logging.getLogger("cml_magic.api")
@@ -213,6 +215,14 @@ class _Adapter(HTTPAdapter):
     @max_retries.setter
     def max_retries(self, value: Retry) -> None:
         self._own_retries = value
+
+    # Each answer's head is read by one deadline (`head_deadline`), also through a proxy.
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        bound_heads(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> PoolManager:
+        return bound_heads(super().proxy_manager_for(proxy, **kwargs))
 
 
 class Transport:

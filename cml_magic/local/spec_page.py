@@ -15,6 +15,7 @@ body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 72em;
 table { border-collapse: collapse; margin: .5em 0 1em; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: .25em .5em; text-align: left; }
 td { vertical-align: top; }
+h1, h2, h3, p, td { overflow-wrap: anywhere; }
 section { border-top: 1px solid #bbb; margin-top: 1.5em; }
 .method { font-family: monospace; font-weight: bold; text-transform: uppercase; }
 .text { white-space: pre-line; }

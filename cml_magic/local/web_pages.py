@@ -44,6 +44,8 @@ table { border-collapse: collapse; } td, th { padding: 2px 10px; text-align: lef
 white-space: nowrap; border-bottom: 1px solid #ddd; } pre { background: #f4f4f4; padding: 8px;
 overflow-x: auto; } .status { font-weight: bold; } nav { margin-bottom: 1em; }
 nav > span { float: right; }
+.table { overflow-x: auto; max-width: 100%; }
+h1, h2, p, nav { overflow-wrap: anywhere; }
 @media (prefers-color-scheme: dark) {
   body { color: #e6e6e6; background: #1e1e1e; } a { color: #8ab4f8; }
   pre { background: #2b2b2b; } td, th { border-bottom-color: #444; }
@@ -357,7 +359,7 @@ def _facts(*rows: tuple[Any, ...]) -> str:
         f"<tr><th>{_e(row[0])}</th><td>{row[1] if len(row) > 2 else _e(row[1])}</td></tr>"
         for row in rows
     ]
-    return f"<table>{''.join(cells)}</table>"
+    return _boxed(f"<table>{''.join(cells)}</table>")
 
 
 def _table(
@@ -372,7 +374,13 @@ def _table(
         + "</tr>"
         for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return _boxed(f"<table><tr>{head}</tr>{body}</table>")
+
+
+def _boxed(table: str) -> str:
+    """`table` in a box of its own that scrolls sideways: a table wider than the window (its
+    cells do not wrap) never makes the page itself scroll sideways."""
+    return f'<div class="table">{table}</div>'
 
 
 def _environment(environment: dict[str, Any] | None) -> str:

@@ -138,7 +138,7 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
             self.say(f"stopped watching: {message}", error=True)
         else:
             self.say(f"reconnecting… ({message}; next try in {retry_in:.0f} s)", error=True)
-            self.show_times(self.obj)  # the elapsed time goes on while no answer comes
+            self.show_times(self.obj, self.phase)  # the elapsed time goes on while no answer comes
 
     def close(self) -> None:
         """Stop live updates and close the widget and its parts."""
@@ -179,12 +179,13 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
         )
         self.status_html.value = badge(info)
         self.stepper.value = stepper(self.kind, info)
-        self.show_times(obj)
+        self.show_times(obj, info)
         self.render_more(obj, info)
 
-    def show_times(self, obj: W) -> None:
-        """Start, end and elapsed time of `obj` (elapsed counted up to now while it goes on)."""
-        final = phase(self.kind, obj.status).activity is Activity.FINAL
+    def show_times(self, obj: W, info: Phase) -> None:
+        """Start, end and elapsed time of `obj`, whose phase is `info` (elapsed counted up to
+        now while it goes on)."""
+        final = info.activity is Activity.FINAL
         spent = elapsed(obj, final)
         parts = [f"started {clock(started(obj))}"]
         # A failed build has no built_at: its last update is when it ended. Nothing is said

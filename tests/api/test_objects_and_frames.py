@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -22,7 +23,8 @@ from cml_magic.api import (
 from cml_magic.api.convert import environment, timestamp
 from cml_magic.api.experiment_objects import Experiment, ExperimentRun
 from cml_magic.api.registry_objects import RegisteredModel, RegisteredModelVersion
-from cml_magic.frames import COLUMNS, to_frame
+from cml_magic.api.workspace_objects import ApiKey, UsageRecord, WorkloadExecution
+from cml_magic.frames import COLUMNS, keys_frame, to_frame, usage_frame, workloads_frame
 
 RUN = {
     "id": "0645larphwti9o39",
@@ -133,7 +135,39 @@ SAMPLES = {
     "model version": RegisteredModelVersion.from_json(
         {"model_version_id": "v", "number": 1, "tags": [{"key": "a", "value": "b"}]}
     ),
+    "api_key": ApiKey.from_json(
+        {"key_id": "k", "audiences": ["a", "b"], "created_at": "2026-01-01T00:00:00Z"}
+    ),
+    "usage": UsageRecord.from_json({"id": "u", "cpu": "1", "duration": "90"}),
+    "workload_execution": WorkloadExecution.from_json(
+        {
+            "workload_execution_crn": "crn:x",
+            "start_time": "2026-01-01T00:00:00Z",
+            "end_time": "2026-01-01T00:01:00Z",
+            "allocated_gpu_cores": "1",
+        }
+    ),
 }
+
+# The workspace's frames: every column's type, with rows and without.
+WORKSPACE_DTYPES = {
+    "api_key": {
+        "key_id": "str", "comments": "str", "audiences": "str",
+        "created_at": "datetime64[ns, UTC]", "expiry_date": "datetime64[ns, UTC]",
+    },
+    "usage": {
+        "id": "str", "name": "str", "workload_type": "str", "status": "str",
+        "project_name": "str", "creator": "str", "cpu": "float64", "memory": "float64",
+        "nvidia_gpu": "float64", "created_at": "datetime64[ns, UTC]",
+        "duration": "timedelta64[ns]",
+    },
+    "workload_execution": {
+        "name": "str", "workload_type": "str", "status": "str", "active": "bool",
+        "project": "str", "user": "str", "start_time": "datetime64[ns, UTC]",
+        "end_time": "datetime64[ns, UTC]", "duration": "timedelta64[ns]", "cpu": "float64",
+        "memory_gb": "float64", "gpu": "float64", "execution_crn": "str",
+    },
+}  # fmt: skip
 
 
 def test_registry_objects_read_cmls_names_and_tag_lists() -> None:
@@ -159,6 +193,25 @@ def test_frame_columns_per_kind(kind: str) -> None:
     for column in COLUMNS[kind]:
         if column.endswith("_at"):
             assert str(frame[column].dtype) == "datetime64[ns, UTC]"
+
+
+@pytest.mark.parametrize(
+    ("kind", "build"),
+    [("api_key", keys_frame), ("usage", usage_frame), ("workload_execution", workloads_frame)],
+)
+def test_workspace_frames_are_typed_from_the_one_table(kind: str, build: Any) -> None:
+    frame = build([SAMPLES[kind]])
+    for shown in (frame, build([]), to_frame([SAMPLES[kind]]), to_frame([], kind=kind)):
+        assert {c: str(t) for c, t in shown.dtypes.items()} == WORKSPACE_DTYPES[kind]
+    pd.testing.assert_frame_equal(to_frame([SAMPLES[kind]]), frame, check_exact=False)
+    row = frame.iloc[0]
+    if kind == "api_key":
+        assert row["audiences"] == "a,b" and pd.isna(row["expiry_date"])
+    elif kind == "usage":
+        assert row["duration"] == pd.Timedelta(seconds=90) and row["cpu"] == 1.0
+    else:
+        assert row["duration"] == pd.Timedelta(minutes=1) and row["gpu"] == 1.0
+        assert not row["active"]
 
 
 def test_frame_values() -> None:

@@ -6,6 +6,7 @@ resent POST, resets, truncated and invalid answers."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import socket
 import threading
@@ -258,6 +259,75 @@ def test_a_trickling_answer_ends_at_the_timeout_not_at_each_read(raw_server: Any
     assert sent[0] < len(body)  # the client gave up while the answer was still coming
     assert len(server.received) == 1  # past the deadline nothing is resent
     assert KEY not in str(caught.value)
+
+
+def _trickled_head(every: float, sent: list[int]) -> Any:
+    """A handler that sends an answer's status line and headers one byte each `every` seconds,
+    and notes in `sent` how many bytes of the head had gone out when the client hung up."""
+    body = json.dumps(PROJECT_JSON).encode()
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        b"X-Padding: %s\r\n"
+        b"Content-Length: %d\r\n\r\n" % (b"p" * 150, len(body))
+    )
+
+    def handler(conn: socket.socket, _data: bytes, _n: int) -> None:
+        for n in range(len(head)):
+            try:
+                conn.sendall(head[n : n + 1])
+            except OSError:  # the client hung up
+                sent.append(n)
+                return
+            time.sleep(every)
+        sent.append(len(head))
+        conn.sendall(body)
+
+    return handler, len(head)
+
+
+def test_a_trickling_head_ends_at_the_timeout_not_at_each_read(raw_server: Any) -> None:
+    # The status line and headers, one byte every 0.05 s: no read waits 1 s, the head takes 10.
+    sent: list[int] = []
+    handler, size = _trickled_head(0.05, sent)
+    server: RawServer = raw_server(handler)
+    with (
+        quick_client(server.url, KEY, timeout=1.0, max_retries=2) as cml,
+        pytest.raises(CMLConnectionError, match="no answer within the timeout") as caught,
+    ):
+        cml.projects.get(PROJECT)
+    wait_for(lambda: sent, "the server noticing the client hang up")
+    assert sent[0] < size  # the client gave up while the head was still coming
+    assert len(server.received) == 1  # past the deadline nothing is resent
+    message = str(caught.value)
+    assert "\n" not in message and KEY not in message
+
+
+def test_a_transfer_waits_for_a_trickling_head_one_timeout_in_all(raw_server: Any) -> None:
+    # A streamed call bounds each wait by the timeout; the wait for the head is one wait.
+    sent: list[int] = []
+    handler, size = _trickled_head(0.05, sent)
+    server: RawServer = raw_server(handler)
+    with (
+        quick_client(server.url, KEY, timeout=1.0, max_retries=0) as cml,
+        pytest.raises(CMLConnectionError, match="no answer within the timeout") as caught,
+    ):
+        cml.transport.transfer("GET", PROJECT_PATH, sink=io.BytesIO())
+    wait_for(lambda: sent, "the server noticing the client hang up")
+    assert sent[0] < size
+    assert KEY not in str(caught.value)
+
+
+def test_a_head_that_comes_in_time_is_read_whole_and_the_body_after_it(
+    raw_server: Any,
+) -> None:
+    # The same head, sent quickly enough: the call succeeds, also over a connection that
+    # the answer closes (the socket stays open until the body is read).
+    sent: list[int] = []
+    handler, size = _trickled_head(0.0005, sent)
+    server: RawServer = raw_server(handler)
+    with quick_client(server.url, KEY, timeout=5.0, max_retries=0) as cml:
+        assert cml.projects.get(PROJECT).name == "p"
+    assert sent == [size]
 
 
 def test_the_retries_end_by_the_deadline_of_the_call(httpserver: HTTPServer) -> None:

@@ -1,6 +1,6 @@
 """JupyterLab on loopback for the browser tests: start, wait for it, stop it with its kernels;
 finding Chromium, a notebook written and opened in it, waiting for the page's kernel, the
-contrast of text in the page, the dark theme, and small screenshots.
+contrast of text in the page, the dark theme, what scrolls sideways, and small screenshots.
 
 Own process group, private Jupyter/IPython folders, no news toast, and the app exposed to the
 page so that kernel readiness can be read from it.
@@ -241,10 +241,31 @@ def _measured(part: Any, tries: int = 5) -> Any:
         try:
             return part.evaluate(CONTRAST)
         except Exception as exc:
-            if "unparsed colour ''" not in str(exc) or attempt == tries - 1:
+            # CONTRAST says `unparsed colour ` and the colour: nothing after it for none.
+            uncoloured = str(exc).split("\n", 1)[0].rstrip().endswith("unparsed colour")
+            if not uncoloured or attempt == tries - 1:
                 raise
             part.page.wait_for_timeout(200)
     raise AssertionError("unreachable")
+
+
+# How far the page and each table's box are wider than what the window shows of them.
+OVERFLOW = """() => {
+  const page = document.documentElement;
+  return {
+    page: page.scrollWidth - page.clientWidth,
+    tables: [...document.querySelectorAll('table')].map((t) => {
+      const box = t.parentElement;
+      return {box: box.scrollWidth - box.clientWidth, scrolls: getComputedStyle(box).overflowX};
+    }),
+  };
+}"""
+
+
+def sideways(page: Any) -> dict[str, Any]:
+    """`OVERFLOW` of `page`: `page` (pixels the page scrolls sideways, 0 when none) and, per
+    table, `box` (pixels its parent box scrolls) and `scrolls` (that box's `overflow-x`)."""
+    return dict(page.evaluate(OVERFLOW))
 
 
 def switch_to_dark(page: Any, timeout_ms: float, settle_ms: float = 500) -> None:

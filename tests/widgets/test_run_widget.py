@@ -16,6 +16,7 @@ from cml_magic import widgets
 from cml_magic.api.masking import MASK
 from cml_magic.widgets import run_widget
 from cml_magic.widgets.run_widget import RunWidget
+from cml_magic.widgets.status import phase
 from cml_magic.widgets.text import TextProgress
 
 
@@ -197,6 +198,9 @@ def test_stop_shows_while_the_run_goes_on_and_goes_once_it_ended(cml, poller):
     wait_for(lambda: widget.status == "ENGINE_STOPPED", what="run to stop")
     assert widget.stop_button.layout.display == "none"  # not a faded button left behind
     assert "ended " in widget.times.value and "–" not in widget.times.value
+    # The times are drawn from the phase `render` worked out, not from a second look.
+    widget.show_times(widget.obj, phase("run", "ENGINE_RUNNING"))
+    assert "ended" not in widget.times.value and "elapsed" in widget.times.value
 
 
 def test_a_run_whose_script_saved_no_output_says_how_to_turn_it_on(cml, poller):
