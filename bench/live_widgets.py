@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from bench.common import Figure, median, new_client, percentile, seed_jobs, verdict
+from bench.common import Figure, measure_apart, median, new_client, percentile, seed_jobs, verdict
 
 # A status change is seen when the widget's status badge changes; the server stamps each phase
 # (starting_at, running_at, finished_at) in the same wall clock.
@@ -18,6 +18,14 @@ STAMPS = {
 
 
 def measure(server: Any, runs: int, run_seconds: float) -> Figure:
+    """The figure, measured in a fresh interpreter (`fill`)."""
+    fig = Figure(f"Live widgets ({runs} runs)")
+    measure_apart(fig, "live_widgets", "fill", server, runs, run_seconds)
+    return fig
+
+
+def fill(fig: Figure, server: Any, runs: int, run_seconds: float) -> None:
+    """Watch `runs` runs of `sleep run_seconds` through RunWidgets; add the rows to `fig`."""
     from cml_magic.widgets.poller import get_poller
     from cml_magic.widgets.run_widget import RunWidget
 
@@ -70,7 +78,6 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     cpu = (cpu1 - cpu0) / window * 100
     worst = max(latencies) if latencies else float("nan")
 
-    fig = Figure(f"Live widgets ({runs} runs)")
     fig.row(f"runs followed to the end by {runs} RunWidgets", f"{finished} of {runs}")
     fig.row(
         "status change -> widget, median",
@@ -177,9 +184,8 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
         "spaced out so that all widgets together fetch at most a quarter of the rate cap in "
         "logs, and once when the run ends. "
         "Widgets here have no front end attached, so trait changes send no comm messages (a "
-        "real kernel adds that cost)."
+        "real kernel adds that cost). Measured in a fresh interpreter."
     )
-    return fig
 
 
 def count_requests(cml: Any) -> list[tuple[float, str]]:

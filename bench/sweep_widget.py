@@ -10,7 +10,7 @@ import os
 import time
 from typing import Any
 
-from bench.common import Figure, median, new_client, percentile, seed_jobs, verdict
+from bench.common import Figure, measure_apart, median, new_client, percentile, seed_jobs, verdict
 from bench.live_widgets import STAMPS, count_requests, follow_to_the_end, judge_changes
 
 PHASE = 2.0  # seconds of scheduling and of starting on the local server: longer than a tick
@@ -37,7 +37,7 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     fig = Figure(f"Sweep widget ({runs} runs)")
     load = [os.getloadavg()[0]]
     for legacy in (True, False):
-        _variant(fig, server, runs, run_seconds, legacy)
+        measure_apart(fig, "sweep_widget", "variant", server, runs, run_seconds, legacy)
         load.append(os.getloadavg()[0])
     fig.limits.append(
         f"Each run: {server.phase_delay:g} s scheduling, {server.phase_delay:g} s starting, "
@@ -47,14 +47,17 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
         "when the table first draws the run in its new status; its time is the server's stamp "
         "(starting_at, running_at, finished_at), in the same wall clock. The widget has no "
         "front end attached, so trait changes send no comm messages (a real kernel adds that "
-        "cost). The machine is shared with other work while this runs: load average "
+        "cost). Each sweep is watched in a fresh interpreter. The machine is shared with other "
+        "work while this runs: load average "
         + " -> ".join(f"{x:.1f}" for x in load)
         + " (1 min) over the two sweeps, on 2 cores."
     )
     return fig
 
 
-def _variant(fig: Figure, server: Any, runs: int, run_seconds: float, legacy: bool) -> None:
+def variant(fig: Figure, server: Any, runs: int, run_seconds: float, legacy: bool) -> None:
+    """One sweep watched by a SweepWidget, with the legacy key or the v2 key alone; add the rows
+    to `fig`. Run in a fresh interpreter by `measure`."""
     from cml_magic.api import CML
     from cml_magic.widgets.poller import get_poller
     from cml_magic.widgets.sweep import SweepWidget
