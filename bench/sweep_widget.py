@@ -97,7 +97,7 @@ def variant(fig: Figure, server: Any, runs: int, run_seconds: float, legacy: boo
     redraw = []
     for _ in range(5):
         t = time.process_time()
-        widget._changed(list(widget.feed.rows))
+        widget.redraw()
         redraw.append(time.process_time() - t)
     widget.close()
 
