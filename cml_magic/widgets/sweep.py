@@ -157,22 +157,25 @@ class SweepWidget(w.VBox):  # type: ignore[misc]
             self.say("")
         with self._lock:
             rows = self.feed.rows
-            shown = (self._drawn.get(i) == (rows[i].run.status, rows[i].last_line) for i in run_ids)
-            if all(shown) and time.monotonic() - self._drawn_at < DURATION_EVERY:
+            drawn = [(self._drawn.get(i), rows[i]) for i in run_ids]
+            moved = any(was is None or was[0] != row.run.status for was, row in drawn)
+            lined = any(was is not None and was[1] != row.last_line for was, row in drawn)
+            if not (moved or lined) and time.monotonic() - self._drawn_at < DURATION_EVERY:
                 # A look-up of a running run moves only its duration: with a hundred rows the
                 # whole table (tens of kB, one comm message) would be built and sent at every
                 # look-up. Such rows are drawn with the next redraw, a second on at the soonest.
                 self._pending.update(run_ids)
                 return
-            self._draw(run_ids)
+            self._draw(run_ids, counts=moved)
 
     def redraw(self) -> None:
         """Draw every row anew (any thread)."""
         with self._lock:
-            self._draw(list(self.feed.rows))
+            self._draw(list(self.feed.rows), counts=True)
 
-    def _draw(self, run_ids: list[str]) -> None:  # lock held
-        """Draw the rows of `run_ids` and those waiting, then the table, title and summary."""
+    def _draw(self, run_ids: list[str], counts: bool) -> None:  # lock held
+        """Draw the rows of `run_ids` and those waiting, then the table; with `counts` (a
+        status changed) the title, summary and Stop all too."""
         rows = self.feed.rows
         self._drawn_at = time.monotonic()
         run_ids = [*self._pending.difference(run_ids), *run_ids]
@@ -189,6 +192,8 @@ class SweepWidget(w.VBox):  # type: ignore[misc]
         )
         if table != self.table.value:  # unchanged rows send nothing to the front end
             self.table.value = table
+        if not counts:  # a duration or a last line: the counts and Stop all stay as they are
+            return
         total = len(self.feed.rows)
         self.title.value = f"<b>Sweep</b> of {total} run{'s' if total != 1 else ''}"
         self.summary.value = (
