@@ -133,8 +133,8 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
             self.say("")
         if obj == self.obj:
             # Most look-ups of a long step answer what is shown: only the elapsed time moves.
-            # Title, badge and stepper are not worked out again (a fifth of a look-up's CPU
-            # went to rendering an unchanged copy whole).
+            # Title, badge and stepper are not worked out again (the update took a sixth of a
+            # look-up's CPU, most of it rendering an unchanged copy whole).
             self.obj = obj
             self.show_times(obj)
             self.render_unchanged(obj)

@@ -380,7 +380,7 @@ class Poller:
         """Set the stretches for the items watched; when they loosen (items went, or went
         idle), the others need not wait out their stretched interval."""
         # Only when the items or the rate moved: planning walks every item, and with a hundred
-        # watched, doing it before every request cost about a tenth of the thread's CPU.
+        # watched, doing it before every request took about 4 % of the thread's CPU (profiled).
         rate = self.rate
         if self._planned_for is not None:
             shape, planned_rate = self._planned_for
