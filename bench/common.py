@@ -183,3 +183,40 @@ def new_client(url: str, key: str) -> Any:
     from cml_magic.api import CML
 
     return CML(url, key, max_retries=0, timeout=60)
+
+
+# Child code: one figure's `measure` (or a part of it) run in a fresh interpreter against a
+# server started by the parent, whose address and keys come in the environment (not on a command
+# line). Prints the figure's rows and limits as one JSON line.
+MEASURE_APART = """
+import json, os, types
+from bench import {module}
+from bench.common import Figure
+server = types.SimpleNamespace(
+    url=os.environ["BENCH_URL"],
+    api_key=os.environ["BENCH_KEY"],
+    legacy_api_key=os.environ["BENCH_LEGACY_KEY"],
+    phase_delay=float(os.environ["BENCH_PHASE_DELAY"]),
+)
+fig = Figure({title!r})
+{module}.{function}(fig, server, *{args!r})
+print(json.dumps(dict(rows=fig.rows, limits=fig.limits)))
+"""
+
+
+def measure_apart(
+    fig: Figure, module: str, function: str, server: Any, *args: Any, timeout: float = 900
+) -> None:
+    """Run `bench.<module>.<function>(fig, server, *args)` in a fresh interpreter and add its
+    rows and limits to `fig`: what it measures is not paid for by the heap of the figures
+    measured before it in this process (`server` stays here; the child reaches it by its URL)."""
+    env = {
+        "BENCH_URL": server.url,
+        "BENCH_KEY": server.api_key,
+        "BENCH_LEGACY_KEY": server.legacy_api_key,
+        "BENCH_PHASE_DELAY": str(server.phase_delay),
+    }
+    code = MEASURE_APART.format(module=module, function=function, title=fig.title, args=args)
+    out = run_python(code, env=env, timeout=timeout)
+    fig.rows += [(a, b, c, d, e) for a, b, c, d, e in out["rows"]]
+    fig.limits += out["limits"]

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from bench.common import Figure, median, new_client, percentile, seed_jobs, verdict
+from bench.common import Figure, measure_apart, median, new_client, percentile, seed_jobs, verdict
 
 # A status change is seen when the widget's status badge changes; the server stamps each phase
 # (starting_at, running_at, finished_at) in the same wall clock.
@@ -18,6 +18,14 @@ STAMPS = {
 
 
 def measure(server: Any, runs: int, run_seconds: float) -> Figure:
+    """The figure, measured in a fresh interpreter (`fill`)."""
+    fig = Figure(f"Live widgets ({runs} runs)")
+    measure_apart(fig, "live_widgets", "fill", server, runs, run_seconds)
+    return fig
+
+
+def fill(fig: Figure, server: Any, runs: int, run_seconds: float) -> None:
+    """Watch `runs` runs of `sleep run_seconds` through RunWidgets; add the rows to `fig`."""
     from cml_magic.widgets.poller import get_poller
     from cml_magic.widgets.run_widget import RunWidget
 
@@ -70,7 +78,6 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     cpu = (cpu1 - cpu0) / window * 100
     worst = max(latencies) if latencies else float("nan")
 
-    fig = Figure(f"Live widgets ({runs} runs)")
     fig.row(f"runs followed to the end by {runs} RunWidgets", f"{finished} of {runs}")
     fig.row(
         "status change -> widget, median",
@@ -115,7 +122,7 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
         f"{status_rate + log_rate:.1f}",
         "",
         "",
-        f"at most {poller.max_rate:g}/s (the poller's cap)",
+        rate_cap(poller),
     )
     fig.row(
         "kernel CPU while watching (process time / wall)",
@@ -133,15 +140,15 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
     fig.row("CPU per log download (`cml.runs.output`)", f"{cpu_log * 1000:.2f} ms")
     if interval > poller.interval:
         fig.limits.append(
-            f"The poller sends at most {poller.max_rate:g} requests a second (a token bucket "
-            "shared by look-ups and log downloads; look-ups are planned for three quarters of "
-            "it) and stretches every interval just enough, to "
+            f"The poller sends at most {poller.rate:.1f} requests a second at the end (a token "
+            "bucket shared by look-ups and log downloads; look-ups are planned for three "
+            "quarters of it) and stretches every interval just enough, to "
             f"{interval:.1f} s at worst with {runs} runs watched (median "
             f"{median(paces):.1f} s); runs in a short step (scheduling, starting, stopping) are "
             "served first when fewer of them are. A status change shows within that interval; "
-            f"while the cap allows, within {poller.interval:.1f} s. The cap is what keeps the "
-            "kernel's CPU under 2 %: a higher one shortens the interval and costs CPU, both in "
-            "proportion."
+            f"while the rate allows, within {poller.interval:.1f} s. Without a `max_rate` the rate "
+            "is what the poller's CPU budget allows at the CPU it measured per request: a higher "
+            "rate shortens the interval and costs CPU, both in proportion."
         )
     if late:
         fig.limits.append(
@@ -177,9 +184,18 @@ def measure(server: Any, runs: int, run_seconds: float) -> Figure:
         "spaced out so that all widgets together fetch at most a quarter of the rate cap in "
         "logs, and once when the run ends. "
         "Widgets here have no front end attached, so trait changes send no comm messages (a "
-        "real kernel adds that cost)."
+        "real kernel adds that cost). Measured in a fresh interpreter."
     )
-    return fig
+
+
+def rate_cap(poller: Any) -> str:
+    """The poller's rate and what set it: its `max_rate`, or its CPU budget."""
+    if poller.max_rate is not None:
+        return f"at most {poller.max_rate:g}/s (the poller's max_rate)"
+    return (
+        f"at most {poller.rate:.1f}/s at the end (the poller's CPU budget of "
+        f"{poller.cpu_budget * 100:g} % at {poller.cost * 1000:.2f} ms a request)"
+    )
 
 
 def count_requests(cml: Any) -> list[tuple[float, str]]:

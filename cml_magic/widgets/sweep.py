@@ -12,7 +12,9 @@ same `frame()`. The rows live in `sweep_feed.SweepFeed`; this module only draws 
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 Runs = Sequence[tuple[Mapping[str, str], JobRun]]
 CELL = f"padding:2px 10px 2px 0;border-bottom:1px solid {BORDER};text-align:left"
 HEAD = f"{CELL};color:{MUTED};font-weight:600"
+DURATION_EVERY = 1.0  # least seconds between two redraws for running rows' durations alone
 
 
 def show_sweep(
@@ -86,6 +89,9 @@ class SweepWidget(w.VBox):  # type: ignore[misc]
             for row in self.feed.rows.values()
         }
         self._cells: dict[str, str] = {}
+        self._drawn: dict[str, tuple[str, str | None]] = {}  # run id: (status, last line) drawn
+        self._pending: set[str] = set()  # rows whose duration alone moved since they were drawn
+        self._drawn_at = -math.inf
         self.add_class("cml-live")
         self.add_class("cml-sweep")
         self.layout = w.Layout(border=f"1px solid {BORDER}", padding="2px 10px", margin="4px 0")
@@ -150,25 +156,53 @@ class SweepWidget(w.VBox):  # type: ignore[misc]
         if self.messages.text.startswith("reconnecting"):
             self.say("")
         with self._lock:
-            for run_id in run_ids:
-                self._cells[run_id] = self._row(self.feed.rows[run_id])
-            body = "".join(self._cells[run_id] for run_id in self.feed.rows)
-            table = (
-                f'<table class="cml-sweep-rows" style="border-collapse:collapse;color:{TEXT};'
-                f'font-size:var(--jp-ui-font-size1, 13px)">'
-                f"<thead><tr>{self._head()}</tr></thead><tbody>{body}</tbody></table>"
-            )
-            if table != self.table.value:  # unchanged rows send nothing to the front end
-                self.table.value = table
-            total = len(self.feed.rows)
-            self.title.value = f"<b>Sweep</b> of {total} run{'s' if total != 1 else ''}"
-            self.summary.value = (
-                f'<span class="cml-counts" style="color:{MUTED}">'
-                f"{esc(self.feed.summary().split(': ', 1)[1])}</span>"
-            )
-            active = self.feed.active()
-            self.stop_button.disabled = not active
-            self.stop_button.layout.display = None if active else "none"
+            rows = self.feed.rows
+            drawn = [(self._drawn.get(i), rows[i]) for i in run_ids]
+            moved = any(was is None or was[0] != row.run.status for was, row in drawn)
+            lined = any(was is not None and was[1] != row.last_line for was, row in drawn)
+            if not (moved or lined) and time.monotonic() - self._drawn_at < DURATION_EVERY:
+                # A look-up of a running run moves only its duration: with a hundred rows the
+                # whole table (tens of kB, one comm message) would be built and sent at every
+                # look-up. Such rows are drawn with the next redraw, a second on at the soonest.
+                self._pending.update(run_ids)
+                return
+            self._draw(run_ids, counts=moved)
+
+    def redraw(self) -> None:
+        """Draw every row anew (any thread)."""
+        with self._lock:
+            self._draw(list(self.feed.rows), counts=True)
+
+    def _draw(self, run_ids: list[str], counts: bool) -> None:  # lock held
+        """Draw the rows of `run_ids` and those waiting, then the table; with `counts` (a
+        status changed) the title, summary and Stop all too."""
+        rows = self.feed.rows
+        self._drawn_at = time.monotonic()
+        run_ids = [*self._pending.difference(run_ids), *run_ids]
+        self._pending.clear()
+        for run_id in run_ids:
+            row = rows[run_id]
+            self._cells[run_id] = self._row(row)
+            self._drawn[run_id] = (row.run.status, row.last_line)
+        body = "".join(self._cells[run_id] for run_id in self.feed.rows)
+        table = (
+            f'<table class="cml-sweep-rows" style="border-collapse:collapse;color:{TEXT};'
+            f'font-size:var(--jp-ui-font-size1, 13px)">'
+            f"<thead><tr>{self._head()}</tr></thead><tbody>{body}</tbody></table>"
+        )
+        if table != self.table.value:  # unchanged rows send nothing to the front end
+            self.table.value = table
+        if not counts:  # a duration or a last line: the counts and Stop all stay as they are
+            return
+        total = len(self.feed.rows)
+        self.title.value = f"<b>Sweep</b> of {total} run{'s' if total != 1 else ''}"
+        self.summary.value = (
+            f'<span class="cml-counts" style="color:{MUTED}">'
+            f"{esc(self.feed.summary().split(': ', 1)[1])}</span>"
+        )
+        active = self.feed.active()
+        self.stop_button.disabled = not active
+        self.stop_button.layout.display = None if active else "none"
 
     def _head(self) -> str:
         names = [*self.feed.keys, "run", "status", "duration", "last output line"]

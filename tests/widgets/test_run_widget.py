@@ -215,3 +215,31 @@ def test_a_run_whose_script_saved_no_output_says_how_to_turn_it_on(cml, poller):
     wait_for(lambda: hint in widget.output.value, what="the hint in place of the tail")
     assert "not saved" not in widget.output.value
     widget.close()
+
+
+def test_an_unchanged_copy_redraws_only_what_moves(cml, poller):
+    run = start(cml, 60)
+    widget = RunWidget(run, cml, poller=poller)
+    try:
+        wait_for(lambda: widget.status == "ENGINE_RUNNING", what="run to be running")
+        widget.close()  # no more updates from the poller: this test feeds the copies itself
+        same = cml.runs.get(run.id, "nightly")
+        widget.render(same)
+        drawn = widget.status_html.value
+        # Parts that only a change of the run redraws keep what they show for an equal copy.
+        for part in (widget.status_html, widget.title, widget.stepper, widget.environment):
+            part.value = "kept"
+        widget.times.value = ""
+        widget.update(cml.runs.get(run.id, "nightly"))
+        assert widget.status_html.value == widget.title.value == "kept"
+        assert widget.stepper.value == widget.environment.value == "kept"
+        assert "elapsed" in widget.times.value  # the time goes on
+        # A changed copy is drawn whole.
+        cml.runs.stop(run.id, "nightly")
+        stopped = cml.runs.get(run.id, "nightly")
+        assert stopped != same
+        widget.update(stopped)
+        assert widget.status_html.value not in ("kept", drawn)
+        assert "of job <b>nightly</b>" in widget.title.value
+    finally:
+        widget.close()

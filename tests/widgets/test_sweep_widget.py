@@ -381,3 +381,43 @@ def test_stopping_runs_that_ended_meanwhile_is_one_line_each(cml, project):
     # Copies that say they ended are not sent a stop at all.
     finals = [cml.runs.get(run.id, run.job_id, project=project) for run in runs]
     assert Controller(cml).stop_runs(finals) == ([], [])
+
+
+def test_a_duration_alone_waits_for_the_next_redraw(cml, poller, project, monkeypatch):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from cml_magic.widgets import sweep
+
+    runs = start_sweep(cml, project, grid(LR=["5", "6"]), SWEEP_SECONDS="120")
+    widget = SweepWidget(runs, cml, poller=poller)
+    try:
+        wait_for(
+            lambda: set(statuses(widget).values()) == {"ENGINE_RUNNING"},
+            what="both runs running",
+            show=lambda: statuses(widget),
+        )
+        widget.feed.close()  # from here this test feeds the copies, as the poller would
+        wait_for(lambda: not poller.running, what="the poller to end")
+        monkeypatch.setattr(sweep, "DURATION_EVERY", 1e9)  # no redraw for durations alone
+        (_, a), (_, b) = runs
+        row_a, row_b = widget.feed.rows[a.id], widget.feed.rows[b.id]
+
+        def cell(run_id):
+            return widget.table.value.split(f'data-run="{run_id}"', 1)[1].split("</tr>", 1)[0]
+
+        before = widget.table.value
+        earlier = replace(row_a.run, running_at=row_a.run.running_at - timedelta(hours=2))
+        widget.feed.update(earlier)  # the same status, only a longer duration
+        assert widget.table.value == before
+        assert "2:0" not in cell(a.id)
+        widget.feed.update(replace(row_b.run, status="ENGINE_STOPPING"))  # a change: drawn
+        assert 'data-status="ENGINE_STOPPING"' in widget.table.value
+        assert "2:0" in cell(a.id)  # the waiting row was drawn with it
+        monkeypatch.setattr(sweep, "DURATION_EVERY", 0.0)  # a second went by: drawn at once
+        widget.feed.update(replace(earlier, running_at=earlier.running_at - timedelta(hours=2)))
+        assert "4:0" in cell(a.id)
+    finally:
+        widget.close()
+        for _, run in runs:
+            cml.runs.stop(run.id, run.job_id, project=project)
