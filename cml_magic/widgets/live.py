@@ -136,8 +136,9 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
             # Title, badge and stepper are not worked out again (the update took a sixth of a
             # look-up's CPU, most of it rendering an unchanged copy whole).
             self.obj = obj
-            self.show_times(obj)
-            self.render_unchanged(obj)
+            info = self.phase
+            self.show_times(obj, info)
+            self.render_unchanged(obj, info)
             return
         self.render(obj)
 
@@ -211,10 +212,10 @@ class LiveWidget(w.VBox, Generic[W]):  # type: ignore[misc]
     def render_more(self, obj: W, info: Phase) -> None:
         """Subclasses update their own rows and buttons here."""
 
-    def render_unchanged(self, obj: W) -> None:
+    def render_unchanged(self, obj: W, info: Phase) -> None:
         """A fresh copy equal to the one shown came (its times are redrawn): subclasses whose
         rows move without a change of the item (a log) update them here."""
-        self.render_more(obj, phase(self.kind, obj.status))
+        self.render_more(obj, info)
 
 
 def show_once(widget: w.Widget) -> None:

@@ -13,7 +13,7 @@ from cml_magic.widgets.controller import ClientOrController
 from cml_magic.widgets.live import LiveWidget, reporting
 from cml_magic.widgets.parts import CODE_BOX, MUTED, button, environment_line, esc, html_widget
 from cml_magic.widgets.poller import Poller
-from cml_magic.widgets.status import Activity, Phase, phase
+from cml_magic.widgets.status import Activity, Phase
 
 OUTPUT_LINES = 20  # lines of the log shown
 OUTPUT_EVERY = 2.0  # least seconds between two downloads of one run's log while it goes on
@@ -84,9 +84,9 @@ class RunWidget(LiveWidget[JobRun]):
         self.stop_button.layout.display = "none" if final else None  # nothing left to stop
         self._refresh_output(obj, final)
 
-    def render_unchanged(self, obj: JobRun) -> None:
+    def render_unchanged(self, obj: JobRun, info: Phase) -> None:
         # The environment and the Stop button stay as drawn; only the log goes on.
-        self._refresh_output(obj, phase("run", obj.status).activity is Activity.FINAL)
+        self._refresh_output(obj, info.activity is Activity.FINAL)
 
     def _refresh_output(self, obj: JobRun, final: bool) -> None:
         """Fetch the log's tail while running (throttled) and once more when final.
