@@ -57,6 +57,8 @@ PROXY_AND_TLS_VARIABLES = (
     *("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"),
     *("no_proxy", "NO_PROXY", "REQUEST_METHOD", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"),
 )
+# The same names as `os.environ` stores them (encoded), for `_environment_now`.
+_ENCODED_VARIABLES = tuple(map(os.environ.encodekey, PROXY_AND_TLS_VARIABLES))
 # Failures after which the server may have acted on the request (a lost answer), as opposed to
 # a refused or timed-out connection, after which it cannot have.
 _LOST_ANSWER = (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError)
@@ -206,6 +208,10 @@ def single_attempt() -> Iterator[None]:
 class _Adapter(HTTPAdapter):
     """requests' own adapter, retrying by the rules of the call being sent."""
 
+    def __init__(self) -> None:
+        self._pool_keys: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
+        super().__init__()
+
     @property
     def max_retries(self) -> Retry:
         return _CALL_RETRY.get() or self._own_retries
@@ -213,6 +219,27 @@ class _Adapter(HTTPAdapter):
     @max_retries.setter
     def max_retries(self, value: Retry) -> None:
         self._own_retries = value
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """requests' pool key of the request, worked out once per origin and TLS settings.
+
+        requests parses the URL and, for a CA bundle path, asks the file system whether it is
+        a file or a directory on every request; both depend only on the origin and the
+        settings. (A path that turns from a file into a directory while the client lives is
+        not seen; a changed path or setting is.)"""
+        parts = (request.url or "").split("/", 3)  # scheme:, "", host[:port], path
+        if len(parts) < 3 or not isinstance(cert, str | tuple | None):
+            return super().build_connection_pool_key_attributes(request, verify, cert)
+        key = (parts[0], parts[2], verify, cert)
+        found = self._pool_keys.get(key)
+        if found is None:
+            if len(self._pool_keys) >= 64:  # bounded: absolute addresses of many hosts
+                self._pool_keys.clear()
+            found = super().build_connection_pool_key_attributes(request, verify, cert)
+            self._pool_keys[key] = found
+        return dict(found[0]), dict(found[1])  # the caller's own copies
 
 
 class Transport:
@@ -243,7 +270,7 @@ class Transport:
         self._legacy_auth = LegacyAuth(legacy_api_key) if legacy_api_key else None
         self.session = requests.Session()
         self.session.trust_env = False  # the environment is read by `_read_environment`
-        self._env: tuple[str | None, ...] = ()
+        self._env: tuple[object, ...] = ()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "cml-magic"
         adapter = _Adapter()
@@ -409,7 +436,7 @@ class Transport:
         request on."""
         # Worked out again only when one of those variables changed: requests would scan the
         # whole environment twice per request (a third of the client's CPU per request).
-        current = tuple(map(os.environ.get, PROXY_AND_TLS_VARIABLES))
+        current = _environment_now()
         if current == self._env:
             return
         verify: bool | str = self.verify
@@ -472,7 +499,11 @@ class Transport:
         response = self.session.request(method, url, stream=True, timeout=timeout, **send)
         if getattr(response, "_content_consumed", False):  # a response hook read it already
             return response
-        sock = getattr(response.raw.connection, "sock", None)
+        raw = response.raw
+        sock = getattr(raw.connection, "sock", None)
+        # An answer of a declared length, not encoded, is whole once that many bytes are in:
+        # no further read (urllib3 has released the connection by then).
+        plain = "content-encoding" not in raw.headers
         chunks: list[bytes] = []
         try:
             while True:
@@ -481,10 +512,12 @@ class Transport:
                     raise requests.ReadTimeout("the answer did not end in time", response=response)
                 if sock is not None:
                     sock.settimeout(left)
-                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                chunk = raw.read1(_CHUNK, decode_content=True)
                 if not chunk:
                     break
                 chunks.append(chunk)
+                if plain and raw.length_remaining == 0:
+                    break
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise requests.ReadTimeout(exc, response=response) from None
         except urllib3.exceptions.SSLError as exc:
@@ -519,10 +552,13 @@ class Transport:
     def _decode(self, response: requests.Response, method: str, path: str, expect: Expect) -> Any:
         if expect == "bytes":
             return response.content
-        if not response.content.strip():
+        content = response.content
+        if not content.strip():
             return {}
         try:
-            return response.json()
+            # The bytes as they are: JSON is UTF-8 (json finds a UTF-16/32 answer's encoding
+            # itself), where `response.json()` guesses the encoding and decodes a copy first.
+            return json.loads(content)
         except ValueError:
             snippet = excerpt(response.text, 80, self._secrets)
             raise CMLError(
@@ -531,6 +567,18 @@ class Transport:
                 method=method,
                 path=path,
             ) from None
+
+
+def _environment_now() -> tuple[object, ...]:
+    """The values of `PROXY_AND_TLS_VARIABLES`, to tell whether one of them changed.
+
+    Read from the dict `os.environ` keeps them in: one lookup in C per name, where
+    `os.environ.get` costs four Python calls and, for an unset name, a raised KeyError
+    (eleven names on every request)."""
+    data = getattr(os.environ, "_data", None)
+    if isinstance(data, dict):
+        return tuple(map(data.get, _ENCODED_VARIABLES))
+    return tuple(map(os.environ.get, PROXY_AND_TLS_VARIABLES))
 
 
 def _warn_unverified(host: str) -> None:
