@@ -113,7 +113,7 @@ def measure(server: object, rounds: int, count: int, batches: int) -> Figure:
     )
     fig.limits.append(
         "CPU of the calling thread (`time.thread_time`) over batches of "
-        f"{count} calls, the two ways alternating, {batches} batches each in {rounds} fresh "
+        f"{count} calls, the ways alternating, {batches} batches each in {rounds} fresh "
         "processes; a figure is a process's fastest batch, the ratio the median over processes "
         "of those. The floor is a bare `requests.Session` (connection reused, Bearer header) "
         "and `.json()`; the client adds its deadline and retry rules, the status check, and a "

@@ -3,8 +3,9 @@
 Every HTTP request of the client goes through `Transport.request`, over one
 `requests.Session` (connections are reused; proxies and CA bundles come from the environment as
 requests reads them, read again only when one of those variables changes; the session's
-settings are merged into each request as requests merges them, without its per-dict cost). What is resent is decided by urllib3's `Retry` on the session's adapters,
-with the call's own rules (`_CallRetry`); `Transport._exchange` bounds each call, its retries
+settings are merged into each request as requests merges them, without its per-dict cost).
+What is resent is decided by urllib3's `Retry` on the session's adapters, with the call's own
+rules (`_CallRetry`); `Transport._exchange` bounds each call, its retries
 included, by one deadline.
 """
 
