@@ -577,7 +577,8 @@ class Transport:
         raw = response.raw
         sock = getattr(raw.connection, "sock", None)
         # An answer of a declared length, not encoded, is whole once that many bytes are in:
-        # no further read (urllib3 has released the connection by then).
+        # no further read to hear its end (urllib3 has closed the body by then; `close` below
+        # hands the connection back to the pool).
         plain = "content-encoding" not in raw.headers
         chunks: list[bytes] = []
         try:
