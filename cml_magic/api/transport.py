@@ -2,9 +2,9 @@
 
 Every HTTP request of the client goes through `Transport.request`, over one
 `requests.Session` (connections are reused; proxies and CA bundles come from the environment as
-requests reads them). What is resent is decided by urllib3's `Retry` on the session's adapters,
-with the call's own rules (`_CallRetry`); `Transport._exchange` bounds each call, its retries
-included, by one deadline.
+requests reads them, read again only when one of those variables changes). What is resent is
+decided by urllib3's `Retry` on the session's adapters, with the call's own rules
+(`_CallRetry`); `Transport._exchange` bounds each call, its retries included, by one deadline.
 """
 
 from __future__ import annotations
@@ -208,6 +208,10 @@ def single_attempt() -> Iterator[None]:
 class _Adapter(HTTPAdapter):
     """requests' own adapter, retrying by the rules of the call being sent."""
 
+    def __init__(self) -> None:
+        self._pool_keys: dict[tuple[Any, ...], Any] = {}
+        super().__init__()
+
     @property
     def max_retries(self) -> Retry:
         return _CALL_RETRY.get() or self._own_retries
@@ -223,6 +227,27 @@ class _Adapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> PoolManager:
         return bound_heads(super().proxy_manager_for(proxy, **kwargs))
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> Any:
+        """requests' pool key of the request, worked out once per origin and TLS settings.
+
+        requests parses the URL and, for a CA bundle path, asks the file system whether it is
+        a file or a directory on every request; both depend only on the origin and the
+        settings. (A path that turns from a file into a directory while the client lives is
+        not seen; a changed path or setting is.)"""
+        parts = (request.url or "").split("/", 3)  # scheme:, "", host[:port], path
+        if len(parts) < 3 or not isinstance(cert, str | tuple | None):
+            return super().build_connection_pool_key_attributes(request, verify, cert)
+        key = (parts[0], parts[2], verify, cert)
+        found = self._pool_keys.get(key)
+        if found is None:
+            if len(self._pool_keys) >= 64:  # bounded: absolute addresses of many hosts
+                self._pool_keys.clear()
+            found = super().build_connection_pool_key_attributes(request, verify, cert)
+            self._pool_keys[key] = found
+        return dict(found[0]), dict(found[1])  # the caller's own copies
 
 
 class Transport:
@@ -482,7 +507,12 @@ class Transport:
         response = self.session.request(method, url, stream=True, timeout=timeout, **send)
         if getattr(response, "_content_consumed", False):  # a response hook read it already
             return response
-        sock = getattr(response.raw.connection, "sock", None)
+        raw = response.raw
+        sock = getattr(raw.connection, "sock", None)
+        # An answer of a declared length, not encoded, is whole once that many bytes are in:
+        # no further read to hear its end (urllib3 has closed the body by then; `close` below
+        # hands the connection back to the pool).
+        plain = "content-encoding" not in raw.headers
         chunks: list[bytes] = []
         try:
             while True:
@@ -491,10 +521,12 @@ class Transport:
                     raise requests.ReadTimeout("the answer did not end in time", response=response)
                 if sock is not None:
                     sock.settimeout(left)
-                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                chunk = raw.read1(_CHUNK, decode_content=True)
                 if not chunk:
                     break
                 chunks.append(chunk)
+                if plain and raw.length_remaining == 0:
+                    break
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise requests.ReadTimeout(exc, response=response) from None
         except urllib3.exceptions.SSLError as exc:
@@ -529,10 +561,13 @@ class Transport:
     def _decode(self, response: requests.Response, method: str, path: str, expect: Expect) -> Any:
         if expect == "bytes":
             return response.content
-        if not response.content.strip():
+        content = response.content
+        if not content.strip():
             return {}
         try:
-            return response.json()
+            # The bytes as they are: JSON is UTF-8 (json finds a UTF-16/32 answer's encoding
+            # itself), where `response.json()` guesses the encoding and decodes a copy first.
+            return json.loads(content)
         except ValueError:
             snippet = excerpt(response.text, 80, self._secrets)
             raise CMLError(

@@ -149,3 +149,56 @@ def test_an_explicit_ca_bundle_beats_the_variable(
     clean_env.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
     with CML(https_server.url_for("/"), KEY, verify=str(bundle), max_retries=0) as cml:
         assert cml.runtimes.list() == []
+
+
+# Variables set before the client was made: read once, then kept ----------------------------
+
+
+def test_proxy_variables_set_before_the_client_was_made_apply(
+    local_cml: LocalCML, proxy: HTTPServer, clean_env: pytest.MonkeyPatch
+) -> None:
+    clean_env.setenv("HTTP_PROXY", proxy.url_for("/"))
+    with CML(local_cml.url, local_cml.api_key, max_retries=0) as cml:
+        assert cml.runtimes.list() == []  # the proxy's answer
+        assert cml.runtimes.list() == []
+    assert len(proxy.log) == 2
+    clean_env.setenv("NO_PROXY", "127.0.0.1")
+    with CML(local_cml.url, local_cml.api_key, max_retries=0) as cml:
+        assert cml.runtimes.list()  # exempt: straight to the local server
+    assert len(proxy.log) == 2
+
+
+def test_a_ca_bundle_variable_set_before_the_client_was_made_applies(
+    https_server: HTTPServer, ca: trustme.CA, tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    clean_env.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    with CML(https_server.url_for("/"), KEY, max_retries=0) as cml:
+        assert cml.runtimes.list() == []
+        assert cml.runtimes.list() == []  # the same pool, its CA kept
+
+
+def test_one_client_keeps_each_hosts_tls_apart(
+    client: CML,
+    https_server: HTTPServer,
+    ca: trustme.CA,
+    tmp_path: Path,
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    # An absolute address (a model endpoint) on another host, over TLS, between reads of the
+    # client's own plain-HTTP host: each origin keeps its own pool and certificate check.
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    other = https_server.url_for(RUNTIMES)
+    with pytest.raises(CMLConnectionError, match="TLS verification failed"):
+        client.transport.request("GET", other)
+    assert client.runtimes.list()
+    clean_env.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    assert client.transport.request("GET", other) == {"runtimes": []}
+    assert client.runtimes.list()
+    assert client.transport.request("GET", other) == {"runtimes": []}
+    clean_env.delenv("REQUESTS_CA_BUNDLE")
+    with pytest.raises(CMLConnectionError, match="TLS verification failed"):
+        client.transport.request("GET", other)
+    assert client.runtimes.list()
