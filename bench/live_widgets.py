@@ -146,9 +146,8 @@ def fill(fig: Figure, server: Any, runs: int, run_seconds: float) -> None:
             f"{interval:.1f} s at worst with {runs} runs watched (median "
             f"{median(paces):.1f} s); runs in a short step (scheduling, starting, stopping) are "
             "served first when fewer of them are. A status change shows within that interval; "
-            f"while the rate allows, within {poller.interval:.1f} s. Without a `max_rate` the rate "
-            "is what the poller's CPU budget allows at the CPU it measured per request: a higher "
-            "rate shortens the interval and costs CPU, both in proportion."
+            f"while the rate allows, within {poller.interval:.1f} s. A higher `max_rate` shortens "
+            "the interval and costs CPU, both in proportion."
         )
     if late:
         fig.limits.append(
@@ -189,13 +188,8 @@ def fill(fig: Figure, server: Any, runs: int, run_seconds: float) -> None:
 
 
 def rate_cap(poller: Any) -> str:
-    """The poller's rate and what set it: its `max_rate`, or its CPU budget."""
-    if poller.max_rate is not None:
-        return f"at most {poller.max_rate:g}/s (the poller's max_rate)"
-    return (
-        f"at most {poller.rate:.1f}/s at the end (the poller's CPU budget of "
-        f"{poller.cpu_budget * 100:g} % at {poller.cost * 1000:.2f} ms a request)"
-    )
+    """The poller's rate cap."""
+    return f"at most {poller.rate:g}/s (the poller's max_rate)"
 
 
 def count_requests(cml: Any) -> list[tuple[float, str]]:

@@ -185,7 +185,7 @@ def variant(fig: Figure, server: Any, runs: int, run_seconds: float, legacy: boo
                 f"{runs / max(status_rate, 1e-9):.1f} s at {status_rate:.1f} a second; a round "
                 f"within {TARGET:g} s needs about {need:.0f} requests a second, "
                 f"{need * spent * 100:.1f} % of a core at the {spent * 1000:.2f} ms each measured "
-                "here: over the CPU target, so the poller's budget holds the rate below that."
+                "here: over the CPU target, so the poller's rate cap stays below that."
             )
         if cpu >= 2.0:
             spent = (cpu1 - cpu0) / max(1, len(in_window))

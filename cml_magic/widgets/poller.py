@@ -9,11 +9,7 @@ change shows within one interval.
 
 Every request the thread sends takes a token from a bucket refilled at `rate` per second:
 look-ups, and the work handed to `later(task)` (a run widget's log download), which runs after
-the look-ups due. The rate follows a CPU budget: the thread measures its own CPU time per
-request (the request, the answer's decoding, the widgets' updates and their comm messages, its
-own planning) and sends as many requests a second as keep it within `cpu_budget` of one core,
-between `min_rate` and `rate_ceiling`; a `max_rate` that is set wins over the budget.
-When the watched items want more look-ups a second than the bucket leaves
+the look-ups due. When the watched items want more look-ups a second than the bucket leaves
 them, their intervals are stretched just enough (`pace`: the interval of an active item in
 effect). Items in a short step (scheduling, starting, stopping) are looked up first and
 stretched last; items in a long step (running) keep at least half the rate when they need it.
@@ -45,12 +41,6 @@ LOOKUP_SHARE = 0.75  # of `rate`, planned for look-ups: the rest is left for log
 LONG_STEP_SHARE = 0.5  # of the look-ups' rate, kept for items in long steps when both kinds wait
 BURST_SECONDS = 1.0  # of `rate`, what the bucket holds: a few new widgets are served at once
 REFILL = 0.5  # of the bucket, waited for when it is empty: requests back to back cost less CPU
-CPU_BUDGET = 0.015  # of one core, for polling: under the 2 % a watching kernel may spend
-MIN_RATE = 2.0  # requests/s at the least, however costly: a widget still moves
-RATE_CEILING = 40.0  # requests/s at the most, however cheap: a server is not flooded
-FIRST_COST = CPU_BUDGET / 12  # CPU seconds per request assumed before any is measured: 12/s
-RATE_SLACK = 0.02  # of the rate, the least change replanned for: a measured rate always moves
-COST_WEIGHT = 0.1  # of each request's measure in the running mean: one slow request moves it little
 
 
 class Listener(Protocol):
@@ -100,17 +90,6 @@ class _Item:
     last: Any = field(default=None, repr=False)
 
 
-def budget_rate(
-    cost: float,
-    budget: float = CPU_BUDGET,
-    floor: float = MIN_RATE,
-    ceiling: float = RATE_CEILING,
-) -> float:
-    """Requests per second that keep the poller within `budget` of one core when one request
-    costs `cost` seconds of CPU, between `floor` and `ceiling`."""
-    return ceiling if cost <= 0 else min(ceiling, max(floor, budget / cost))
-
-
 def stretches(rate: float, transitional_load: float, other_load: float) -> tuple[float, float]:
     """How much to stretch the intervals of items in short and in long steps.
 
@@ -135,9 +114,7 @@ class Poller:
     `settled_interval`; after failures the delay doubles from `interval` up to `max_backoff`.
     The thread sends at most `rate` requests a second (look-ups and `later()` tasks): past
     what that leaves for look-ups, intervals are stretched (`pace` is the interval of an active
-    item in effect). `rate` is `max_rate` when that is set (a number, also after creation), else
-    what keeps the thread's measured CPU per request within `cpu_budget` of one core, between
-    `min_rate` and `rate_ceiling`.
+    item in effect).
     """
 
     def __init__(
@@ -147,28 +124,16 @@ class Poller:
         idle_interval: float = 10.0,
         settled_interval: float = 30.0,
         max_backoff: float = 30.0,
-        max_rate: float | None = None,
-        cpu_budget: float = CPU_BUDGET,
-        min_rate: float = MIN_RATE,
-        rate_ceiling: float = RATE_CEILING,
+        max_rate: float = 12.0,
     ) -> None:
-        if max_rate is not None and not max_rate > 0:
+        if not max_rate > 0:
             raise ValueError(f"max_rate must be a positive number of requests/s, not {max_rate}")
-        if not 0 < min_rate <= rate_ceiling or not cpu_budget > 0:
-            raise ValueError(
-                f"need cpu_budget > 0 and 0 < min_rate <= rate_ceiling, not {cpu_budget}, "
-                f"{min_rate}, {rate_ceiling}"
-            )
         self.interval = interval
         self.idle_after = idle_after
         self.idle_interval = idle_interval
         self.settled_interval = settled_interval
         self.max_backoff = max_backoff
         self.max_rate = max_rate
-        self.cpu_budget = cpu_budget
-        self.min_rate = min_rate
-        self.rate_ceiling = rate_ceiling
-        self.cost = FIRST_COST  # CPU seconds per request, a running mean of the thread's measures
         self._items: dict[Hashable, _Item] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -270,16 +235,8 @@ class Poller:
 
     @property
     def rate(self) -> float:
-        """Requests per second the thread sends at most, look-ups and log downloads together:
-        `max_rate` if set, else what the CPU budget allows at the measured cost."""
-        if self.max_rate is not None:
-            return self.max_rate
-        return budget_rate(self.cost, self.cpu_budget, self.min_rate, self.rate_ceiling)
-
-    def measured(self, cpu: float) -> None:
-        """One request took `cpu` seconds of the thread's CPU (with the planning since the
-        previous one): folded into `cost`, which sets `rate` under the budget."""
-        self.cost += COST_WEIGHT * (max(0.0, cpu) - self.cost)
+        """Requests per second the thread sends at most, look-ups and log downloads together."""
+        return self.max_rate
 
     @property
     def pace(self) -> float:
@@ -317,10 +274,6 @@ class Poller:
 
     def _loop(self) -> None:
         pruned = 0.0
-        # The thread's own CPU clock: the kernel's other threads (the user's code) are not
-        # polling's cost. Sleeps and waits cost nothing, so from one request's end to the next
-        # one's is that request plus the planning before it.
-        mark = time.thread_time()
         while True:
             with self._lock:
                 self._wake.clear()  # a watch() from now on wakes the wait below
@@ -346,15 +299,8 @@ class Poller:
                 time.sleep(pause)  # for tokens; what is due then is chosen afresh
             elif item is not None:
                 self._look_up(item)
-                mark = self._spent(mark)
             elif task is not None:
                 self._run(task)
-                mark = self._spent(mark)
-
-    def _spent(self, mark: float) -> float:
-        now = time.thread_time()
-        self.measured(now - mark)
-        return now
 
     def _first_due(self, now: float) -> tuple[_Item | None, float]:  # lock held
         """The due item to look up now, short steps first; else when the next one is due."""
@@ -384,7 +330,7 @@ class Poller:
         rate = self.rate
         if self._planned_for is not None:
             shape, planned_rate = self._planned_for
-            if shape == self._shape and abs(rate - planned_rate) <= RATE_SLACK * planned_rate:
+            if shape == self._shape and rate == planned_rate:
                 return
         self._planned_for = (self._shape, rate)
         load = {True: 0.0, False: 0.0}

@@ -9,7 +9,7 @@ from support.clients import client
 from support.listeners import log_downloads
 from support.waits import wait_for
 
-from cml_magic.widgets.poller import BURST_SECONDS, FIRST_COST, Poller, budget_rate
+from cml_magic.widgets.poller import BURST_SECONDS, Poller
 from cml_magic.widgets.run_widget import RunWidget
 
 RUNS = 6
@@ -51,22 +51,3 @@ def test_run_widgets_on_a_tight_budget_follow_every_run_to_its_log(local_cml_fac
     # With this cap a running run's tail comes at most every few seconds: the logs were
     # fetched about once each, when the runs ended.
     assert RUNS <= len(downloads) <= 2 * RUNS
-
-
-def test_without_a_max_rate_the_rate_follows_the_cpu_each_request_cost(local_cml_factory):
-    server = local_cml_factory()
-    poller = Poller(interval=0.05, idle_after=60)  # no max_rate: the CPU budget sets the rate
-    with client(server) as cml:
-        job = cml.jobs.create("budget-measured", "analysis.py")
-        run = cml.runs.create(job.id, environment={"ANALYSIS_SECONDS": "0.5"})
-        widget = RunWidget(run, cml, poller=poller, job_name=run.job_id)
-        try:
-            wait_for(lambda: widget.status == "ENGINE_SUCCEEDED", timeout=30, what="the run")
-            wait_for(lambda: not poller.running, what="the poller to end")
-        finally:
-            widget.close()
-            poller.stop()
-    assert poller.lookups >= 3
-    # Real requests over a socket were measured: the assumed first cost is gone.
-    assert poller.cost > 0 and poller.cost != FIRST_COST
-    assert poller.rate == budget_rate(poller.cost)

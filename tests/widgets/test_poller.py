@@ -16,13 +16,8 @@ from support.waits import wait_for
 from cml_magic.api.errors import CMLConnectionError, NotFoundError, RateLimitError, ServerError
 from cml_magic.widgets import get_poller
 from cml_magic.widgets.poller import (
-    CPU_BUDGET,
-    FIRST_COST,
     LOOKUP_SHARE,
-    MIN_RATE,
-    RATE_CEILING,
     Poller,
-    budget_rate,
     stretches,
 )
 from cml_magic.widgets.status import Activity, phase
@@ -299,56 +294,6 @@ def watch_all(p: Poller, sources: dict[str, Source], **options) -> None:
             transitional=lambda i: phase("run", i.status).transitional,
             **options,
         )
-
-
-def test_the_budget_rate_keeps_the_cpu_share_between_a_floor_and_a_ceiling():
-    assert budget_rate(0.0015) == pytest.approx(CPU_BUDGET / 0.0015)  # 10/s at 1.5 ms
-    assert budget_rate(1.0) == MIN_RATE  # however costly, a widget still moves
-    assert budget_rate(1e-9) == RATE_CEILING  # however cheap, the server is not flooded
-    assert budget_rate(0.0) == RATE_CEILING
-    assert budget_rate(0.01, budget=0.5, floor=1, ceiling=1000) == pytest.approx(50)
-
-
-def test_a_costlier_request_lowers_the_rate_and_a_set_max_rate_wins():
-    p = Poller()
-    assert p.cost == FIRST_COST and p.rate == pytest.approx(12)  # before any measure
-    for _ in range(100):
-        p.measured(0.003)  # 3 ms of CPU a request
-    assert p.rate < 12
-    assert p.rate == pytest.approx(CPU_BUDGET / 0.003, rel=1e-3)
-    for _ in range(100):
-        p.measured(0.001)  # cheaper again: the rate comes back up
-    assert p.rate == pytest.approx(CPU_BUDGET / 0.001, rel=1e-3)
-    p.max_rate = 7  # the user's setting wins over the budget
-    assert p.rate == 7
-    p.measured(1.0)
-    assert p.rate == 7
-    p.max_rate = None
-    assert p.rate < CPU_BUDGET / 0.001
-
-
-@pytest.mark.parametrize(
-    "options", [{"cpu_budget": 0}, {"min_rate": 0}, {"min_rate": 5, "rate_ceiling": 4}]
-)
-def test_the_budget_settings_must_make_sense(options):
-    with pytest.raises(ValueError, match="cpu_budget"):
-        Poller(**options)
-
-
-def test_the_thread_measures_its_cpu_and_slower_lookups_get_a_lower_rate(new_poller):
-    # A budget and ceiling far above the defaults keep this quick; the look-ups burn CPU.
-    rates = {}
-    for cpu in (0.001, 0.005):
-        p = new_poller(interval=0.01, idle_after=60, cpu_budget=0.5, rate_ceiling=1000)
-        watch_all(p, {f"{cpu}-{i}": BurningSource(cpu, "ENGINE_RUNNING") for i in range(4)})
-        wait_for(lambda p=p: p.lookups >= 40, what="40 look-ups")
-        p.stop()
-        # Each request cost at least the CPU its look-up burned: the rate is at most the
-        # budget over that.
-        assert p.cost >= cpu * 0.9
-        assert p.rate <= 0.5 / (cpu * 0.9)
-        rates[cpu] = p.rate
-    assert rates[0.005] < rates[0.001]
 
 
 def test_more_items_than_the_rate_allows_stretch_the_intervals(new_poller):
