@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from importlib import import_module
 from typing import Any
+
+from support.shell import run_fresh
 
 from cml_magic.magics.commands import MODULES, resource_named, resources
 
@@ -75,22 +73,8 @@ def test_the_module_index_matches_each_modules_names_and_aliases() -> None:
 
 
 def test_first_job_listing_loads_only_what_it_needs(magic_server: Any, tmp_path: Any) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_MAGIC_", "CDSW_"))}
-    env |= {
-        "CML_MAGIC_HOST": magic_server.url,
-        "CML_MAGIC_API_KEY": magic_server.api_key,
-        "CML_MAGIC_CONFIG": str(tmp_path / "no-config.toml"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    config = str(tmp_path / "no-config.toml")
+    out, _ = run_fresh(SCRIPT, magic_server.url, magic_server.api_key, config)
     assert out["frame"] is True
     assert out["rows"] > 0
     assert out["loaded"] == []

@@ -3,11 +3,9 @@ failed import still fails the cell with the import's own error, once."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from typing import Any
+
+from support.shell import run_fresh
 
 SCRIPT = """
 import json, sys, threading
@@ -38,22 +36,9 @@ print(json.dumps({{
 
 
 def _first_listing(server: Any, tmp_path: Any, block: bool) -> tuple[dict[str, Any], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_MAGIC_", "CDSW_"))}
-    env |= {
-        "CML_MAGIC_HOST": server.url,
-        "CML_MAGIC_API_KEY": server.api_key,
-        "CML_MAGIC_CONFIG": str(tmp_path / "no-config.toml"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(block=block)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout + done.stderr
+    config = str(tmp_path / "no-config.toml")
+    out, done = run_fresh(SCRIPT.format(block=block), server.url, server.api_key, config)
+    return out, done.stdout + done.stderr
 
 
 def test_the_first_listing_imports_pandas_off_the_main_thread(

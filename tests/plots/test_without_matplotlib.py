@@ -7,12 +7,10 @@ installed.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 from support.servers import free_port
+from support.shell import run_fresh
 
 SCRIPT = """
 import importlib.abc, json, sys
@@ -56,17 +54,7 @@ LINE = "charts need matplotlib: pip install 'cml-magic[plot]'"
 def test_without_matplotlib_a_chart_is_one_line_saying_how_to_install_it() -> None:
     # Nothing listens at the host: were a request sent before the check, the error would
     # be about the connection.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_MAGIC_", "CDSW_"))}
-    env.update(
-        CML_MAGIC_HOST=f"http://127.0.0.1:{free_port()}",
-        CML_MAGIC_API_KEY="k" * 20,
-        CML_MAGIC_CONFIG=os.devnull,
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen, done = run_fresh(SCRIPT, f"http://127.0.0.1:{free_port()}", "k" * 20, os.devnull)
     assert seen["asked_before"] == []  # import, %load_ext and other commands never ask
     assert seen["asked"] == ["matplotlib"]
     assert seen["error"] == ["UsageError", "missing_extra", LINE]

@@ -7,7 +7,10 @@ test (`loaded`) and everything the test left behind is removed afterwards.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +29,26 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith(("CML_MAGIC_", "CDSW_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("CML_MAGIC_CONFIG", str(tmp_path / "no-config.toml"))
+
+
+def run_fresh(
+    script: str, host: str, api_key: str, config: str
+) -> tuple[Any, subprocess.CompletedProcess[str]]:
+    """Run `script` in a fresh Python whose `%cml` talks to `host` with `api_key` (no CML
+    settings of the machine, the config file `config`); it must exit 0. Returns the JSON of
+    its last printed line, and the finished process (its output)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_MAGIC_", "CDSW_"))}
+    env |= {"CML_MAGIC_HOST": host, "CML_MAGIC_API_KEY": api_key, "CML_MAGIC_CONFIG": config}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]), done
 
 
 def raise_error(result: ExecutionResult) -> ExecutionResult:
