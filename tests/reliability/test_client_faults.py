@@ -220,6 +220,20 @@ def test_a_watched_run_survives_a_server_restart(local_cml_factory: Any) -> None
 # A total deadline per call, retries included ----------------------------------------------------
 
 
+def _drip(conn: socket.socket, data: bytes, every: float, sent: list[int]) -> bool:
+    """Send `data` one byte each `every` seconds; note in `sent` how many bytes had gone out
+    when the client hung up (or all). True when all went."""
+    for n in range(len(data)):
+        try:
+            conn.sendall(data[n : n + 1])
+        except OSError:  # the client hung up
+            sent.append(n)
+            return False
+        time.sleep(every)
+    sent.append(len(data))
+    return True
+
+
 def _trickle(body: bytes, every: float, sent: list[int]) -> Any:
     """A handler that sends the head at once, then `body` one byte each `every` seconds, and
     notes in `sent` how many body bytes had gone out when the client hung up (or all)."""
@@ -229,14 +243,7 @@ def _trickle(body: bytes, every: float, sent: list[int]) -> Any:
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n" % len(body)
         )
-        for n in range(len(body)):
-            try:
-                conn.sendall(body[n : n + 1])
-            except OSError:  # the client hung up
-                sent.append(n)
-                return
-            time.sleep(every)
-        sent.append(len(body))
+        _drip(conn, body, every, sent)
 
     return handler
 
@@ -272,15 +279,8 @@ def _trickled_head(every: float, sent: list[int]) -> Any:
     )
 
     def handler(conn: socket.socket, _data: bytes, _n: int) -> None:
-        for n in range(len(head)):
-            try:
-                conn.sendall(head[n : n + 1])
-            except OSError:  # the client hung up
-                sent.append(n)
-                return
-            time.sleep(every)
-        sent.append(len(head))
-        conn.sendall(body)
+        if _drip(conn, head, every, sent):
+            conn.sendall(body)
 
     return handler, len(head)
 
