@@ -25,6 +25,8 @@ LEGACY_KEY_MISSING = (
     " legacy_api_key= or %config CMLMagics.legacy_api_key (inside CML: CDSW_API_KEY); CML"
     " shows it under User Settings > API Keys > Legacy API Key"
 )
+# Names the profile in effect (see `chosen_profile`).
+PROFILE_VARIABLE = "CML_MAGIC_PROFILE"
 # Every variable `resolve` reads: a client built from them is out of date once one changes.
 SETTING_VARIABLES = (
     "CML_MAGIC_HOST",
@@ -40,11 +42,9 @@ SETTING_VARIABLES = (
     "CML_MAGIC_VERIFY",
     "CML_MAGIC_CONFIG",
     "CML_MAGIC_MODEL_ENDPOINT",
-    "CML_MAGIC_PROFILE",
+    PROFILE_VARIABLE,
     "XDG_CONFIG_HOME",
 )
-# Names the profile in effect (see `chosen_profile`).
-PROFILE_VARIABLE = "CML_MAGIC_PROFILE"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
