@@ -25,7 +25,44 @@ if TYPE_CHECKING:
 NOUNS = {"run": "job run", "build": "model build", "deployment": "model deployment"}
 
 
-class TextProgress:
+class _Lines:
+    """What both text forms share: masked lines printed into the cell that waits, and one
+    line per outage of the server (`trouble`). Subclasses set the attributes and `_prefix`."""
+
+    _stream: TextIO | None
+    _context: contextvars.Context
+    _done: threading.Event
+    _trouble: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    def trouble(self, message: str, retry_in: float | None) -> None:
+        first = self._trouble is None
+        self._trouble = message
+        if retry_in is None:
+            self._print(f"{self._prefix()}: {message}; stopped watching")
+            self._done.set()
+        elif first:  # one line per outage, not one per retry
+            self._print(f"{self._prefix()}: reconnecting… ({message})")
+
+    def _prefix(self) -> str:
+        raise NotImplementedError
+
+    def _print(self, line: str) -> None:
+        line = mask_text(line)  # trouble messages quote errors
+
+        def write() -> None:
+            print(line, file=self._stream or sys.stdout, flush=True)
+
+        if threading.current_thread() is threading.main_thread():
+            write()
+        else:
+            self._context.copy().run(write)
+
+
+class TextProgress(_Lines):
     """Prints an item's status changes; `wait()` blocks until it is final (or, for a
     deployment, serving)."""
 
@@ -62,10 +99,6 @@ class TextProgress:
     def status(self) -> str:
         return str(self.obj.status)
 
-    @property
-    def finished(self) -> bool:
-        return self._done.is_set()
-
     def wait(self, timeout: float | None = None) -> Watched:
         """Block until the item is final or serving (at most `timeout` seconds); returns the
         latest copy. Lines printed meanwhile go to the cell that waits."""
@@ -98,15 +131,6 @@ class TextProgress:
             if self._sub is not None:
                 self._sub.cancel()
 
-    def trouble(self, message: str, retry_in: float | None) -> None:
-        first = self._trouble is None
-        self._trouble = message
-        if retry_in is None:
-            self._print(f"{self._prefix()}: {message}; stopped watching")
-            self._done.set()
-        elif first:  # one line per outage, not one per retry
-            self._print(f"{self._prefix()}: reconnecting… ({message})")
-
     # -- output ---------------------------------------------------------------------------
 
     def _prefix(self) -> str:
@@ -125,20 +149,8 @@ class TextProgress:
         self._last_line = " · ".join(parts)
         self._print(self._last_line)
 
-    def _print(self, line: str) -> None:
-        line = mask_text(line)  # trouble messages quote errors
 
-        def write() -> None:
-            stream = self._stream or sys.stdout
-            print(line, file=stream, flush=True)
-
-        if threading.current_thread() is threading.main_thread():
-            write()
-        else:
-            self._context.copy().run(write)
-
-
-class SweepProgress:
+class SweepProgress(_Lines):
     """A sweep's runs as text: one line now, one per status change of a run, and the summary
     once every run ended; `wait()` blocks until then and each run's last output line is known,
     `frame()` is the runs as a DataFrame."""
@@ -177,10 +189,6 @@ class SweepProgress:
         return f"<SweepProgress {self.feed.summary()}>"
 
     @property
-    def finished(self) -> bool:
-        return self._done.is_set()
-
-    @property
     def runs(self) -> list[JobRun]:
         return [row.run for row in self.feed.rows.values()]
 
@@ -205,14 +213,8 @@ class SweepProgress:
         self.feed.close()
         self._done.set()
 
-    def trouble(self, message: str, retry_in: float | None) -> None:
-        first = self._trouble is None
-        self._trouble = message
-        if retry_in is None:
-            self._print(f"[cml] sweep: {message}; stopped watching")
-            self._done.set()
-        elif first:  # one line per outage, not one per retry
-            self._print(f"[cml] sweep: reconnecting… ({message})")
+    def _prefix(self) -> str:
+        return "[cml] sweep"
 
     def _changed(self, run_ids: list[str]) -> None:
         self._trouble = None
@@ -232,14 +234,3 @@ class SweepProgress:
             self._print(f"[cml] sweep of {self.feed.summary()}")
         if self.feed.settled:
             self._done.set()
-
-    def _print(self, line: str) -> None:
-        line = mask_text(line)
-
-        def write() -> None:
-            print(line, file=self._stream or sys.stdout, flush=True)
-
-        if threading.current_thread() is threading.main_thread():
-            write()
-        else:
-            self._context.copy().run(write)
