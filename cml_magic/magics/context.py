@@ -21,20 +21,41 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound="Resource")
 
 
+# The thread importing `cml_magic.frames`, from `start_loading_frames` until `load_frames` has
+# waited for it. Magics run on the kernel's main thread only, so no lock guards it.
+_loader: threading.Thread | None = None
+
+
+def start_loading_frames() -> None:
+    """Begin importing `cml_magic.frames` (and so pandas) on a thread of its own, unless done.
+
+    What it buys: a listing calls this before its first request, so pandas' import (a quarter
+    of a second or more) runs while the request waits on the network, instead of after it.
+    The thread, rather than the caller, also avoids CPython's frame-stack cost (`load_frames`).
+    """
+    global _loader
+    if _loader is None and "cml_magic.frames" not in sys.modules:
+        _loader = threading.Thread(
+            target=_import_quietly, args=("cml_magic.frames",), name="cml-magic-frames", daemon=True
+        )
+        _loader.start()
+
+
 def load_frames() -> ModuleType:
     """`cml_magic.frames`, and so pandas; the first import runs on a thread of its own.
 
-    What the thread buys: importing pandas makes a great many Python calls, and CPython (3.11 and
+    Why a thread: importing pandas makes a great many Python calls, and CPython (3.11 and
     3.12; later ones until the fix of python/cpython#142183) unmaps and maps again a 16 KiB block
     of its frame stack on every call that crosses the end of one. Run from a magic deep in a
     kernel's stack, pandas' import met that edge about 3,300 times (about 75 ms of the first
     listing); a new thread imports from the bottom of its own stack, as `import pandas` in a
     cell does.
     """
-    if "cml_magic.frames" not in sys.modules:
-        loader = threading.Thread(target=_import_quietly, args=("cml_magic.frames",))
-        loader.start()
-        loader.join()
+    global _loader
+    start_loading_frames()
+    if _loader is not None:
+        _loader.join()
+        _loader = None  # a failed import is tried again next time
     from cml_magic import frames as module  # a failed import above fails here, with its error
 
     return module

@@ -1,5 +1,6 @@
-"""The first listing imports pandas on a thread of its own (see `context.load_frames`), and a
-failed import still fails the cell with the import's own error, once."""
+"""The first listing imports pandas on a thread of its own (see `context.load_frames`), while
+its request is on its way, and a failed import still fails the cell with the import's own
+error, once."""
 
 from __future__ import annotations
 
@@ -59,3 +60,45 @@ def test_a_failed_pandas_import_fails_the_cell_with_its_own_error(
     assert out["on_main_thread"] == [False, True]
     assert "Exception in thread" not in printed
     assert printed.count("No module named 'pandas'") == 1
+
+
+# The loader thread's pandas import waits (at most 30 s) until the listing's request has gone
+# out, so the order is fixed: the request is sent while pandas is being imported only if the
+# import began before the request did.
+OVERLAP = """
+import json, sys, threading
+import requests.adapters
+sent = threading.Event()
+during = []
+
+class Gate:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" and threading.current_thread() is not threading.main_thread():
+            sent.wait(30)
+        return None
+
+send = requests.adapters.HTTPAdapter.send
+def spy(self, request, **kw):
+    during.append(any(t.name == "cml-magic-frames" and t.is_alive() for t in threading.enumerate()))
+    sent.set()
+    return send(self, request, **kw)
+requests.adapters.HTTPAdapter.send = spy
+sys.meta_path.insert(0, Gate())
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.run_line_magic("load_ext", "cml_magic")
+result = shell.run_cell("%cml jobs list --project risk-analysis")
+shell.run_cell("%cml jobs show nightly --project risk-analysis")
+print(json.dumps({"rows": len(result.result), "loading_during_requests": during}))
+"""
+
+
+def test_the_first_listing_imports_pandas_while_its_request_is_sent(
+    magic_server: Any, tmp_path: Any
+) -> None:
+    config = str(tmp_path / "no-config.toml")
+    out, _ = run_fresh(OVERLAP, magic_server.url, magic_server.api_key, config)
+    assert out["rows"] > 0
+    # The listing's request went out with pandas' import under way; a later command's did not.
+    assert out["loading_during_requests"][0] is True
+    assert out["loading_during_requests"][-1] is False
