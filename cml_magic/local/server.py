@@ -65,6 +65,7 @@ def serve(
     unsandboxed: bool = False,
     python_client_file: str | None = None,
     max_page_size: int | None = None,
+    latency: float = 0.0,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status.
@@ -99,7 +100,7 @@ def serve(
     )
     spec = read_spec(spec_file) if spec_file else None  # ValueError: a one-line reason
     python_client = read_sdist(python_client_file) if python_client_file else None
-    app = create_app(data_dir, settings, spec, max_upload_mb, python_client, max_page_size)
+    app = create_app(data_dir, settings, spec, max_upload_mb, python_client, max_page_size, latency)
     config = uvicorn.Config(
         app,
         log_level="warning",

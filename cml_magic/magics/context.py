@@ -21,28 +21,30 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound="Resource")
 
 
-# The thread importing `cml_magic.frames`, from `start_loading_frames` until `load_frames` has
-# waited for it. Magics run on the kernel's main thread only, so no lock guards it.
+# The thread importing pandas, from `start_loading_frames` until `load_frames` has waited for
+# it. Magics run on the kernel's main thread only, so no lock guards it.
 _loader: threading.Thread | None = None
 
 
 def start_loading_frames() -> None:
-    """Begin importing `cml_magic.frames` (and so pandas) on a thread of its own, unless done.
+    """Begin importing pandas on a thread of its own, unless it is imported or under way.
 
     What it buys: a listing calls this before its first request, so pandas' import (a quarter
     of a second or more) runs while the request waits on the network, instead of after it.
-    The thread, rather than the caller, also avoids CPython's frame-stack cost (`load_frames`).
+    Only pandas: none of our modules, which the caller may be importing at the same moment
+    (two threads importing one package's modules can each find the other's half made). The
+    thread, rather than the caller, also avoids CPython's frame-stack cost (`load_frames`).
     """
     global _loader
-    if _loader is None and "cml_magic.frames" not in sys.modules:
+    if _loader is None and "pandas" not in sys.modules:
         _loader = threading.Thread(
-            target=_import_quietly, args=("cml_magic.frames",), name="cml-magic-frames", daemon=True
+            target=_import_quietly, args=("pandas",), name="cml-magic-pandas", daemon=True
         )
         _loader.start()
 
 
 def load_frames() -> ModuleType:
-    """`cml_magic.frames`, and so pandas; the first import runs on a thread of its own.
+    """`cml_magic.frames`, with pandas imported first on a thread of its own.
 
     Why a thread: importing pandas makes a great many Python calls, and CPython (3.11 and
     3.12; later ones until the fix of python/cpython#142183) unmaps and maps again a 16 KiB block

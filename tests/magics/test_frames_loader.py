@@ -79,7 +79,7 @@ class Gate:
 
 send = requests.adapters.HTTPAdapter.send
 def spy(self, request, **kw):
-    during.append(any(t.name == "cml-magic-frames" and t.is_alive() for t in threading.enumerate()))
+    during.append(any(t.name == "cml-magic-pandas" and t.is_alive() for t in threading.enumerate()))
     sent.set()
     return send(self, request, **kw)
 requests.adapters.HTTPAdapter.send = spy
@@ -102,3 +102,13 @@ def test_the_first_listing_imports_pandas_while_its_request_is_sent(
     # The listing's request went out with pandas' import under way; a later command's did not.
     assert out["loading_during_requests"][0] is True
     assert out["loading_during_requests"][-1] is False
+
+
+def test_with_pandas_imported_already_the_first_listing_starts_no_thread(
+    magic_server: Any, tmp_path: Any
+) -> None:
+    # The common notebook: pandas first, then the first listing (our modules load then).
+    config = str(tmp_path / "no-config.toml")
+    out, _ = run_fresh("import pandas\n" + OVERLAP, magic_server.url, magic_server.api_key, config)
+    assert out["rows"] > 0
+    assert not any(out["loading_during_requests"])
