@@ -37,8 +37,10 @@ def start_loading_frames() -> None:
     """
     global _loader
     if _loader is None and "pandas" not in sys.modules:
+        # Not a daemon: a kernel that exits meanwhile waits for the import to end rather than
+        # stopping the thread halfway through numpy's initialisation.
         _loader = threading.Thread(
-            target=_import_quietly, args=("pandas",), name="cml-magic-pandas", daemon=True
+            target=_import_quietly, args=("pandas",), name="cml-magic-pandas"
         )
         _loader.start()
 
