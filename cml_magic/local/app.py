@@ -8,7 +8,6 @@ schedules, clean shutdown).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -74,20 +73,6 @@ class JsonBodies:
         await self.app(scope, receive, send)
 
 
-class Latency:
-    """Every API answer `seconds` late, as from a workspace across a network (`serve
-    --latency`): what a client does while it waits can be measured on one machine."""
-
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            await asyncio.sleep(self.seconds)
-        await self.app(scope, receive, send)
-
-
 def read_spec(path: str) -> bytes:
     """The workspace spec given with `--spec`, checked to be JSON; ValueError says why not."""
     try:
@@ -126,13 +111,12 @@ def create_app(
     max_upload_mb: int = validate.DEFAULT_MAX_UPLOAD_MB,
     python_client: Sdist | None = None,
     max_page_size: int | None = None,
-    latency: float = 0.0,
 ) -> FastAPI:
     """Build the application over the state in `data_dir`; `spec` is the workspace Swagger
     document served at `/api/v2/swagger.json` and `/api/v2/swagger.html`, `python_client` the
     sdist served at `/api/v2/python.tar.gz` and `/api/v2/python.html` (each 404 without);
     uploads over `max_upload_mb` MiB are refused; listing pages hold at most `max_page_size`
-    items (None: as many as asked for); API answers come `latency` seconds late."""
+    items (None: as many as asked for)."""
     store = Store(data_dir)  # type: ignore[arg-type]
     sup = Supervisor(store, settings)
     # A scheduled run is started as the job's creator, like one started from the job's page.
@@ -157,8 +141,6 @@ def create_app(
     )
     app.state.cml = ServerState(store, sup, max_upload_mb * 1024 * 1024, max_page_size)
     app.add_middleware(JsonBodies)
-    if latency > 0:
-        app.add_middleware(Latency, seconds=latency)
 
     @app.get("/api/v2/swagger.json", include_in_schema=False)
     def workspace_spec() -> Response:

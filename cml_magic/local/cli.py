@@ -51,16 +51,6 @@ def _page_size(text: str) -> int:
     return value
 
 
-def _latency(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 60, got {text!r}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cml-local", description="A local Cloudera Machine Learning (API v2 + v1) server."
@@ -102,14 +92,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="clip every listing page to at most N items, as a workspace may (default: no cap;"
         " the next_page_token leads on to the rest)",
-    )
-    serve.add_argument(
-        "--latency",
-        type=_latency,
-        default=0.0,
-        metavar="SECONDS",
-        help="answer every API request this many seconds late, as a workspace across a network"
-        " does (default: 0)",
     )
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
@@ -248,7 +230,6 @@ def main(argv: list[str] | None = None) -> int:
                 unsandboxed=args.unsandboxed,
                 python_client_file=args.python_client,
                 max_page_size=args.max_page_size,
-                latency=args.latency,
             )
         except (ValueError, SandboxRefused) as exc:  # --spec, --python-client; no sandbox for 2
             print(f"cml-local: {exc}", file=sys.stderr)

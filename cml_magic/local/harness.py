@@ -33,8 +33,7 @@ class LocalCML:
     none. `data_dir=None` uses a temporary folder removed on exit; a given folder is kept. `spec`
     (a Swagger file) is served at `/api/v2/swagger.json` (`serve --spec`), `python_client` (an
     sdist) at `/api/v2/python.tar.gz` (`serve --python-client`); `max_page_size` clips every
-    listing page to that many items (`serve --max-page-size`), `latency` delays every API
-    answer by that many seconds (`serve --latency`).
+    listing page to that many items (`serve --max-page-size`).
 
     `sandbox=None` runs workloads in the bubblewrap sandbox where it works here and, where it
     does not, explicitly unsandboxed (`serve --unsandboxed`; `sandbox_problem` says why);
@@ -56,7 +55,6 @@ class LocalCML:
         python_client: str | Path | None = None,
         sandbox: bool | None = None,
         max_page_size: int | None = None,
-        latency: float = 0.0,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cml-local-"))
@@ -72,7 +70,6 @@ class LocalCML:
         self.python_client = python_client
         self.sandbox = sandbox
         self.max_page_size = max_page_size
-        self.latency = latency
         self.sandboxed = False
         self.sandbox_problem = ""
         self.url = ""
@@ -141,8 +138,6 @@ class LocalCML:
             cmd += ["--max-upload-mb", str(self.max_upload_mb)]
         if self.max_page_size is not None:
             cmd += ["--max-page-size", str(self.max_page_size)]
-        if self.latency:
-            cmd += ["--latency", str(self.latency)]
         if self.spec:
             cmd += ["--spec", str(self.spec)]
         if self.python_client:

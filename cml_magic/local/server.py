@@ -65,7 +65,6 @@ def serve(
     unsandboxed: bool = False,
     python_client_file: str | None = None,
     max_page_size: int | None = None,
-    latency: float = 0.0,
 ) -> int:
     """Run the server until SIGINT/SIGTERM (or, with `exit_with_parent`, until the process
     that started it is gone); returns the exit status.
@@ -100,7 +99,7 @@ def serve(
     )
     spec = read_spec(spec_file) if spec_file else None  # ValueError: a one-line reason
     python_client = read_sdist(python_client_file) if python_client_file else None
-    app = create_app(data_dir, settings, spec, max_upload_mb, python_client, max_page_size, latency)
+    app = create_app(data_dir, settings, spec, max_upload_mb, python_client, max_page_size)
     config = uvicorn.Config(
         app,
         log_level="warning",

@@ -21,54 +21,46 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound="Resource")
 
 
-# The thread importing pandas, from `start_loading_frames` until `load_frames` has waited for
-# it. Magics run on the kernel's main thread only, so no lock guards it.
-_loader: threading.Thread | None = None
-
-
-def start_loading_frames() -> None:
-    """Begin importing pandas on a thread of its own, unless it is imported or under way.
-
-    What it buys: a listing calls this before its first request, so pandas' import (a quarter
-    of a second or more) runs while the request waits on the network, instead of after it.
-    Only pandas: none of our modules, which the caller may be importing at the same moment
-    (two threads importing one package's modules can each find the other's half made). The
-    thread, rather than the caller, also avoids CPython's frame-stack cost (`load_frames`).
-    """
-    global _loader
-    if _loader is None and "pandas" not in sys.modules:
-        # Not a daemon: a kernel that exits meanwhile waits for the import to end rather than
-        # stopping the thread halfway through numpy's initialisation.
-        _loader = threading.Thread(
-            target=_import_quietly, args=("pandas",), name="cml-magic-pandas"
-        )
-        _loader.start()
+# Set when the thread importing pandas has ended; None when no such thread is under way. Magics
+# run on the kernel's main thread only, so no lock guards it.
+_pandas_loaded: threading.Event | None = None
 
 
 def load_frames() -> ModuleType:
-    """`cml_magic.frames`, with pandas imported first on a thread of its own.
+    """`cml_magic.frames`, with pandas imported first, the first time, on a thread of its own.
 
-    Why a thread: importing pandas makes a great many Python calls, and CPython (3.11 and
-    3.12; later ones until the fix of python/cpython#142183) unmaps and maps again a 16 KiB block
-    of its frame stack on every call that crosses the end of one. Run from a magic deep in a
-    kernel's stack, pandas' import met that edge about 3,300 times (about 75 ms of the first
+    What the thread buys: importing pandas makes a great many Python calls, and CPython (3.11
+    and 3.12; later ones until the fix of python/cpython#142183) unmaps and maps again a 16 KiB
+    block of its frame stack on every call that crosses the end of one. Run from a magic deep in
+    a kernel's stack, pandas' import met that edge about 3,300 times (about 75 ms of the first
     listing); a new thread imports from the bottom of its own stack, as `import pandas` in a
-    cell does.
+    cell does. The caller only waits meanwhile: no two threads import at once.
     """
-    global _loader
-    start_loading_frames()
-    if _loader is not None:
-        _loader.join()
-        _loader = None  # a failed import is tried again next time
+    global _pandas_loaded
+    if _pandas_loaded is None and "pandas" not in sys.modules:
+        _pandas_loaded = threading.Event()
+        # Not a daemon: an exit meanwhile lets the import end (or fail) first, rather than
+        # freezing the thread halfway through numpy's initialisation.
+        threading.Thread(
+            target=_import_pandas, args=(_pandas_loaded,), name="cml-magic-pandas"
+        ).start()
+    if _pandas_loaded is not None:
+        # An event, not `join()`: in CPython 3.11 a Ctrl-C that interrupts `join()` marks the
+        # thread ended while it still imports (the next listing would import pandas beside it).
+        _pandas_loaded.wait()
+        _pandas_loaded = None  # a failed import is tried again next time
     from cml_magic import frames as module  # a failed import above fails here, with its error
 
     return module
 
 
-def _import_quietly(name: str) -> None:
+def _import_pandas(done: threading.Event) -> None:
     # A failure is not lost: the caller's own import raises it again, where it belongs.
-    with contextlib.suppress(Exception):
-        importlib.import_module(name)
+    try:
+        with contextlib.suppress(Exception):
+            importlib.import_module("pandas")
+    finally:
+        done.set()
 
 
 class Context:

@@ -354,7 +354,7 @@ class CMLMagics(Magics, Configurable):
             %cml runs list --job nightly --status failed
         """
         from cml_magic.magics import router
-        from cml_magic.magics.context import Context, start_loading_frames
+        from cml_magic.magics.context import Context
 
         try:
             parsed = router.parse(line)
@@ -362,8 +362,6 @@ class CMLMagics(Magics, Configurable):
                 from cml_magic.magics import session
 
                 return session.run(self, *parsed)
-            if parsed.verb.listing:  # pandas loads while the listing's requests wait
-                start_loading_frames()
             result = self._call(parsed.verb.run, Context(self), parsed.args)
         except HelpRequested as shown:
             print(shown.text)
